@@ -1,0 +1,89 @@
+// lib0 binary primitives (dmonad/lib0 encoding.js / decoding.js), byte-exact.
+//
+// Decoder errors are sticky: the first failure is recorded, every later read
+// returns a zero value, and the caller turns status() into its Result at the
+// boundary. Loops that read a count must check ok() on every iteration so
+// hostile counts cannot spin.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weft/any.h"
+#include "weft/status.h"
+
+namespace weft::lib0 {
+
+// Largest integer a JS number holds exactly; varUints above it are rejected.
+inline constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
+
+// A varInt as lib0 writes it: sign and magnitude, so that -0 exists.
+struct VarInt {
+  bool negative = false;
+  uint64_t magnitude = 0;
+  int64_t value() const { return negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude); }
+};
+
+class Encoder {
+ public:
+  void write_u8(uint8_t b) { buf_.push_back(b); }
+  void write_var_uint(uint64_t n);
+  void write_var_int(int64_t n) { write_var_int(VarInt{n < 0, n < 0 ? uint64_t(0) - uint64_t(n) : uint64_t(n)}); }
+  void write_var_int(VarInt v);
+  void write_raw(std::span<const uint8_t> bytes) { buf_.insert(buf_.end(), bytes.begin(), bytes.end()); }
+  void write_var_bytes(std::span<const uint8_t> bytes);  // varUint length + bytes
+  void write_var_string(std::string_view utf8);           // varUint byte length + UTF-8
+  void write_var_string(std::u16string_view utf16);       // lone surrogates become U+FFFD
+  void write_f32(float f);                                 // big-endian
+  void write_f64(double d);                                // big-endian
+  void write_bigint64(int64_t v);                          // big-endian two's complement
+  void write_any(const Any& value);                        // lib0 writeAny
+
+  size_t size() const { return buf_.size(); }
+  const std::vector<uint8_t>& bytes() const { return buf_; }
+  std::vector<uint8_t> take() { return std::move(buf_); }
+  void clear() { buf_.clear(); }
+
+ private:
+  std::vector<uint8_t> buf_;
+};
+
+class Decoder {
+ public:
+  explicit Decoder(std::span<const uint8_t> bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+
+  bool ok() const { return status_.is_ok(); }
+  const Status& status() const { return status_; }
+  // Records the first error; later calls keep the first.
+  void fail(ErrorCode code, std::string message);
+
+  bool has_content() const { return p_ < end_; }
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  const uint8_t* position() const { return p_; }
+
+  uint8_t read_u8();
+  uint64_t read_var_uint();  // rejects values above kMaxSafeInteger
+  VarInt read_var_int();
+  std::span<const uint8_t> read_raw(size_t n);
+  std::span<const uint8_t> read_var_bytes();
+  std::string read_var_string();          // validated UTF-8 (invalid UTF-8 is an error, as in JS)
+  std::u16string read_var_string_utf16();  // same, converted to UTF-16
+  float read_f32();
+  double read_f64();
+  int64_t read_bigint64();
+  Any read_any();  // lib0 readAny; nesting deeper than kMaxAnyDepth is an error
+
+  static constexpr int kMaxAnyDepth = 256;
+
+ private:
+  Any read_any_at(int depth);
+  const uint8_t* p_;
+  const uint8_t* end_;
+  Status status_;
+};
+
+}  // namespace weft::lib0

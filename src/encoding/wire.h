@@ -1,0 +1,97 @@
+// Decoded updates: structs as they travel, delete sets and state vectors.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "encoding/content.h"
+#include "encoding/id.h"
+#include "encoding/update_codec.h"
+#include "weft/status.h"
+
+namespace weft {
+
+enum class StructKind : uint8_t { kItem, kGC, kSkip };
+
+// The parent of an item as written on the wire: absent (copied from the
+// origin on integration), a root type name, or the ID of the item whose
+// content is the parent type.
+using WireParent = std::variant<std::monostate, std::string, ID>;
+
+struct WireStruct {
+  StructKind kind = StructKind::kItem;
+  ID id;
+  uint64_t length = 0;
+  // Items only:
+  std::optional<ID> origin;
+  std::optional<ID> right_origin;
+  WireParent parent;
+  std::optional<std::string> parent_sub;  // read only when the parent is on the wire
+  Content content;
+
+  ID last_id() const { return ID{id.client, id.clock + length - 1}; }
+  // Writes the struct from `offset` clocks on (Item.write / GC.write / Skip.write).
+  void write(UpdateEncoder& enc, uint64_t offset) const;
+};
+
+// Reads one struct's body after its info byte, at `clock` of `client`.
+void read_wire_struct(UpdateDecoder& dec, uint8_t info, ID id, WireStruct& out);
+// Reads / writes content of the given ref (Item.js readItemContent / Content*.write).
+Content read_content(UpdateDecoder& dec, uint8_t info);
+void write_content(UpdateEncoder& enc, const Content& c, uint64_t offset);
+
+struct DeleteRange {
+  uint64_t clock = 0;
+  uint64_t len = 0;
+  uint64_t end() const { return clock + len; }
+};
+
+// Deleted clock ranges per client. Ranges stay in the order added until
+// sort_and_merge(); the encoder writes clients in descending id order.
+class DeleteSet {
+ public:
+  std::map<uint64_t, std::vector<DeleteRange>>& clients() { return clients_; }
+  const std::map<uint64_t, std::vector<DeleteRange>>& clients() const { return clients_; }
+  bool empty() const { return clients_.empty(); }
+
+  void add(uint64_t client, uint64_t clock, uint64_t len);
+  // Sorts each client's ranges and joins overlapping or touching ones.
+  void sort_and_merge();
+  // Requires sort_and_merge(); binary search.
+  bool contains(ID id) const;
+  // Union (ranges appended, then sorted and merged).
+  void merge(const DeleteSet& other);
+
+  void write(UpdateEncoder& enc) const;
+  // Reads a delete set (a range of length 0 in v2 is an error).
+  static DeleteSet read(UpdateDecoder& dec);
+
+  bool operator==(const DeleteSet&) const;
+
+ private:
+  std::map<uint64_t, std::vector<DeleteRange>> clients_;
+};
+
+// client -> next expected clock.
+using StateVector = std::map<uint64_t, uint64_t>;
+std::vector<uint8_t> encode_state_vector(const StateVector& sv);
+Result<StateVector> decode_state_vector(std::span<const uint8_t> bytes);
+
+// A whole update decoded (Y.decodeUpdate): Skips included, in wire order.
+struct DecodedUpdate {
+  std::vector<WireStruct> structs;
+  DeleteSet delete_set;
+};
+Result<DecodedUpdate> decode_update(std::span<const uint8_t> update, UpdateFormat format);
+
+// Upper bound on structs one update may declare relative to its size; v2
+// run-length columns can describe structs without consuming bytes, and this
+// keeps a hostile count from spinning or allocating (see docs/formats.md).
+inline uint64_t max_structs_for_input(size_t input_bytes) { return 4096 + 64 * uint64_t(input_bytes); }
+
+}  // namespace weft
