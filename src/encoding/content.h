@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "weft/any.h"
+#include "weft/type_ref.h"
 
 namespace weft {
 
@@ -25,16 +26,6 @@ enum class ContentRef : uint8_t {
   kSkip = 10,
 };
 
-// Shared type kinds (ContentType's typeRef).
-enum class TypeRef : uint8_t {
-  kArray = 0,
-  kMap = 1,
-  kText = 2,
-  kXmlElement = 3,
-  kXmlFragment = 4,
-  kXmlHook = 5,
-  kXmlText = 6,
-};
 
 struct ContentDeleted {
   uint64_t len = 0;
