@@ -1,0 +1,441 @@
+#include "store/sqlite_doc_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <utility>
+
+#include "store/sqlite_schema.h"
+
+namespace weft {
+
+namespace {
+
+thread_local const SqliteDocStore* t_writer_of = nullptr;
+
+// Past this many cached rooms the writer drops its cache (it reloads rows on demand).
+constexpr size_t kMaxCachedRooms = 100000;
+
+Status closed_error() { return Status(ErrorCode::kIo, "store is closed"); }
+
+// Ends a read transaction on scope exit (a read-only COMMIT cannot fail in a
+// way that matters: nothing was written).
+class ReadTxn {
+ public:
+  explicit ReadTxn(SqliteDb& db) : db_(db) {}
+  Status begin() {
+    Status s = db_.exec("BEGIN");
+    open_ = s.is_ok();
+    return s;
+  }
+  ~ReadTxn() {
+    if (open_) (void)db_.exec("COMMIT");
+  }
+
+ private:
+  SqliteDb& db_;
+  bool open_ = false;
+};
+
+}  // namespace
+
+struct SqliteDocStore::WriterStmts {
+  SqliteStmt begin, commit, rollback, savepoint, release, rollback_to;
+  SqliteStmt find_room, insert_room;
+  SqliteStmt insert_update, bump_room;
+  SqliteStmt sum_log, delete_log, upsert_snapshot, set_snapshot;
+
+  static Result<std::unique_ptr<WriterStmts>> prepare(SqliteDb& db) {
+    auto s = std::make_unique<WriterStmts>();
+    struct Entry {
+      SqliteStmt* stmt;
+      const char* sql;
+    };
+    const Entry entries[] = {
+        {&s->begin, "BEGIN IMMEDIATE"},
+        {&s->commit, "COMMIT"},
+        {&s->rollback, "ROLLBACK"},
+        {&s->savepoint, "SAVEPOINT w"},
+        {&s->release, "RELEASE w"},
+        {&s->rollback_to, "ROLLBACK TO w"},
+        {&s->find_room, "SELECT id, last_seq, snapshot_seq FROM rooms WHERE name = ?1"},
+        {&s->insert_room, "INSERT INTO rooms(name) VALUES(?1)"},
+        {&s->insert_update, "INSERT INTO updates(room_id, seq, data) VALUES(?1, ?2, ?3)"},
+        {&s->bump_room,
+         "UPDATE rooms SET last_seq = ?2, log_count = log_count + 1, log_bytes = log_bytes + ?3 WHERE id = ?1"},
+        {&s->sum_log,
+         "SELECT count(*), coalesce(sum(length(data)), 0) FROM updates WHERE room_id = ?1 AND seq <= ?2"},
+        {&s->delete_log, "DELETE FROM updates WHERE room_id = ?1 AND seq <= ?2"},
+        {&s->upsert_snapshot,
+         "INSERT INTO snapshots(room_id, seq, data) VALUES(?1, ?2, ?3) "
+         "ON CONFLICT(room_id) DO UPDATE SET seq = excluded.seq, data = excluded.data"},
+        {&s->set_snapshot,
+         "UPDATE rooms SET snapshot_seq = ?2, snapshot_bytes = ?3, log_count = log_count - ?4, "
+         "log_bytes = log_bytes - ?5 WHERE id = ?1"},
+    };
+    for (const Entry& e : entries) {
+      WEFT_ASSIGN_OR_RETURN(*e.stmt, db.prepare(e.sql));
+    }
+    return s;
+  }
+};
+
+// Runs a statement that takes no parameters and returns no rows.
+static Status run_plain(SqliteStmt& stmt) {
+  stmt.reset();
+  Status s = stmt.run();
+  stmt.reset();
+  return s;
+}
+
+size_t SqliteDocStore::Job::bytes() const {
+  if (const auto* a = std::get_if<AppendJob>(&op)) return a->update.size();
+  return std::get<CompactJob>(op).snapshot.size();
+}
+
+Result<std::unique_ptr<SqliteDocStore>> SqliteDocStore::open(SqliteDocStoreOptions options) {
+  std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return Status(ErrorCode::kIo, "create " + parent.string() + ": " + ec.message());
+  }
+  WEFT_ASSIGN_OR_RETURN(SqliteDb writer, SqliteDb::open(options.path));
+  WEFT_RETURN_IF_ERROR(prepare_sqlite_schema(writer, /*create=*/true));
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<WriterStmts> stmts, WriterStmts::prepare(writer));
+  WEFT_ASSIGN_OR_RETURN(SqliteDb reader, SqliteDb::open(options.path));
+  WEFT_RETURN_IF_ERROR(prepare_sqlite_schema(reader, /*create=*/false));
+  return std::unique_ptr<SqliteDocStore>(
+      new SqliteDocStore(std::move(options), std::move(writer), std::move(reader), std::move(stmts)));
+}
+
+SqliteDocStore::SqliteDocStore(SqliteDocStoreOptions options, SqliteDb writer, SqliteDb reader,
+                               std::unique_ptr<WriterStmts> stmts)
+    : options_(std::move(options)), wdb_(std::move(writer)), ws_(std::move(stmts)), rdb_(std::move(reader)) {
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+SqliteDocStore::~SqliteDocStore() { close(); }
+
+void SqliteDocStore::close() {
+  std::lock_guard close_lock(close_mu_);
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+bool SqliteDocStore::on_writer_thread() const { return t_writer_of == this; }
+
+void SqliteDocStore::enqueue(Job job) {
+  {
+    std::unique_lock lock(mu_);
+    if (!closing_) {
+      queue_.push_back(std::move(job));
+      lock.unlock();
+      cv_.notify_one();
+      return;
+    }
+  }
+  if (auto* a = std::get_if<AppendJob>(&job.op)) {
+    a->done(closed_error());
+  } else {
+    std::get<CompactJob>(job.op).done(closed_error());
+  }
+}
+
+void SqliteDocStore::append(std::string_view room, Bytes update, AppendCallback done) {
+  enqueue(Job{std::string(room), AppendJob{std::move(update), std::move(done)}});
+}
+
+void SqliteDocStore::compact(std::string_view room, Bytes snapshot, Seq up_to_seq, StatusCallback done) {
+  enqueue(Job{std::string(room), CompactJob{std::move(snapshot), up_to_seq, std::move(done)}});
+}
+
+void SqliteDocStore::writer_loop() {
+  t_writer_of = this;
+  std::vector<Job> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return !queue_.empty() || closing_; });
+      if (queue_.empty()) return;  // closing and drained
+      size_t bytes = 0;
+      while (!queue_.empty() && batch.size() < options_.max_batch_writes &&
+             (batch.empty() || bytes + queue_.front().bytes() <= options_.max_batch_bytes)) {
+        bytes += queue_.front().bytes();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    run_batch(batch);
+    batch.clear();
+  }
+}
+
+void SqliteDocStore::run_batch(std::vector<Job>& batch) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  std::vector<Result<Seq>> results;
+  results.reserve(batch.size());
+
+  Status txn = run_plain(ws_->begin);
+  if (txn) {
+    for (const Job& job : batch) {
+      // A savepoint per write: a failure undoes that write only. The cached
+      // room row is restored with it.
+      auto cached = rooms_.find(job.room);
+      std::optional<RoomState> before;
+      if (cached != rooms_.end()) before = cached->second;
+      Status sp = run_plain(ws_->savepoint);
+      Result<Seq> r = sp.is_ok() ? Result<Seq>(Seq{0}) : Result<Seq>(sp);
+      if (r) {
+        if (const auto* a = std::get_if<AppendJob>(&job.op)) {
+          r = write_append(job.room, *a);
+        } else {
+          Status s = write_compact(job.room, std::get<CompactJob>(job.op));
+          if (!s) r = s;
+        }
+        if (!r) {
+          (void)run_plain(ws_->rollback_to);
+          if (before) {
+            rooms_[job.room] = *before;
+          } else {
+            rooms_.erase(job.room);
+          }
+        }
+        (void)run_plain(ws_->release);
+      }
+      results.push_back(std::move(r));
+    }
+    txn = run_plain(ws_->commit);
+    if (!txn) (void)run_plain(ws_->rollback);
+  }
+  if (!txn) {
+    rooms_.clear();  // rows it described may have been rolled back
+    for (Result<Seq>& r : results) r = txn;
+    results.resize(batch.size(), txn);
+  }
+  if (rooms_.size() > kMaxCachedRooms) rooms_.clear();
+  const uint64_t micros =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+
+  {
+    std::lock_guard lock(stats_mu_);
+    if (txn) {
+      ++stats_.commits;
+      stats_.commit_latency_us_total += micros;
+      stats_.commit_latency_us_max = std::max(stats_.commit_latency_us_max, micros);
+      size_t bucket = 0;
+      while (bucket < kCommitLatencyBoundsUs.size() && micros > kCommitLatencyBoundsUs[bucket]) ++bucket;
+      ++stats_.commit_latency_buckets[bucket];
+    } else {
+      ++stats_.commit_failures;
+    }
+    uint64_t appended = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (const auto* a = std::get_if<AppendJob>(&batch[i].op)) {
+        if (results[i]) {
+          ++appended;
+          ++stats_.updates_persisted;
+          stats_.bytes_persisted += a->update.size();
+        } else {
+          ++stats_.append_failures;
+        }
+      } else if (results[i]) {
+        ++stats_.compactions;
+      }
+    }
+    stats_.max_batch = std::max(stats_.max_batch, appended);
+  }
+
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (auto* a = std::get_if<AppendJob>(&batch[i].op)) {
+      a->done(std::move(results[i]));
+    } else {
+      std::get<CompactJob>(batch[i].op).done(results[i].status());
+    }
+  }
+}
+
+Result<SqliteDocStore::RoomState*> SqliteDocStore::room_state(const std::string& room, bool create) {
+  auto it = rooms_.find(room);
+  if (it != rooms_.end()) return &it->second;
+  SqliteStmt& find = ws_->find_room;
+  find.reset();
+  find.bind(1, room);
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step step, find.step());
+  RoomState state;
+  if (step == SqliteStmt::Step::kRow) {
+    state.id = find.column_int(0);
+    state.last_seq = static_cast<Seq>(find.column_int(1));
+    state.snapshot_seq = static_cast<Seq>(find.column_int(2));
+    find.reset();
+  } else {
+    find.reset();
+    if (!create) return Status(ErrorCode::kInvalidArgument, "no such room");
+    SqliteStmt& insert = ws_->insert_room;
+    insert.reset();
+    insert.bind(1, room);
+    Status s = insert.run();
+    insert.reset();
+    WEFT_RETURN_IF_ERROR(s);
+    state.id = sqlite3_last_insert_rowid(wdb_.handle());
+  }
+  return &rooms_.emplace(room, state).first->second;
+}
+
+Result<Seq> SqliteDocStore::write_append(const std::string& room, const AppendJob& job) {
+  WEFT_ASSIGN_OR_RETURN(RoomState * state, room_state(room, /*create=*/true));
+  const Seq seq = state->last_seq + 1;
+  SqliteStmt& insert = ws_->insert_update;
+  insert.reset();
+  insert.bind(1, state->id);
+  insert.bind(2, static_cast<int64_t>(seq));
+  insert.bind_blob(3, job.update);
+  Status s = insert.run();
+  insert.reset();
+  WEFT_RETURN_IF_ERROR(s);
+  SqliteStmt& bump = ws_->bump_room;
+  bump.reset();
+  bump.bind(1, state->id);
+  bump.bind(2, static_cast<int64_t>(seq));
+  bump.bind(3, static_cast<int64_t>(job.update.size()));
+  s = bump.run();
+  bump.reset();
+  WEFT_RETURN_IF_ERROR(s);
+  state->last_seq = seq;
+  return seq;
+}
+
+Status SqliteDocStore::write_compact(const std::string& room, const CompactJob& job) {
+  WEFT_ASSIGN_OR_RETURN(RoomState * state, room_state(room, /*create=*/false));
+  if (job.up_to_seq > state->last_seq || job.up_to_seq < state->snapshot_seq) {
+    return Status(ErrorCode::kInvalidArgument, "compact: up_to_seq " + std::to_string(job.up_to_seq) +
+                                                   " outside [" + std::to_string(state->snapshot_seq) + ", " +
+                                                   std::to_string(state->last_seq) + "]");
+  }
+  SqliteStmt& sum = ws_->sum_log;
+  sum.reset();
+  sum.bind(1, state->id);
+  sum.bind(2, static_cast<int64_t>(job.up_to_seq));
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step step, sum.step());
+  const int64_t count = step == SqliteStmt::Step::kRow ? sum.column_int(0) : 0;
+  const int64_t bytes = step == SqliteStmt::Step::kRow ? sum.column_int(1) : 0;
+  sum.reset();
+
+  SqliteStmt& del = ws_->delete_log;
+  del.reset();
+  del.bind(1, state->id);
+  del.bind(2, static_cast<int64_t>(job.up_to_seq));
+  Status s = del.run();
+  del.reset();
+  WEFT_RETURN_IF_ERROR(s);
+
+  SqliteStmt& snap = ws_->upsert_snapshot;
+  snap.reset();
+  snap.bind(1, state->id);
+  snap.bind(2, static_cast<int64_t>(job.up_to_seq));
+  snap.bind_blob(3, job.snapshot);
+  s = snap.run();
+  snap.reset();
+  WEFT_RETURN_IF_ERROR(s);
+
+  SqliteStmt& set = ws_->set_snapshot;
+  set.reset();
+  set.bind(1, state->id);
+  set.bind(2, static_cast<int64_t>(job.up_to_seq));
+  set.bind(3, static_cast<int64_t>(job.snapshot.size()));
+  set.bind(4, count);
+  set.bind(5, bytes);
+  s = set.run();
+  set.reset();
+  WEFT_RETURN_IF_ERROR(s);
+  state->snapshot_seq = job.up_to_seq;
+  return Status::ok();
+}
+
+Result<StoredDoc> SqliteDocStore::load(std::string_view room) {
+  std::lock_guard lock(read_mu_);
+  ReadTxn txn(rdb_);
+  WEFT_RETURN_IF_ERROR(txn.begin());
+  StoredDoc doc;
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt find,
+                        rdb_.prepare("SELECT id, last_seq, snapshot_seq, log_bytes + snapshot_bytes "
+                                     "FROM rooms WHERE name = ?1"));
+  find.bind(1, room);
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step step, find.step());
+  if (step == SqliteStmt::Step::kDone) return doc;
+  const int64_t id = find.column_int(0);
+  doc.last_seq = static_cast<Seq>(find.column_int(1));
+  doc.snapshot_seq = static_cast<Seq>(find.column_int(2));
+  doc.stored_bytes = static_cast<uint64_t>(find.column_int(3));
+
+  if (doc.snapshot_seq > 0) {
+    WEFT_ASSIGN_OR_RETURN(SqliteStmt snap, rdb_.prepare("SELECT data FROM snapshots WHERE room_id = ?1"));
+    snap.bind(1, id);
+    WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step s, snap.step());
+    if (s == SqliteStmt::Step::kRow) doc.snapshot = snap.column_blob(0);
+  }
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt log, rdb_.prepare("SELECT seq, data FROM updates WHERE room_id = ?1 "
+                                                     "AND seq > ?2 ORDER BY seq"));
+  log.bind(1, id);
+  log.bind(2, static_cast<int64_t>(doc.snapshot_seq));
+  for (;;) {
+    WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step s, log.step());
+    if (s == SqliteStmt::Step::kDone) break;
+    if (doc.updates.empty()) doc.first_seq = static_cast<Seq>(log.column_int(0));
+    doc.updates.push_back(log.column_blob(1));
+  }
+  return doc;
+}
+
+Result<RoomInfo> SqliteDocStore::read_room_info(SqliteStmt& stmt) {
+  RoomInfo info;
+  info.room = stmt.column_text(0);
+  info.log_bytes = static_cast<uint64_t>(stmt.column_int(1));
+  info.log_count = static_cast<uint64_t>(stmt.column_int(2));
+  info.snapshot_bytes = static_cast<uint64_t>(stmt.column_int(3));
+  info.last_seq = static_cast<Seq>(stmt.column_int(4));
+  return info;
+}
+
+Result<std::vector<RoomInfo>> SqliteDocStore::list_rooms() {
+  std::lock_guard lock(read_mu_);
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt stmt, rdb_.prepare("SELECT name, log_bytes, log_count, snapshot_bytes, "
+                                                      "last_seq FROM rooms ORDER BY name"));
+  std::vector<RoomInfo> rooms;
+  for (;;) {
+    WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step s, stmt.step());
+    if (s == SqliteStmt::Step::kDone) break;
+    WEFT_ASSIGN_OR_RETURN(RoomInfo info, read_room_info(stmt));
+    rooms.push_back(std::move(info));
+  }
+  return rooms;
+}
+
+Result<RoomInfo> SqliteDocStore::room_size(std::string_view room) {
+  std::lock_guard lock(read_mu_);
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt stmt, rdb_.prepare("SELECT name, log_bytes, log_count, snapshot_bytes, "
+                                                      "last_seq FROM rooms WHERE name = ?1"));
+  stmt.bind(1, room);
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step s, stmt.step());
+  if (s == SqliteStmt::Step::kDone) return Status(ErrorCode::kInvalidArgument, "no such room");
+  return read_room_info(stmt);
+}
+
+StoreStats SqliteDocStore::stats() const {
+  StoreStats out;
+  {
+    std::lock_guard lock(stats_mu_);
+    out = stats_;
+  }
+  std::lock_guard lock(mu_);
+  out.queue_depth = queue_.size();
+  return out;
+}
+
+}  // namespace weft

@@ -1,0 +1,266 @@
+#include "store/sqlite_doc_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store_test_util.h"
+
+namespace weft {
+namespace {
+
+using testing_util::bytes_of;
+using testing_util::ScratchDir;
+using testing_util::string_of;
+
+std::unique_ptr<SqliteDocStore> open_store(const ScratchDir& dir) {
+  SqliteDocStoreOptions options;
+  options.path = dir.file("data/weft.db");  // the data directory does not exist yet
+  auto store = SqliteDocStore::open(options);
+  EXPECT_TRUE(store.is_ok()) << store.status().message();
+  return store ? std::move(*store) : nullptr;
+}
+
+std::vector<std::string> strings_of(const std::vector<Bytes>& updates) {
+  std::vector<std::string> out;
+  for (const Bytes& u : updates) out.push_back(string_of(u));
+  return out;
+}
+
+// A stand-in for merge_updates in the tests: a snapshot is the updates it
+// covers, each as a 4-byte length and its bytes.
+Bytes fake_merge(const Bytes& snapshot, const std::vector<Bytes>& updates) {
+  Bytes out = snapshot;
+  for (const Bytes& u : updates) {
+    uint32_t n = static_cast<uint32_t>(u.size());
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(n >> (8 * i)));
+    out.insert(out.end(), u.begin(), u.end());
+  }
+  return out;
+}
+
+std::vector<std::string> fake_unmerge(const Bytes& snapshot) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos + 4 <= snapshot.size()) {
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(snapshot[pos + i]) << (8 * i);
+    pos += 4;
+    out.emplace_back(snapshot.begin() + static_cast<ptrdiff_t>(pos),
+                     snapshot.begin() + static_cast<ptrdiff_t>(pos + n));
+    pos += n;
+  }
+  EXPECT_EQ(pos, snapshot.size());
+  return out;
+}
+
+std::vector<std::string> everything(const StoredDoc& doc) {
+  std::vector<std::string> all = fake_unmerge(doc.snapshot);
+  for (const Bytes& u : doc.updates) all.push_back(string_of(u));
+  return all;
+}
+
+TEST(SqliteDocStore, AppendAndLoad) {
+  ScratchDir dir;
+  auto store = open_store(dir);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->append_sync("a", bytes_of("one")), 1u);
+  EXPECT_EQ(*store->append_sync("a", bytes_of("two")), 2u);
+  EXPECT_EQ(*store->append_sync("b/with/slashes?x", bytes_of("other")), 1u);
+  EXPECT_EQ(*store->append_sync("a", Bytes{}), 3u);  // an empty update is still stored
+
+  Result<StoredDoc> a = store->load("a");
+  ASSERT_TRUE(a.is_ok()) << a.status().message();
+  EXPECT_TRUE(a->snapshot.empty());
+  EXPECT_EQ(a->snapshot_seq, 0u);
+  EXPECT_EQ(strings_of(a->updates), (std::vector<std::string>{"one", "two", ""}));
+  EXPECT_EQ(a->first_seq, 1u);
+  EXPECT_EQ(a->last_seq, 3u);
+  EXPECT_EQ(a->stored_bytes, 6u);
+
+  Result<StoredDoc> b = store->load("b/with/slashes?x");
+  ASSERT_TRUE(b.is_ok());
+  EXPECT_EQ(strings_of(b->updates), (std::vector<std::string>{"other"}));
+
+  Result<StoredDoc> none = store->load("never");
+  ASSERT_TRUE(none.is_ok());
+  EXPECT_TRUE(none->updates.empty());
+  EXPECT_EQ(none->last_seq, 0u);
+  EXPECT_EQ(store->room_size("never").status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(SqliteDocStore, CompactReplacesPrefixAndKeepsTail) {
+  ScratchDir dir;
+  auto store = open_store(dir);
+  ASSERT_TRUE(store);
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(store->append_sync("r", bytes_of("u" + std::to_string(i))));
+
+  Bytes snap = bytes_of("SNAP(u1..u3)");
+  ASSERT_TRUE(store->compact_sync("r", snap, 3).is_ok());
+  Result<StoredDoc> doc = store->load("r");
+  ASSERT_TRUE(doc.is_ok());
+  EXPECT_EQ(doc->snapshot, snap);
+  EXPECT_EQ(doc->snapshot_seq, 3u);
+  EXPECT_EQ(doc->first_seq, 4u);
+  EXPECT_EQ(strings_of(doc->updates), (std::vector<std::string>{"u4", "u5"}));
+  EXPECT_EQ(doc->last_seq, 5u);
+
+  Result<RoomInfo> size = store->room_size("r");
+  ASSERT_TRUE(size.is_ok());
+  EXPECT_EQ(size->log_count, 2u);
+  EXPECT_EQ(size->log_bytes, 4u);
+  EXPECT_EQ(size->snapshot_bytes, snap.size());
+  EXPECT_EQ(size->total_bytes(), 4u + snap.size());
+
+  // Out of range: beyond last_seq, or behind the current snapshot; unknown room.
+  EXPECT_EQ(store->compact_sync("r", snap, 6).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store->compact_sync("r", snap, 2).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store->compact_sync("nope", snap, 0).code(), ErrorCode::kInvalidArgument);
+  // A failed compaction changed nothing.
+  EXPECT_EQ(strings_of(store->load("r")->updates), (std::vector<std::string>{"u4", "u5"}));
+
+  // Compacting everything, then appending: seqs are never reused.
+  ASSERT_TRUE(store->compact_sync("r", bytes_of("SNAP(all)"), 5).is_ok());
+  doc = store->load("r");
+  EXPECT_TRUE(doc->updates.empty());
+  EXPECT_EQ(doc->first_seq, 0u);
+  EXPECT_EQ(*store->append_sync("r", bytes_of("u6")), 6u);
+  EXPECT_EQ(store->room_size("r")->log_count, 1u);
+}
+
+TEST(SqliteDocStore, ListRooms) {
+  ScratchDir dir;
+  auto store = open_store(dir);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->append_sync("b", bytes_of("xx")));
+  ASSERT_TRUE(store->append_sync("a", bytes_of("y")));
+  ASSERT_TRUE(store->append_sync("b", bytes_of("zzz")));
+  Result<std::vector<RoomInfo>> rooms = store->list_rooms();
+  ASSERT_TRUE(rooms.is_ok());
+  ASSERT_EQ(rooms->size(), 2u);
+  EXPECT_EQ((*rooms)[0].room, "a");
+  EXPECT_EQ((*rooms)[0].log_bytes, 1u);
+  EXPECT_EQ((*rooms)[1].room, "b");
+  EXPECT_EQ((*rooms)[1].log_bytes, 5u);
+  EXPECT_EQ((*rooms)[1].log_count, 2u);
+  EXPECT_EQ((*rooms)[1].last_seq, 2u);
+}
+
+TEST(SqliteDocStore, ConcurrentAppendsShareCommits) {
+  ScratchDir dir;
+  auto store = open_store(dir);
+  ASSERT_TRUE(store);
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::future<Result<Seq>>> pending;
+      for (int i = 0; i < kPerThread; ++i) {
+        pending.push_back(store->append_future("room" + std::to_string(t), bytes_of(std::to_string(i))));
+      }
+      for (size_t i = 0; i < pending.size(); ++i) {
+        Result<Seq> r = pending[i].get();
+        if (!r || *r != i + 1) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+
+  StoreStats stats = store->stats();
+  EXPECT_EQ(stats.updates_persisted, uint64_t{kThreads * kPerThread});
+  EXPECT_LT(stats.commits, stats.updates_persisted) << "appends were not batched";
+  EXPECT_GT(stats.max_batch, 1u);
+  uint64_t in_buckets = 0;
+  for (uint64_t b : stats.commit_latency_buckets) in_buckets += b;
+  EXPECT_EQ(in_buckets, stats.commits);
+  EXPECT_EQ(stats.queue_depth, 0u);
+
+  for (int t = 0; t < kThreads; ++t) {
+    Result<StoredDoc> doc = store->load("room" + std::to_string(t));
+    ASSERT_TRUE(doc.is_ok());
+    ASSERT_EQ(doc->updates.size(), size_t{kPerThread});
+    for (int i = 0; i < kPerThread; ++i) EXPECT_EQ(string_of(doc->updates[i]), std::to_string(i));
+  }
+}
+
+TEST(SqliteDocStore, ReopenKeepsEverything) {
+  ScratchDir dir;
+  {
+    auto store = open_store(dir);
+    ASSERT_TRUE(store);
+    for (int i = 1; i <= 4; ++i) ASSERT_TRUE(store->append_sync("r", bytes_of("u" + std::to_string(i))));
+    ASSERT_TRUE(store->compact_sync("r", bytes_of("S"), 2).is_ok());
+    // Queued but unacknowledged writes are made durable by close().
+    for (int i = 5; i <= 50; ++i) store->append("r", bytes_of("u" + std::to_string(i)), [](Result<Seq>) {});
+    store->close();
+    Result<Seq> after = store->append_sync("r", bytes_of("late"));
+    EXPECT_EQ(after.status().code(), ErrorCode::kIo);
+  }
+  auto store = open_store(dir);
+  ASSERT_TRUE(store);
+  Result<StoredDoc> doc = store->load("r");
+  ASSERT_TRUE(doc.is_ok());
+  EXPECT_EQ(string_of(doc->snapshot), "S");
+  EXPECT_EQ(doc->snapshot_seq, 2u);
+  ASSERT_EQ(doc->updates.size(), 48u);
+  EXPECT_EQ(string_of(doc->updates.front()), "u3");
+  EXPECT_EQ(string_of(doc->updates.back()), "u50");
+  EXPECT_EQ(*store->append_sync("r", bytes_of("u51")), 51u);
+}
+
+TEST(SqliteDocStore, CompactionRacingAppendsLosesNothing) {
+  ScratchDir dir;
+  auto store = open_store(dir);
+  ASSERT_TRUE(store);
+  constexpr int kUpdates = 1500;
+  std::thread writer([&] {
+    std::vector<std::future<Result<Seq>>> pending;
+    for (int i = 0; i < kUpdates; ++i) {
+      pending.push_back(store->append_future("r", bytes_of("u" + std::to_string(i))));
+      if (i % 16 == 0) pending.back().wait();  // let compactions interleave
+    }
+    for (auto& f : pending) EXPECT_TRUE(f.get().is_ok());
+  });
+  int compactions = 0;
+  for (;;) {
+    Result<StoredDoc> doc = store->load("r");
+    ASSERT_TRUE(doc.is_ok());
+    if (doc->last_seq == kUpdates && doc->updates.empty()) break;
+    if (doc->updates.empty()) continue;
+    Seq up_to = doc->first_seq + doc->updates.size() - 1;
+    ASSERT_EQ(up_to, doc->last_seq);
+    Status s = store->compact_sync("r", fake_merge(doc->snapshot, doc->updates), up_to);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    ++compactions;
+  }
+  writer.join();
+  EXPECT_GT(compactions, 1);
+
+  Result<StoredDoc> doc = store->load("r");
+  ASSERT_TRUE(doc.is_ok());
+  std::vector<std::string> all = everything(*doc);
+  ASSERT_EQ(all.size(), size_t{kUpdates});
+  for (int i = 0; i < kUpdates; ++i) EXPECT_EQ(all[i], "u" + std::to_string(i));
+  EXPECT_EQ(store->stats().compactions, uint64_t(compactions));
+}
+
+TEST(SqliteDocStore, BlockingHelpersRefuseToRunOnTheWriterThread) {
+  ScratchDir dir;
+  auto store = open_store(dir);
+  ASSERT_TRUE(store);
+  std::promise<ErrorCode> inner;
+  store->append("r", bytes_of("x"), [&](Result<Seq>) {
+    inner.set_value(store->append_sync("r", bytes_of("y")).status().code());
+  });
+  EXPECT_EQ(inner.get_future().get(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace weft
