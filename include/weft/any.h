@@ -3,6 +3,9 @@
 // It mirrors what a JS value can be inside a Yjs document: undefined, null,
 // booleans, numbers (IEEE doubles, -0 and NaN included), BigInt (int64),
 // strings (UTF-8 here; JS holds UTF-16), byte arrays, arrays and objects.
+// Strings and keys are WTF-8: a lone surrogate, which a JS string can hold
+// (JSON.parse("\"\\ud800\""), v2 string-column slices), is kept as its
+// 3-byte form ed a0..bf xx; writers turn it into U+FFFD like TextEncoder.
 // Objects keep JS property order (Object.keys: integer-like keys ascending
 // first, then the others in insertion order); `Any::object` and `set` keep
 // that invariant so encoding matches JS byte for byte.
@@ -40,15 +43,15 @@ class Any {
   Any() : v_(Undefined{}) {}
   static Any undefined() { return Any(); }
   static Any null() { return Any(Null{}); }
-  Any(bool b) : v_(b) {}                                   // NOLINT
-  Any(double d) : v_(d) {}                                 // NOLINT
-  Any(int i) : v_(static_cast<double>(i)) {}               // NOLINT
-  Any(int64_t i) : v_(static_cast<double>(i)) {}           // NOLINT: a JS number
-  Any(BigInt b) : v_(b) {}                                 // NOLINT
-  Any(std::string s) : v_(std::move(s)) {}                 // NOLINT
-  Any(std::string_view s) : v_(std::string(s)) {}          // NOLINT
-  Any(const char* s) : v_(std::string(s)) {}               // NOLINT
-  Any(Bytes b) : v_(std::make_shared<Bytes>(std::move(b))) {}   // NOLINT
+  Any(bool b) : v_(b) {}                                             // NOLINT
+  Any(double d) : v_(d) {}                                           // NOLINT
+  Any(int i) : v_(static_cast<double>(i)) {}                         // NOLINT
+  Any(int64_t i) : v_(static_cast<double>(i)) {}                     // NOLINT: a JS number
+  Any(BigInt b) : v_(b) {}                                           // NOLINT
+  Any(std::string s) : v_(std::move(s)) {}                           // NOLINT
+  Any(std::string_view s) : v_(std::string(s)) {}                    // NOLINT
+  Any(const char* s) : v_(std::string(s)) {}                         // NOLINT
+  Any(Bytes b) : v_(std::make_shared<Bytes>(std::move(b))) {}        // NOLINT
   Any(AnyArray a) : v_(std::make_shared<AnyArray>(std::move(a))) {}  // NOLINT
   // Builds an object, reordering keys as JS would; a repeated key keeps its
   // first position and its last value.
@@ -84,9 +87,8 @@ class Any {
 
  private:
   // Containers are shared and immutable once built: copying an Any is cheap.
-  using Storage = std::variant<Undefined, Null, bool, double, BigInt, std::string,
-                               std::shared_ptr<Bytes>, std::shared_ptr<AnyArray>,
-                               std::shared_ptr<AnyObject>>;
+  using Storage = std::variant<Undefined, Null, bool, double, BigInt, std::string, std::shared_ptr<Bytes>,
+                               std::shared_ptr<AnyArray>, std::shared_ptr<AnyObject>>;
   explicit Any(Storage v) : v_(std::move(v)) {}
   explicit Any(Null n) : v_(n) {}
   Storage v_;

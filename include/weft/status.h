@@ -68,7 +68,9 @@ class [[nodiscard]] Result {
 
 inline const Status& to_status(const Status& s) { return s; }
 template <typename T>
-Status to_status(const Result<T>& r) { return r.status(); }
+Status to_status(const Result<T>& r) {
+  return r.status();
+}
 
 }  // namespace weft
 
@@ -83,7 +85,7 @@ Status to_status(const Result<T>& r) { return r.status(); }
   } while (0)
 
 // `WEFT_ASSIGN_OR_RETURN(auto x, f());` declares x from a Result or returns its Status.
-#define WEFT_ASSIGN_OR_RETURN(lhs, expr)                            \
-  auto WEFT_CONCAT_(weft_r_, __LINE__) = (expr);                    \
+#define WEFT_ASSIGN_OR_RETURN(lhs, expr)                                                 \
+  auto WEFT_CONCAT_(weft_r_, __LINE__) = (expr);                                         \
   if (!WEFT_CONCAT_(weft_r_, __LINE__)) return WEFT_CONCAT_(weft_r_, __LINE__).status(); \
   lhs = std::move(*WEFT_CONCAT_(weft_r_, __LINE__))

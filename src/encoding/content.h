@@ -26,7 +26,6 @@ enum class ContentRef : uint8_t {
   kSkip = 10,
 };
 
-
 struct ContentDeleted {
   uint64_t len = 0;
 };

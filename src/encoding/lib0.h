@@ -25,23 +25,27 @@ inline constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
 struct VarInt {
   bool negative = false;
   uint64_t magnitude = 0;
-  int64_t value() const { return negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude); }
+  int64_t value() const {
+    return negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
+  }
 };
 
 class Encoder {
  public:
   void write_u8(uint8_t b) { buf_.push_back(b); }
   void write_var_uint(uint64_t n);
-  void write_var_int(int64_t n) { write_var_int(VarInt{n < 0, n < 0 ? uint64_t(0) - uint64_t(n) : uint64_t(n)}); }
+  void write_var_int(int64_t n) {
+    write_var_int(VarInt{n < 0, n < 0 ? uint64_t(0) - uint64_t(n) : uint64_t(n)});
+  }
   void write_var_int(VarInt v);
   void write_raw(std::span<const uint8_t> bytes) { buf_.insert(buf_.end(), bytes.begin(), bytes.end()); }
   void write_var_bytes(std::span<const uint8_t> bytes);  // varUint length + bytes
-  void write_var_string(std::string_view utf8);           // varUint byte length + UTF-8
-  void write_var_string(std::u16string_view utf16);       // lone surrogates become U+FFFD
-  void write_f32(float f);                                 // big-endian
-  void write_f64(double d);                                // big-endian
-  void write_bigint64(int64_t v);                          // big-endian two's complement
-  void write_any(const Any& value);                        // lib0 writeAny
+  void write_var_string(std::string_view utf8);          // varUint byte length + UTF-8
+  void write_var_string(std::u16string_view utf16);      // lone surrogates become U+FFFD
+  void write_f32(float f);                               // big-endian
+  void write_f64(double d);                              // big-endian
+  void write_bigint64(int64_t v);                        // big-endian two's complement
+  void write_any(const Any& value);                      // lib0 writeAny
 
   size_t size() const { return buf_.size(); }
   const std::vector<uint8_t>& bytes() const { return buf_; }
@@ -70,7 +74,7 @@ class Decoder {
   VarInt read_var_int();
   std::span<const uint8_t> read_raw(size_t n);
   std::span<const uint8_t> read_var_bytes();
-  std::string read_var_string();          // validated UTF-8 (invalid UTF-8 is an error, as in JS)
+  std::string read_var_string();           // validated UTF-8 (invalid UTF-8 is an error, as in JS)
   std::u16string read_var_string_utf16();  // same, converted to UTF-16
   float read_f32();
   double read_f64();

@@ -47,8 +47,16 @@ class UpdateEncoder {
   // The finished update (v2 assembles its columns here). Consumes the encoder.
   virtual std::vector<uint8_t> finish() = 0;
 
+  // Writers cannot fail on valid data; a few inputs JS would throw on (a v2
+  // delete range of length 0, an item without any parent) are recorded here.
+  const Status& status() const { return status_; }
+  void fail(ErrorCode code, std::string message) {
+    if (status_.is_ok()) status_ = Status(code, std::move(message));
+  }
+
  protected:
   lib0::Encoder rest_;
+  Status status_;
 };
 
 class UpdateDecoder {
@@ -56,7 +64,10 @@ class UpdateDecoder {
   virtual ~UpdateDecoder() = default;
   lib0::Decoder& rest() { return *rest_; }
   bool ok() const;
+  // The first error of the rest stream or of any column.
   Status status() const;
+  // Records an error found by a caller (unknown content ref, ...).
+  void fail(ErrorCode code, std::string message) { rest_->fail(code, std::move(message)); }
 
   virtual void reset_ds_cur_val() {}
   virtual uint64_t read_ds_clock() = 0;

@@ -18,6 +18,9 @@ namespace weft {
 
 enum class StructKind : uint8_t { kItem, kGC, kSkip };
 
+// Clocks are JS numbers: a struct or delete range may end at most here.
+inline constexpr uint64_t kMaxClockEnd = uint64_t{1} << 53;
+
 // The parent of an item as written on the wire: absent (copied from the
 // origin on integration), a root type name, or the ID of the item whose
 // content is the parent type.
@@ -40,10 +43,17 @@ struct WireStruct {
 };
 
 // Reads one struct's body after its info byte, at `clock` of `client`.
+// Errors (unknown refs, bad content, clock + length > 2^53) are recorded in
+// `dec` (check dec.ok()).
 void read_wire_struct(UpdateDecoder& dec, uint8_t info, ID id, WireStruct& out);
 // Reads / writes content of the given ref (Item.js readItemContent / Content*.write).
 Content read_content(UpdateDecoder& dec, uint8_t info);
 void write_content(UpdateEncoder& enc, const Content& c, uint64_t offset);
+// What `new ContentDoc(new Doc({guid, ...opts}))` keeps: {gc: false} if gc is
+// falsy, {autoLoad: true} if truthy, {meta} if not null, in that order. Fails
+// where JS throws (null/undefined opts) and for a `guid` key in opts, which JS
+// would let override the guid.
+Result<Any> normalize_doc_opts(const Any& opts);
 
 struct DeleteRange {
   uint64_t clock = 0;

@@ -1,0 +1,17 @@
+#include "encoding/struct_reader.h"
+#include "encoding/wire.h"
+
+namespace weft {
+
+Result<DecodedUpdate> decode_update(std::span<const uint8_t> update, UpdateFormat format) {
+  WEFT_ASSIGN_OR_RETURN(auto dec, make_update_decoder(format, update));
+  DecodedUpdate out;
+  StructReader reader(*dec, update.size(), /*filter_skips=*/false);
+  for (WireStruct* s = reader.curr(); s != nullptr; s = reader.next()) out.structs.push_back(std::move(*s));
+  if (!dec->ok()) return dec->status();
+  out.delete_set = DeleteSet::read(*dec);
+  if (!dec->ok()) return dec->status();
+  return out;
+}
+
+}  // namespace weft

@@ -1,0 +1,169 @@
+#include "encoding/utf.h"
+
+#include <cstdint>
+
+namespace weft {
+
+namespace {
+
+// Decodes one code point at s[i] (WTF-8 if allow_surrogates). Returns the
+// number of bytes consumed, or 0 if the sequence is invalid.
+size_t decode_one(std::string_view s, size_t i, char32_t& cp, bool allow_surrogates) {
+  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  const size_t n = s.size();
+  uint8_t c = b(i);
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  }
+  if (c < 0xC2) return 0;
+  if (c < 0xE0) {
+    if (i + 1 >= n || (b(i + 1) & 0xC0) != 0x80) return 0;
+    cp = (char32_t(c & 0x1F) << 6) | (b(i + 1) & 0x3F);
+    return 2;
+  }
+  if (c < 0xF0) {
+    if (i + 2 >= n) return 0;
+    uint8_t c1 = b(i + 1), c2 = b(i + 2);
+    uint8_t lo = c == 0xE0 ? 0xA0 : 0x80;
+    uint8_t hi = (c == 0xED && !allow_surrogates) ? 0x9F : 0xBF;
+    if (c1 < lo || c1 > hi || (c2 & 0xC0) != 0x80) return 0;
+    cp = (char32_t(c & 0x0F) << 12) | (char32_t(c1 & 0x3F) << 6) | (c2 & 0x3F);
+    return 3;
+  }
+  if (c < 0xF5) {
+    if (i + 3 >= n) return 0;
+    uint8_t c1 = b(i + 1), c2 = b(i + 2), c3 = b(i + 3);
+    uint8_t lo = c == 0xF0 ? 0x90 : 0x80;
+    uint8_t hi = c == 0xF4 ? 0x8F : 0xBF;
+    if (c1 < lo || c1 > hi || (c2 & 0xC0) != 0x80 || (c3 & 0xC0) != 0x80) return 0;
+    cp = (char32_t(c & 0x07) << 18) | (char32_t(c1 & 0x3F) << 12) | (char32_t(c2 & 0x3F) << 6) | (c3 & 0x3F);
+    return 4;
+  }
+  return 0;
+}
+
+void append_utf8(char32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+void append_utf16(char32_t cp, std::u16string& out) {
+  if (cp < 0x10000) {
+    out.push_back(static_cast<char16_t>(cp));
+  } else {
+    cp -= 0x10000;
+    out.push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
+    out.push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
+  }
+}
+
+// Walks UTF-16, calling f(code point or lone surrogate, is_lone_surrogate).
+template <typename F>
+void for_each_utf16(std::u16string_view s, F&& f) {
+  for (size_t i = 0; i < s.size(); i++) {
+    char16_t c = s[i];
+    if (is_high_surrogate(c) && i + 1 < s.size() && is_low_surrogate(s[i + 1])) {
+      f(0x10000 + ((char32_t(c) - 0xD800) << 10) + (char32_t(s[i + 1]) - 0xDC00), false);
+      i++;
+    } else {
+      f(char32_t(c), is_high_surrogate(c) || is_low_surrogate(c));
+    }
+  }
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view utf8) {
+  size_t i = 0;
+  while (i < utf8.size()) {
+    if (static_cast<uint8_t>(utf8[i]) < 0x80) {
+      i++;
+      continue;
+    }
+    char32_t cp;
+    size_t k = decode_one(utf8, i, cp, false);
+    if (k == 0) return false;
+    i += k;
+  }
+  return true;
+}
+
+std::optional<std::u16string> utf8_to_utf16(std::string_view utf8) {
+  std::u16string out;
+  out.reserve(utf8.size());
+  size_t i = 0;
+  while (i < utf8.size()) {
+    char32_t cp;
+    size_t k = decode_one(utf8, i, cp, false);
+    if (k == 0) return std::nullopt;
+    append_utf16(cp, out);
+    i += k;
+  }
+  return out;
+}
+
+void append_utf16_as_utf8(std::u16string_view utf16, std::string& out) {
+  for_each_utf16(utf16, [&](char32_t cp, bool lone) { append_utf8(lone ? 0xFFFD : cp, out); });
+}
+
+std::string utf16_to_utf8(std::u16string_view utf16) {
+  std::string out;
+  out.reserve(utf16.size());
+  append_utf16_as_utf8(utf16, out);
+  return out;
+}
+
+std::string utf16_to_wtf8(std::u16string_view utf16) {
+  std::string out;
+  out.reserve(utf16.size());
+  for_each_utf16(utf16, [&](char32_t cp, bool) { append_utf8(cp, out); });
+  return out;
+}
+
+std::u16string wtf8_to_utf16(std::string_view wtf8) {
+  std::u16string out;
+  out.reserve(wtf8.size());
+  size_t i = 0;
+  while (i < wtf8.size()) {
+    char32_t cp;
+    size_t k = decode_one(wtf8, i, cp, true);
+    if (k == 0) {
+      out.push_back(u'\uFFFD');
+      i++;
+    } else {
+      append_utf16(cp, out);
+      i += k;
+    }
+  }
+  return out;
+}
+
+std::string to_well_formed_utf8(std::string_view wtf8) {
+  if (is_valid_utf8(wtf8)) return std::string(wtf8);
+  return utf16_to_utf8(wtf8_to_utf16(wtf8));
+}
+
+size_t utf16_length(std::string_view utf8) {
+  size_t n = 0;
+  for (char ch : utf8) {
+    uint8_t c = static_cast<uint8_t>(ch);
+    if ((c & 0xC0) != 0x80) n += c >= 0xF0 ? 2 : 1;
+  }
+  return n;
+}
+
+}  // namespace weft
