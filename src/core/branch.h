@@ -1,0 +1,65 @@
+// Branch: the state shared by every Yjs type (AbstractType): a list of items
+// (sequence part) and key -> rightmost item chains (map part).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/item.h"
+#include "encoding/content.h"
+
+namespace weft {
+
+class Doc;
+class Transaction;
+struct Event;
+
+class Branch {
+ public:
+  Branch(Doc* doc, std::optional<TypeRef> kind, std::string name)
+      : doc(doc), kind(kind), name(std::move(name)) {}
+
+  Doc* doc;
+  // Undeclared roots (read from an update before anyone asked for a type)
+  // have no kind; get_text/get_map/... fix it.
+  std::optional<TypeRef> kind;
+  std::string name;      // root name, or node name of XmlElement / XmlHook
+  Item* item = nullptr;  // the item holding this type; null for a root
+  Item* start = nullptr;
+  std::unordered_map<std::string, Item*> map;  // key -> rightmost item of its chain
+  uint64_t length = 0;                         // visible countable length
+  bool has_formatting = false;                 // a Format item was ever integrated (Y.Text)
+
+  // Position cache for index lookups: `marker` starts at visible index
+  // `marker_index`. Any integration or deletion in this branch clears it;
+  // local list operations set it again, so typing runs stay O(1).
+  Item* marker = nullptr;
+  uint64_t marker_index = 0;
+  void clear_marker() { marker = nullptr; }
+
+  // Observers (event, transaction); deep observers get all events of the subtree.
+  using Observer = std::function<void(const Event&, Transaction&)>;
+  using DeepObserver = std::function<void(const std::vector<const Event*>&, Transaction&)>;
+  std::map<uint64_t, Observer> observers;
+  std::map<uint64_t, DeepObserver> deep_observers;
+
+  bool is_root() const { return item == nullptr; }
+  bool is_deleted() const { return item != nullptr && item->deleted; }
+  // The kind used to read this type: the declared one, or one inferred
+  // from content for an undeclared root.
+  TypeRef effective_kind() const;
+
+  // The item holding visible index `index` and the offset into it; returns
+  // {nullptr, 0} when index == length. Uses and refreshes the marker.
+  std::pair<Item*, uint64_t> find_position(uint64_t index);
+  // Map value item for key (nullptr when absent or deleted).
+  Item* map_item(const std::string& key) const;
+};
+
+}  // namespace weft

@@ -1,0 +1,140 @@
+#include "core/integrate.h"
+
+#include <unordered_set>
+
+#include "core/branch.h"
+#include "core/item.h"
+#include "core/struct_store.h"
+#include "core/transaction.h"
+#include "weft/doc.h"
+
+namespace weft {
+
+namespace {
+
+void integrate_content(Transaction& txn, Item* item) {
+  std::visit(
+      [&](auto& c) {
+        using C = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<C, ContentDeleted>) {
+          txn.delete_set.add(item->id.client, item->id.clock, c.len);
+          item->deleted = true;
+        } else if constexpr (std::is_same_v<C, ContentFormat>) {
+          item->parent->clear_marker();
+          item->parent->has_formatting = true;
+        } else if constexpr (std::is_same_v<C, ContentType>) {
+          if (!item->type) item->type = std::make_unique<Branch>(&txn.doc, c.type_ref, c.name);
+          item->type->item = item;
+        } else if constexpr (std::is_same_v<C, ContentDoc>) {
+          txn.subdocs_added.push_back(c.guid);
+        }
+      },
+      item->content);
+}
+
+// The YATA conflict scan: returns the item after which `item` goes.
+Item* resolve_left(Transaction& txn, Item* item) {
+  StructStore& store = txn.doc.store();
+  Item* left = item->left;
+  Item* o;
+  if (left != nullptr) {
+    o = left->right;
+  } else if (item->parent_sub) {
+    auto found = item->parent->map.find(*item->parent_sub);
+    o = found == item->parent->map.end() ? nullptr : found->second;
+    while (o != nullptr && o->left != nullptr) o = o->left;
+  } else {
+    o = item->parent->start;
+  }
+  std::unordered_set<Item*> conflicting;
+  std::unordered_set<Item*> before_origin;
+  while (o != nullptr && o != item->right) {
+    before_origin.insert(o);
+    conflicting.insert(o);
+    if (item->origin == o->origin) {
+      if (o->id.client < item->id.client) {
+        left = o;
+        conflicting.clear();
+      } else if (item->right_origin == o->right_origin) {
+        break;
+      }
+    } else if (o->origin && before_origin.count(store.find(*o->origin)) > 0) {
+      if (conflicting.count(store.find(*o->origin)) == 0) {
+        left = o;
+        conflicting.clear();
+      }
+    } else {
+      break;
+    }
+    o = o->right;
+  }
+  return left;
+}
+
+}  // namespace
+
+void integrate_item(Transaction& txn, Item* item, uint64_t offset) {
+  StructStore& store = txn.doc.store();
+  if (offset > 0) {
+    item->id.clock += offset;
+    item->left = store.get_item_clean_end(txn, ID{item->id.client, item->id.clock - 1});
+    item->origin = item->left->last_id();
+    item->content = content_slice(item->content, offset);
+    item->length -= offset;
+  }
+  if (item->parent == nullptr) {
+    Item* gc = make_gc(item->id, item->length);
+    delete item;
+    store.add(gc);
+    return;
+  }
+  Branch* parent = item->parent;
+  if ((item->left == nullptr && (item->right == nullptr || item->right->left != nullptr)) ||
+      (item->left != nullptr && item->left->right != item->right)) {
+    item->left = resolve_left(txn, item);
+  }
+  if (item->left != nullptr) {
+    item->right = item->left->right;
+    item->left->right = item;
+  } else {
+    Item* r;
+    if (item->parent_sub) {
+      auto found = parent->map.find(*item->parent_sub);
+      r = found == parent->map.end() ? nullptr : found->second;
+      while (r != nullptr && r->left != nullptr) r = r->left;
+    } else {
+      r = parent->start;
+      parent->start = item;
+    }
+    item->right = r;
+  }
+  if (item->right != nullptr) {
+    item->right->left = item;
+  } else if (item->parent_sub) {
+    parent->map[*item->parent_sub] = item;
+    if (item->left != nullptr) item->left->mark_deleted(txn);
+  }
+  if (!item->parent_sub && item->countable && !item->deleted) parent->length += item->length;
+  parent->clear_marker();
+  store.add(item);
+  integrate_content(txn, item);
+  txn.add_changed_type(parent, item->parent_sub);
+  if ((parent->item != nullptr && parent->item->deleted) || (item->parent_sub && item->right != nullptr)) {
+    item->mark_deleted(txn);
+  }
+}
+
+Item* item_from_wire(Transaction& txn, WireStruct&& ws) {
+  (void)txn;
+  auto* item = new Item();
+  item->id = ws.id;
+  item->length = ws.length;
+  item->origin = ws.origin;
+  item->right_origin = ws.right_origin;
+  item->parent_sub = std::move(ws.parent_sub);
+  item->content = std::move(ws.content);
+  item->countable = content_countable(item->content);
+  return item;
+}
+
+}  // namespace weft

@@ -1,0 +1,139 @@
+#include "core/item.h"
+
+#include "core/branch.h"
+#include "core/struct_store.h"
+#include "core/transaction.h"
+#include "weft/doc.h"
+
+namespace weft {
+
+Item::Item() = default;
+Item::~Item() = default;
+
+Item* make_gc(ID id, uint64_t length) {
+  auto* gc = new Item();
+  gc->id = id;
+  gc->length = length;
+  gc->is_gc = true;
+  gc->deleted = true;
+  gc->content = ContentDeleted{length};
+  return gc;
+}
+
+namespace {
+
+// ContentType.delete: deleting a type deletes its children.
+void delete_type_children(Transaction& txn, Branch& type) {
+  auto before = [&](const Item* it) {
+    auto found = txn.before_state.find(it->id.client);
+    return it->id.clock < (found == txn.before_state.end() ? 0 : found->second);
+  };
+  for (Item* it = type.start; it != nullptr; it = it->right) {
+    if (!it->deleted) {
+      it->mark_deleted(txn);
+    } else if (before(it)) {
+      txn.merge_structs.push_back(it->id);
+    }
+  }
+  for (auto& [key, it] : type.map) {
+    if (!it->deleted) {
+      it->mark_deleted(txn);
+    } else if (before(it)) {
+      txn.merge_structs.push_back(it->id);
+    }
+  }
+  txn.changed.erase(&type);
+}
+
+}  // namespace
+
+void Item::mark_deleted(Transaction& txn) {
+  if (deleted) return;
+  if (countable && !parent_sub) parent->length -= length;
+  deleted = true;
+  parent->clear_marker();
+  txn.delete_set.add(id.client, id.clock, length);
+  txn.add_changed_type(parent, parent_sub);
+  if (type) {
+    delete_type_children(txn, *type);
+  } else if (auto* doc = std::get_if<ContentDoc>(&content)) {
+    txn.subdocs_removed.push_back(doc->guid);
+  }
+}
+
+void Item::gc(StructStore& store, bool parent_gcd) {
+  if (type) {
+    Branch& t = *type;
+    for (Item* it = t.start; it != nullptr;) {
+      Item* next = it->right;
+      it->gc(store, true);
+      it = next;
+    }
+    t.start = nullptr;
+    for (auto& [key, chain] : t.map) {
+      for (Item* it = chain; it != nullptr;) {
+        Item* prev = it->left;
+        it->gc(store, true);
+        it = prev;
+      }
+    }
+    t.map.clear();
+    t.clear_marker();
+  }
+  if (parent_gcd) {
+    store.replace_with_gc(this);  // destroys this
+  } else {
+    content = ContentDeleted{length};
+  }
+}
+
+bool Item::try_merge(Item& r) {
+  if (is_gc || r.is_gc) {
+    if (is_gc && r.is_gc) {
+      length += r.length;
+      std::get<ContentDeleted>(content).len = length;
+      return true;
+    }
+    return false;
+  }
+  if (r.origin && *r.origin == last_id() && right == &r && right_origin == r.right_origin &&
+      id.client == r.id.client && id.clock + length == r.id.clock && deleted == r.deleted &&
+      content.index() == r.content.index()) {
+    // content_merge takes the right content only when the kinds merge.
+    if (!content_merge(content, std::move(r.content))) return false;
+    if (parent->marker == &r) {
+      parent->marker = this;
+      if (!deleted && countable) parent->marker_index -= length;
+    }
+    if (r.keep) keep = true;
+    right = r.right;
+    if (right != nullptr) right->left = this;
+    length += r.length;
+    return true;
+  }
+  return false;
+}
+
+Item* split_item(Transaction& txn, Item* left, uint64_t diff) {
+  auto* right = new Item();
+  right->id = ID{left->id.client, left->id.clock + diff};
+  right->left = left;
+  right->origin = ID{left->id.client, left->id.clock + diff - 1};
+  right->right = left->right;
+  right->right_origin = left->right_origin;
+  right->parent = left->parent;
+  right->parent_sub = left->parent_sub;
+  right->content = content_split(left->content, diff);
+  right->countable = left->countable;
+  right->deleted = left->deleted;
+  right->keep = left->keep;
+  right->length = left->length - diff;
+  left->right = right;
+  if (right->right != nullptr) right->right->left = right;
+  txn.merge_structs.push_back(right->id);
+  if (right->parent_sub && right->right == nullptr) right->parent->map[*right->parent_sub] = right;
+  left->length = diff;
+  return right;
+}
+
+}  // namespace weft

@@ -1,0 +1,376 @@
+#include "core/text_ops.h"
+
+#include <algorithm>
+
+#include "core/branch.h"
+#include "core/integrate.h"
+#include "core/list_ops.h"
+#include "core/struct_store.h"
+#include "core/transaction.h"
+#include "weft/doc.h"
+
+namespace weft {
+
+namespace {
+
+// JS `===` on values: containers are equal only when they are the same object.
+bool strict_equal(const Any& a, const Any& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Any::Kind::kNumber:
+      return a.as_number() == b.as_number();
+    case Any::Kind::kObject:
+      return &a.as_object() == &b.as_object();
+    case Any::Kind::kArray:
+      return &a.as_array() == &b.as_array();
+    case Any::Kind::kBytes:
+      return &a.as_bytes() == &b.as_bytes();
+    default:
+      return a == b;
+  }
+}
+
+// yjs equalAttrs: identical, or two objects with the same keys whose values are `===`.
+bool equal_attrs(const Any& a, const Any& b) {
+  if (strict_equal(a, b)) return true;
+  if (!a.is_object() || !b.is_object()) return false;
+  const AnyObject& x = a.as_object();
+  const AnyObject& y = b.as_object();
+  if (x.size() != y.size()) return false;
+  for (const auto& [k, v] : x) {
+    const Any* w = b.get(k);
+    if (w == nullptr || !strict_equal(v, *w)) return false;
+  }
+  return true;
+}
+
+// An insertion-ordered attribute map (JS Map semantics).
+struct AttrMap {
+  Attributes entries;
+  const Any* get(const std::string& key) const {
+    for (const auto& [k, v] : entries) {
+      if (k == key) return &v;
+    }
+    return nullptr;
+  }
+  Any get_or_null(const std::string& key) const {
+    const Any* v = get(key);
+    return v ? *v : Any::null();
+  }
+  void set(const std::string& key, const Any& value) {
+    for (auto& [k, v] : entries) {
+      if (k == key) {
+        v = value;
+        return;
+      }
+    }
+    entries.emplace_back(key, value);
+  }
+  void erase(const std::string& key) {
+    entries.erase(
+        std::remove_if(entries.begin(), entries.end(), [&](const auto& kv) { return kv.first == key; }),
+        entries.end());
+  }
+  void apply(const ContentFormat& f) {
+    if (f.value.is_null()) {
+      erase(f.key);
+    } else {
+      set(f.key, f.value);
+    }
+  }
+};
+
+struct TextPosition {
+  Item* left = nullptr;
+  Item* right = nullptr;
+  uint64_t index = 0;
+  AttrMap attrs;
+
+  void forward() {
+    if (!right->deleted) {
+      if (const auto* f = std::get_if<ContentFormat>(&right->content)) {
+        attrs.apply(*f);
+      } else {
+        index += right->length;
+      }
+    }
+    left = right;
+    right = right->right;
+  }
+};
+
+const ContentFormat* as_format(const Item* item) { return std::get_if<ContentFormat>(&item->content); }
+
+Item* new_text_item(Transaction& txn, Branch* parent, Item* left, Item* right, Content&& content) {
+  Doc& doc = txn.doc;
+  auto* item = new Item();
+  item->id = ID{doc.client_id(), doc.store().state(doc.client_id())};
+  item->left = left;
+  if (left != nullptr) item->origin = left->last_id();
+  item->right = right;
+  if (right != nullptr) item->right_origin = right->id;
+  item->parent = parent;
+  item->content = std::move(content);
+  item->length = content_length(item->content);
+  item->countable = content_countable(item->content);
+  integrate_item(txn, item, 0);
+  return item;
+}
+
+void find_next_position(Transaction& txn, TextPosition& pos, uint64_t count) {
+  while (pos.right != nullptr && count > 0) {
+    if (!pos.right->deleted) {
+      if (const ContentFormat* f = as_format(pos.right)) {
+        pos.attrs.apply(*f);
+      } else {
+        if (count < pos.right->length) {
+          txn.doc.store().get_item_clean_start(txn, ID{pos.right->id.client, pos.right->id.clock + count});
+        }
+        pos.index += pos.right->length;
+        count -= pos.right->length;
+      }
+    }
+    pos.left = pos.right;
+    pos.right = pos.right->right;
+  }
+}
+
+TextPosition find_position(Transaction& txn, Branch* parent, uint64_t index) {
+  TextPosition pos;
+  if (!parent->has_formatting && index > 0) {
+    // No formatting anywhere: the position cache finds the spot without a walk.
+    pos.left = list_insert_ref(txn, parent, index);
+    pos.right = pos.left->right;
+    pos.index = index;
+    return pos;
+  }
+  pos.right = parent->start;
+  find_next_position(txn, pos, index);
+  return pos;
+}
+
+void insert_negated_attributes(Transaction& txn, Branch* parent, TextPosition& pos, AttrMap& negated) {
+  while (pos.right != nullptr) {
+    const ContentFormat* f = as_format(pos.right);
+    bool skip = pos.right->deleted;
+    if (!skip && f != nullptr) {
+      const Any* neg = negated.get(f->key);
+      skip = equal_attrs(neg ? *neg : Any(), f->value);
+    }
+    if (!skip) break;
+    if (!pos.right->deleted) negated.erase(f->key);
+    pos.forward();
+  }
+  for (const auto& [key, value] : negated.entries) {
+    pos.right = new_text_item(txn, parent, pos.left, pos.right, ContentFormat{key, value});
+    pos.forward();
+  }
+}
+
+void minimize_attribute_changes(TextPosition& pos, const AttrMap& attrs) {
+  while (pos.right != nullptr) {
+    if (!pos.right->deleted) {
+      const ContentFormat* f = as_format(pos.right);
+      if (f == nullptr || !equal_attrs(attrs.get_or_null(f->key), f->value)) break;
+    }
+    pos.forward();
+  }
+}
+
+AttrMap insert_attributes(Transaction& txn, Branch* parent, TextPosition& pos, const AttrMap& attrs) {
+  AttrMap negated;
+  for (const auto& [key, value] : attrs.entries) {
+    Any current = pos.attrs.get_or_null(key);
+    if (!equal_attrs(current, value)) {
+      negated.set(key, current);
+      pos.right = new_text_item(txn, parent, pos.left, pos.right, ContentFormat{key, value});
+      pos.forward();
+    }
+  }
+  return negated;
+}
+
+// Deletes redundant Format markers between `start` and the next countable item.
+int cleanup_formatting_gap(Transaction& txn, Item* start, Item* curr, AttrMap start_attrs,
+                           AttrMap& curr_attrs) {
+  Item* end = start;
+  std::vector<std::pair<std::string, const ContentFormat*>> end_formats;
+  while (end != nullptr && (!end->countable || end->deleted)) {
+    if (!end->deleted) {
+      if (const ContentFormat* f = as_format(end)) {
+        auto it = std::find_if(end_formats.begin(), end_formats.end(),
+                               [&](const auto& e) { return e.first == f->key; });
+        if (it != end_formats.end()) {
+          it->second = f;
+        } else {
+          end_formats.emplace_back(f->key, f);
+        }
+      }
+    }
+    end = end->right;
+  }
+  int cleanups = 0;
+  bool reached_curr = false;
+  while (start != end) {
+    if (curr == start) reached_curr = true;
+    if (!start->deleted) {
+      if (const ContentFormat* f = as_format(start)) {
+        Any start_value = start_attrs.get_or_null(f->key);
+        auto ef = std::find_if(end_formats.begin(), end_formats.end(),
+                               [&](const auto& e) { return e.first == f->key; });
+        bool is_end_format = ef != end_formats.end() && ef->second == f;
+        if (!is_end_format || strict_equal(start_value, f->value)) {
+          start->mark_deleted(txn);
+          cleanups++;
+          if (!reached_curr && strict_equal(curr_attrs.get_or_null(f->key), f->value) &&
+              !strict_equal(start_value, f->value)) {
+            if (start_value.is_null()) {
+              curr_attrs.erase(f->key);
+            } else {
+              curr_attrs.set(f->key, start_value);
+            }
+          }
+        }
+        if (!reached_curr && !start->deleted) curr_attrs.apply(*f);
+      }
+    }
+    start = start->right;
+  }
+  return cleanups;
+}
+
+}  // namespace
+
+Status text_insert(Transaction& txn, Branch* text, uint64_t index, Content&& content,
+                   const std::optional<Attributes>& attributes) {
+  if (index > text->length) return Status(ErrorCode::kInvalidArgument, "index beyond text length");
+  TextPosition pos = find_position(txn, text, index);
+  AttrMap attrs;
+  if (attributes) {
+    for (const auto& [k, v] : *attributes) attrs.set(k, v);
+  } else {
+    attrs = pos.attrs;
+  }
+  for (const auto& [key, value] : pos.attrs.entries) {
+    if (attrs.get(key) == nullptr) attrs.set(key, Any::null());
+  }
+  minimize_attribute_changes(pos, attrs);
+  AttrMap negated = insert_attributes(txn, text, pos, attrs);
+  uint64_t at = pos.index;
+  Item* item = new_text_item(txn, text, pos.left, pos.right, std::move(content));
+  pos.right = item;
+  pos.index = at;
+  pos.forward();
+  insert_negated_attributes(txn, text, pos, negated);
+  if (!text->has_formatting && item->visible()) {
+    text->marker = item;
+    text->marker_index = at;
+  }
+  return Status::ok();
+}
+
+Status text_format(Transaction& txn, Branch* text, uint64_t index, uint64_t length,
+                   const Attributes& attributes) {
+  if (length == 0) return Status::ok();
+  if (index > text->length) return Status(ErrorCode::kInvalidArgument, "index beyond text length");
+  TextPosition pos;
+  pos.right = text->start;
+  find_next_position(txn, pos, index);
+  if (pos.right == nullptr) return Status::ok();
+  AttrMap attrs;
+  for (const auto& [k, v] : attributes) attrs.set(k, v);
+  minimize_attribute_changes(pos, attrs);
+  AttrMap negated = insert_attributes(txn, text, pos, attrs);
+  while (pos.right != nullptr && (length > 0 || (!negated.entries.empty() &&
+                                                 (pos.right->deleted || as_format(pos.right) != nullptr)))) {
+    if (!pos.right->deleted) {
+      if (const ContentFormat* f = as_format(pos.right)) {
+        const Any* attr = attrs.get(f->key);
+        if (attr != nullptr) {
+          if (equal_attrs(*attr, f->value)) {
+            negated.erase(f->key);
+          } else {
+            if (length == 0) break;
+            negated.set(f->key, f->value);
+          }
+          pos.right->mark_deleted(txn);
+        } else {
+          pos.attrs.set(f->key, f->value);
+        }
+      } else {
+        if (length < pos.right->length) {
+          txn.doc.store().get_item_clean_start(txn, ID{pos.right->id.client, pos.right->id.clock + length});
+        }
+        length -= std::min(length, pos.right->length);
+      }
+    }
+    pos.forward();
+  }
+  if (length > 0) {
+    pos.right = new_text_item(txn, text, pos.left, pos.right, ContentString{std::u16string(length, u'\n')});
+    pos.forward();
+  }
+  insert_negated_attributes(txn, text, pos, negated);
+  return Status::ok();
+}
+
+Status text_delete(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
+  if (length == 0) return Status::ok();
+  if (index + length > text->length) return Status(ErrorCode::kInvalidArgument, "range beyond text length");
+  TextPosition pos = find_position(txn, text, index);
+  AttrMap start_attrs = pos.attrs;
+  Item* start = pos.right;
+  while (length > 0 && pos.right != nullptr) {
+    if (!pos.right->deleted && as_format(pos.right) == nullptr) {
+      if (length < pos.right->length) {
+        txn.doc.store().get_item_clean_start(txn, ID{pos.right->id.client, pos.right->id.clock + length});
+      }
+      length -= std::min(length, pos.right->length);
+      pos.right->mark_deleted(txn);
+    }
+    pos.forward();
+  }
+  if (start != nullptr) cleanup_formatting_gap(txn, start, pos.right, start_attrs, pos.attrs);
+  return Status::ok();
+}
+
+// Used by cleanup_text_after_transaction (events.cc).
+int cleanup_text_formatting(Transaction& txn, Branch* text) {
+  int res = 0;
+  Item* start = text->start;
+  Item* end = text->start;
+  AttrMap start_attrs;
+  AttrMap current;
+  for (; end != nullptr; end = end->right) {
+    if (end->deleted) continue;
+    if (const ContentFormat* f = as_format(end)) {
+      current.apply(*f);
+    } else {
+      res += cleanup_formatting_gap(txn, start, end, start_attrs, current);
+      start_attrs = current;
+      start = end;
+    }
+  }
+  return res;
+}
+
+void cleanup_contextless_formatting_gap(Transaction& txn, Item* item) {
+  while (item != nullptr && item->right != nullptr && (item->right->deleted || !item->right->countable)) {
+    item = item->right;
+  }
+  std::vector<std::string> seen;
+  while (item != nullptr && (item->deleted || !item->countable)) {
+    if (!item->deleted) {
+      if (const ContentFormat* f = as_format(item)) {
+        if (std::find(seen.begin(), seen.end(), f->key) != seen.end()) {
+          item->mark_deleted(txn);
+        } else {
+          seen.push_back(f->key);
+        }
+      }
+    }
+    item = item->left;
+  }
+}
+
+}  // namespace weft

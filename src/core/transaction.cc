@@ -1,0 +1,154 @@
+#include "core/transaction.h"
+
+#include <algorithm>
+
+#include "core/branch.h"
+#include "core/events.h"
+#include "core/struct_store.h"
+#include "core/write_update.h"
+#include "weft/doc.h"
+
+namespace weft {
+
+Transaction::Transaction(Doc& d, std::string o, bool l) : doc(d), origin(std::move(o)), local(l) {
+  before_state = doc.store().state_vector();
+}
+
+void Transaction::add_changed_type(Branch* type, const std::optional<std::string>& parent_sub) {
+  const Item* item = type->item;
+  if (item != nullptr) {
+    auto found = before_state.find(item->id.client);
+    uint64_t before = found == before_state.end() ? 0 : found->second;
+    if (!(item->id.clock < before && !item->deleted)) return;
+  }
+  changed[type].insert(parent_sub);
+}
+
+namespace {
+
+// Merges blocks[pos] into its left neighbours while possible; returns how
+// many were merged (and removed from the array).
+size_t try_merge_with_lefts(StructStore::Blocks& blocks, size_t pos) {
+  size_t i = pos;
+  for (; i > 0; i--) {
+    Item* left = blocks[i - 1];
+    Item* right = blocks[i];
+    if (left->deleted != right->deleted || left->is_gc != right->is_gc) break;
+    if (!left->try_merge(*right)) break;
+    if (!right->is_gc && right->parent_sub) {
+      auto found = right->parent->map.find(*right->parent_sub);
+      if (found != right->parent->map.end() && found->second == right) found->second = left;
+    }
+    delete right;
+    blocks[i] = nullptr;
+  }
+  size_t merged = pos - i;
+  if (merged > 0) {
+    blocks.erase(blocks.begin() + static_cast<ptrdiff_t>(pos + 1 - merged),
+                 blocks.begin() + static_cast<ptrdiff_t>(pos + 1));
+  }
+  return merged;
+}
+
+void try_gc_delete_set(const DeleteSet& ds, StructStore& store) {
+  for (const auto& [client, ranges] : ds.clients()) {
+    StructStore::Blocks* blocks = store.blocks(client);
+    if (blocks == nullptr) continue;
+    for (size_t di = ranges.size(); di-- > 0;) {
+      const DeleteRange& r = ranges[di];
+      for (size_t si = StructStore::find_index(*blocks, r.clock); si < blocks->size(); si++) {
+        Item* block = (*blocks)[si];
+        if (block->id.clock >= r.end()) break;
+        if (!block->is_gc && block->deleted && !block->keep) block->gc(store, false);
+      }
+    }
+  }
+}
+
+void try_merge_delete_set(const DeleteSet& ds, StructStore& store) {
+  for (const auto& [client, ranges] : ds.clients()) {
+    StructStore::Blocks* blocks = store.blocks(client);
+    if (blocks == nullptr) continue;
+    for (size_t di = ranges.size(); di-- > 0;) {
+      const DeleteRange& r = ranges[di];
+      size_t most_right = std::min(blocks->size() - 1, 1 + StructStore::find_index(*blocks, r.end() - 1));
+      for (size_t si = most_right; si > 0 && (*blocks)[si]->id.clock >= r.clock;) {
+        si -= 1 + try_merge_with_lefts(*blocks, si);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Doc::transact(const std::function<void(Transaction&)>& fn, const std::string& origin) {
+  bool initial = false;
+  if (txn_ == nullptr) {
+    initial = true;
+    cleanups_.push_back(std::make_unique<Transaction>(*this, origin, true));
+    txn_ = cleanups_.back().get();
+  }
+  fn(*txn_);
+  if (!initial) return;
+  bool finish_cleanup = txn_ == cleanups_.front().get();
+  txn_ = nullptr;
+  if (!finish_cleanup) return;
+  // Observers may open new transactions; those are cleaned up in order, not nested.
+  for (size_t i = 0; i < cleanups_.size(); i++) cleanup_transaction(*cleanups_[i]);
+  cleanups_.clear();
+}
+
+void Doc::cleanup_transaction(Transaction& txn) {
+  StructStore& store = *store_;
+  txn.delete_set.sort_and_merge();
+  txn.after_state = store.state_vector();
+  call_observers(txn);
+  for (auto& [id, handler] : after_transaction_handlers_) handler(txn);
+  if (txn.need_formatting_cleanup) cleanup_text_after_transaction(txn);
+
+  if (gc_) try_gc_delete_set(txn.delete_set, store);
+  try_merge_delete_set(txn.delete_set, store);
+  for (const auto& [client, clock] : txn.after_state) {
+    auto found = txn.before_state.find(client);
+    uint64_t before = found == txn.before_state.end() ? 0 : found->second;
+    if (before == clock) continue;
+    StructStore::Blocks& blocks = *store.blocks(client);
+    size_t first = std::max<size_t>(StructStore::find_index(blocks, before), 1);
+    for (size_t i = blocks.size() - 1; i >= first && i > 0;) {
+      size_t merged = try_merge_with_lefts(blocks, i);
+      if (i < 1 + merged) break;
+      i -= 1 + merged;
+    }
+  }
+  for (size_t k = txn.merge_structs.size(); k-- > 0;) {
+    ID id = txn.merge_structs[k];
+    StructStore::Blocks& blocks = *store.blocks(id.client);
+    size_t pos = StructStore::find_index(blocks, id.clock);
+    if (pos + 1 < blocks.size()) {
+      if (try_merge_with_lefts(blocks, pos + 1) > 1) continue;
+    }
+    if (pos > 0) try_merge_with_lefts(blocks, pos);
+  }
+  if (!txn.local) {
+    auto before = txn.before_state.find(client_id_);
+    auto after = txn.after_state.find(client_id_);
+    uint64_t b = before == txn.before_state.end() ? 0 : before->second;
+    uint64_t a = after == txn.after_state.end() ? 0 : after->second;
+    if (a != b) client_id_ = generate_client_id();  // another peer uses our id
+  }
+  bool changed = !txn.delete_set.empty() || txn.after_state != txn.before_state;
+  if (changed) {
+    auto emit = [&](UpdateFormat format, const std::map<uint64_t, UpdateHandler>& handlers) {
+      if (handlers.empty()) return;
+      auto enc = make_update_encoder(format);
+      write_clients_structs(*enc, store, txn.before_state);
+      txn.delete_set.write(*enc);
+      UpdateBytes update = enc->finish();
+      for (auto& [id, handler] : handlers) handler(update, txn);
+    };
+    emit(UpdateFormat::kV1, update_handlers_);
+    emit(UpdateFormat::kV2, update_v2_handlers_);
+  }
+}
+
+}  // namespace weft

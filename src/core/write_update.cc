@@ -1,0 +1,61 @@
+#include "core/write_update.h"
+
+#include <algorithm>
+
+#include "core/branch.h"
+#include "core/struct_store.h"
+
+namespace weft {
+
+void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset) {
+  if (item.is_gc) {
+    enc.write_info(0);
+    enc.write_len(item.length - offset);
+    return;
+  }
+  std::optional<ID> origin =
+      offset > 0 ? std::optional<ID>(ID{item.id.client, item.id.clock + offset - 1}) : item.origin;
+  uint8_t info = static_cast<uint8_t>(content_ref(item.content)) & 0x1f;
+  if (origin) info |= 0x80;
+  if (item.right_origin) info |= 0x40;
+  if (item.parent_sub) info |= 0x20;
+  enc.write_info(info);
+  if (origin) enc.write_left_id(*origin);
+  if (item.right_origin) enc.write_right_id(*item.right_origin);
+  if (!origin && !item.right_origin) {
+    const Branch* parent = item.parent;
+    if (parent->item == nullptr) {
+      enc.write_parent_info(true);
+      enc.write_string(std::string_view(parent->name));
+    } else {
+      enc.write_parent_info(false);
+      enc.write_left_id(parent->item->id);
+    }
+    if (item.parent_sub) enc.write_string(std::string_view(*item.parent_sub));
+  }
+  write_content(enc, item.content, offset);
+}
+
+void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const StateVector& target) {
+  std::vector<std::pair<uint64_t, uint64_t>> clients;  // client, start clock
+  for (const auto& [client, blocks] : store.clients()) {
+    if (blocks.empty()) continue;
+    auto found = target.find(client);
+    uint64_t clock = found == target.end() ? 0 : found->second;
+    if (store.state(client) > clock) clients.emplace_back(client, clock);
+  }
+  std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  enc.rest().write_var_uint(clients.size());
+  for (auto [client, clock] : clients) {
+    const StructStore::Blocks& blocks = store.clients().at(client);
+    clock = std::max(clock, blocks.front()->id.clock);
+    size_t start = StructStore::find_index(blocks, clock);
+    enc.rest().write_var_uint(blocks.size() - start);
+    enc.write_client(client);
+    enc.rest().write_var_uint(clock);
+    write_item(enc, *blocks[start], clock - blocks[start]->id.clock);
+    for (size_t i = start + 1; i < blocks.size(); i++) write_item(enc, *blocks[i], 0);
+  }
+}
+
+}  // namespace weft
