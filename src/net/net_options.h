@@ -1,0 +1,40 @@
+// Settings of the transport, each with a safe default.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace weft {
+
+struct NetServerOptions {
+  std::string host = "0.0.0.0";
+  uint16_t port = 1234;  // 0: pick a free port (NetServer::port() reports it)
+  int io_threads = 2;
+
+  // Largest incoming WebSocket message; a bigger one closes the connection with 1009.
+  size_t max_message_bytes = size_t{16} << 20;
+  // Largest HTTP request body (413 beyond) and header block (431 beyond).
+  size_t max_http_body_bytes = size_t{1} << 20;
+  size_t max_http_header_bytes = size_t{16} << 10;
+
+  // Outgoing queue per connection: past the soft bound the handler's
+  // on_send_queue_high runs; a send past the hard bound closes with 1013.
+  size_t send_queue_soft_bytes = size_t{1} << 20;
+  size_t send_queue_hard_bytes = size_t{64} << 20;
+
+  bool permessage_deflate = true;
+
+  // A ping every interval; a connection that sent no pong (nor anything
+  // else) since the previous tick is dropped, as y-websocket's server does.
+  std::chrono::milliseconds ping_interval{30000};
+  // Reading one HTTP request, the WebSocket handshake, and the close handshake.
+  std::chrono::milliseconds handshake_timeout{10000};
+  // An idle keep-alive HTTP connection is closed after this.
+  std::chrono::milliseconds http_idle_timeout{30000};
+  // stop(): how long sessions get to close gracefully before they are cut.
+  std::chrono::milliseconds stop_timeout{5000};
+};
+
+}  // namespace weft

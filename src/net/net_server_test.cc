@@ -1,0 +1,438 @@
+// NetServer over real loopback sockets, with Beast's client as the peer.
+#include "net/net_server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace weft {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+// What the server side saw, for assertions from the test thread.
+struct Observed {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<CloseInfo> closes;
+  std::vector<size_t> queue_high;
+  std::shared_ptr<WsConnection> last_open;
+  size_t opens = 0;
+
+  bool wait_opens(size_t n, std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return opens >= n; });
+  }
+
+  bool wait_closes(size_t n, std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return closes.size() >= n; });
+  }
+};
+
+// Echoes every message with its frame kind. On open, runs `on_open_script`.
+class EchoHandler : public WsHandler {
+ public:
+  EchoHandler(std::shared_ptr<Observed> obs, std::function<void(WsConnection&)> on_open_script)
+      : obs_(std::move(obs)), script_(std::move(on_open_script)) {}
+  void on_open(const std::shared_ptr<WsConnection>& conn) override {
+    {
+      std::lock_guard lock(obs_->mu);
+      obs_->last_open = conn;
+      ++obs_->opens;
+    }
+    obs_->cv.notify_all();
+    if (script_) script_(*conn);
+  }
+  void on_message(WsConnection& conn, FrameKind kind, std::span<const uint8_t> data) override {
+    conn.send(std::vector<uint8_t>(data.begin(), data.end()), kind);
+  }
+  void on_send_queue_high(WsConnection&, size_t pending) override {
+    std::lock_guard lock(obs_->mu);
+    obs_->queue_high.push_back(pending);
+  }
+  void on_close(WsConnection&, const CloseInfo& info) override {
+    std::lock_guard lock(obs_->mu);
+    obs_->closes.push_back(info);
+    obs_->last_open.reset();
+    obs_->cv.notify_all();
+  }
+
+ private:
+  std::shared_ptr<Observed> obs_;
+  std::function<void(WsConnection&)> script_;
+};
+
+class TestHttp : public HttpHandler {
+ public:
+  explicit TestHttp(std::shared_ptr<Observed> obs) : obs_(std::move(obs)) {}
+  HttpReply on_request(const HttpRequest& req) override {
+    if (req.path == "/healthz") return HttpResponse::text(200, "ok");
+    if (req.path == "/forbidden") return HttpResponse::text(403, "no\n");
+    if (req.path.rfind("/ws", 0) == 0) return WsAccept{std::make_shared<EchoHandler>(obs_, on_open_script)};
+    return HttpResponse::text(404, "not found\n");
+  }
+  std::function<void(WsConnection&)> on_open_script;
+
+ private:
+  std::shared_ptr<Observed> obs_;
+};
+
+// A synchronous-looking client whose every wait is bounded.
+class Client {
+ public:
+  explicit Client(uint16_t port) : port_(port) {}
+
+  beast::error_code connect(const std::string& target, bool offer_deflate = false) {
+    beast::error_code ec;
+    ws_.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+    if (ec) return ec;
+    websocket::permessage_deflate pmd;
+    pmd.client_enable = offer_deflate;
+    ws_.set_option(pmd);
+    ws_.read_message_max(64 << 20);
+    // The async form keeps the response of a declined upgrade (the sync one drops it).
+    bool done = false;
+    ws_.async_handshake(response_, "127.0.0.1", target, [&](beast::error_code e) {
+      ec = e;
+      done = true;
+    });
+    ioc_.restart();
+    ioc_.run_for(5s);
+    return done ? ec : beast::error_code(asio::error::timed_out);
+  }
+
+  beast::error_code write(const std::string& data, bool binary = true) {
+    ws_.binary(binary);
+    beast::error_code ec;
+    ws_.write(asio::buffer(data), ec);
+    return ec;
+  }
+
+  // Reads one message; error on close, timeout (asio::error::timed_out) or failure.
+  // After a timeout the read stays pending: call read() again to keep waiting.
+  beast::error_code read(std::string& out, bool* text = nullptr, std::chrono::milliseconds timeout = 5s) {
+    if (!reading_) {
+      reading_ = true;
+      read_done_ = false;
+      buffer_.clear();
+      ws_.async_read(buffer_, [this](beast::error_code ec, size_t) {
+        read_result_ = ec;
+        read_done_ = true;
+      });
+    }
+    ioc_.restart();
+    ioc_.run_for(timeout);
+    if (!read_done_) return asio::error::timed_out;
+    reading_ = false;
+    out = beast::buffers_to_string(buffer_.data());
+    if (text) *text = ws_.got_text();
+    return read_result_;
+  }
+
+  websocket::stream<tcp::socket>& ws() { return ws_; }
+  const websocket::response_type& response() const { return response_; }
+
+ private:
+  uint16_t port_;
+  asio::io_context ioc_;
+  websocket::stream<tcp::socket> ws_{ioc_};
+  websocket::response_type response_;
+  beast::flat_buffer buffer_;
+  bool reading_ = false;
+  bool read_done_ = false;
+  beast::error_code read_result_;
+};
+
+class NetServerTest : public ::testing::Test {
+ protected:
+  void start(NetServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    http_ = std::make_shared<TestHttp>(obs_);
+    http_->on_open_script = on_open_script_;
+    server_ = std::make_unique<NetServer>(options, http_);
+    Status s = server_->start();
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    ASSERT_NE(server_->port(), 0);
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    obs_->last_open.reset();
+    server_.reset();
+  }
+
+  http::response<http::string_body> http_request(http::verb verb, const std::string& target) {
+    asio::io_context ioc;
+    tcp::socket socket(ioc);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    http::request<http::empty_body> req(verb, target, 11);
+    req.set(http::field::host, "127.0.0.1");
+    http::write(socket, req);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.skip(verb == http::verb::head);
+    http::read(socket, buffer, parser);
+    return parser.release();
+  }
+
+  std::shared_ptr<Observed> obs_ = std::make_shared<Observed>();
+  std::function<void(WsConnection&)> on_open_script_;
+  std::shared_ptr<TestHttp> http_;
+  std::unique_ptr<NetServer> server_;
+};
+
+TEST_F(NetServerTest, HttpGetHeadAnd404) {
+  start();
+  auto res = http_request(http::verb::get, "/healthz");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res.body(), "ok");
+  EXPECT_EQ(res[http::field::content_type], "text/plain; charset=utf-8");
+  EXPECT_EQ(res[http::field::server], "weft");
+
+  auto head = http_request(http::verb::head, "/healthz");
+  EXPECT_EQ(head.result_int(), 200u);
+  EXPECT_EQ(head[http::field::content_length], "2");
+  EXPECT_TRUE(head.body().empty());
+
+  EXPECT_EQ(http_request(http::verb::get, "/nope").result_int(), 404u);
+  // A WsAccept for a plain request is answered 426.
+  EXPECT_EQ(http_request(http::verb::get, "/ws/room").result_int(), 426u);
+}
+
+TEST_F(NetServerTest, EchoesBinaryAndTextFrames) {
+  start();
+  Client c(server_->port());
+  ASSERT_FALSE(c.connect("/ws/room?token=t"));
+  ASSERT_FALSE(c.write(std::string("\x00\x01\x02\xff", 4), /*binary=*/true));
+  std::string got;
+  bool text = true;
+  ASSERT_FALSE(c.read(got, &text));
+  EXPECT_EQ(got, std::string("\x00\x01\x02\xff", 4));
+  EXPECT_FALSE(text);
+  ASSERT_FALSE(c.write("hello", /*binary=*/false));
+  ASSERT_FALSE(c.read(got, &text));
+  EXPECT_EQ(got, "hello");
+  EXPECT_TRUE(text);
+  ASSERT_TRUE(obs_->wait_opens(1));
+  {
+    std::lock_guard lock(obs_->mu);
+    ASSERT_TRUE(obs_->last_open);
+    EXPECT_EQ(obs_->last_open->target(), "/ws/room?token=t");
+    EXPECT_FALSE(obs_->last_open->compressed());
+  }
+  c.ws().close(websocket::close_code::normal);
+  ASSERT_TRUE(obs_->wait_closes(1));
+  EXPECT_EQ(obs_->closes[0].code, kCloseNormal);
+  EXPECT_FALSE(obs_->closes[0].by_server);
+}
+
+TEST_F(NetServerTest, OversizedMessageClosesOnlyThatConnection) {
+  NetServerOptions options;
+  options.max_message_bytes = 1024;
+  start(options);
+  Client big(server_->port());
+  Client small(server_->port());
+  ASSERT_FALSE(big.connect("/ws/a"));
+  ASSERT_FALSE(small.connect("/ws/b"));
+
+  ASSERT_FALSE(big.write(std::string(2000, 'x')));
+  std::string got;
+  // The close frame arrives; Beast 1.74's teardown may then reset the TCP link
+  // (it stops draining unread input early), so the read ends in some error.
+  EXPECT_TRUE(big.read(got));
+  EXPECT_EQ(big.ws().reason().code, kCloseTooBig);
+  ASSERT_TRUE(obs_->wait_closes(1));
+  EXPECT_EQ(obs_->closes[0].code, kCloseTooBig);
+  EXPECT_TRUE(obs_->closes[0].by_server);
+
+  ASSERT_FALSE(small.write(std::string(1024, 'y')));  // exactly the limit is fine
+  ASSERT_FALSE(small.read(got));
+  EXPECT_EQ(got, std::string(1024, 'y'));
+}
+
+TEST_F(NetServerTest, UpgradeRejectedWith403) {
+  start();
+  Client c(server_->port());
+  beast::error_code ec = c.connect("/forbidden");
+  EXPECT_EQ(ec, websocket::error::upgrade_declined);
+  EXPECT_EQ(c.response().result_int(), 403u);
+  // Nothing was opened, so nothing is closed.
+  EXPECT_FALSE(obs_->wait_closes(1, 100ms));
+}
+
+TEST_F(NetServerTest, PermessageDeflateNegotiatedWhenOffered) {
+  start();
+  Client plain(server_->port());
+  ASSERT_FALSE(plain.connect("/ws/plain", /*offer_deflate=*/false));
+  EXPECT_EQ(plain.response()[http::field::sec_websocket_extensions], "");
+
+  Client deflate(server_->port());
+  ASSERT_FALSE(deflate.connect("/ws/deflate", /*offer_deflate=*/true));
+  EXPECT_NE(std::string(deflate.response()[http::field::sec_websocket_extensions]).find("permessage-deflate"),
+            std::string::npos);
+  std::string payload;
+  for (int i = 0; i < 5000; ++i) payload += "update " + std::to_string(i % 7) + ";";
+  ASSERT_FALSE(deflate.write(payload));
+  std::string got;
+  ASSERT_FALSE(deflate.read(got));
+  EXPECT_EQ(got, payload);
+  ASSERT_TRUE(obs_->wait_opens(2));
+  std::lock_guard lock(obs_->mu);
+  ASSERT_TRUE(obs_->last_open);
+  EXPECT_TRUE(obs_->last_open->compressed());
+}
+
+TEST_F(NetServerTest, StopClosesClientsWith1001) {
+  start();
+  Client a(server_->port());
+  Client b(server_->port());
+  ASSERT_FALSE(a.connect("/ws/a"));
+  ASSERT_FALSE(b.connect("/ws/b"));
+  std::thread stopper([&] { server_->stop(); });
+  std::string got;
+  EXPECT_EQ(a.read(got), websocket::error::closed);
+  EXPECT_EQ(a.ws().reason().code, kCloseGoingAway);
+  EXPECT_EQ(b.read(got), websocket::error::closed);
+  EXPECT_EQ(b.ws().reason().code, kCloseGoingAway);
+  stopper.join();
+  ASSERT_TRUE(obs_->wait_closes(2));
+  for (const CloseInfo& info : obs_->closes) {
+    EXPECT_EQ(info.code, kCloseGoingAway);
+    EXPECT_TRUE(info.by_server);
+  }
+  EXPECT_EQ(server_->session_count(), 0u);
+  Client late(server_->port());
+  EXPECT_TRUE(late.connect("/ws/c"));  // no longer accepting
+}
+
+TEST_F(NetServerTest, SilentPeerIsDroppedAfterAMissedPong) {
+  NetServerOptions options;
+  options.ping_interval = 100ms;
+  start(options);
+  Client silent(server_->port());  // never reads, so never answers pings
+  Client live(server_->port());
+  ASSERT_FALSE(silent.connect("/ws/silent"));
+  ASSERT_FALSE(live.connect("/ws/live"));
+  // The live client keeps a read pending (so it answers pings) across several ticks.
+  std::string got;
+  EXPECT_EQ(live.read(got, nullptr, 700ms), asio::error::timed_out);
+  ASSERT_TRUE(obs_->wait_closes(1, 2s));
+  EXPECT_EQ(obs_->closes[0].code, kCloseAbnormal);
+  EXPECT_TRUE(obs_->closes[0].by_server);
+  EXPECT_EQ(server_->session_count(), 1u);
+  ASSERT_FALSE(live.write("still here"));
+  ASSERT_FALSE(live.read(got));
+  EXPECT_EQ(got, "still here");
+}
+
+TEST_F(NetServerTest, OwnerCanMergeThePendingQueue) {
+  std::atomic<size_t> pending_before{0}, pending_after{0};
+  on_open_script_ = [&](WsConnection& conn) {
+    // Sends from the strand are queued: the writer starts after this returns.
+    for (const char* part : {"a", "bb", "ccc"}) conn.send(std::vector<uint8_t>(part, part + strlen(part)));
+    pending_before = conn.pending_bytes();
+    conn.edit_pending([](std::deque<OutMessage>& queue) {
+      std::vector<uint8_t> merged;
+      for (const OutMessage& m : queue) merged.insert(merged.end(), m.data->begin(), m.data->end());
+      queue.clear();
+      queue.push_back(OutMessage{std::make_shared<const std::vector<uint8_t>>(std::move(merged)), FrameKind::kBinary});
+    });
+    pending_after = conn.pending_bytes();
+  };
+  start();
+  Client c(server_->port());
+  ASSERT_FALSE(c.connect("/ws/merge"));
+  std::string got;
+  ASSERT_FALSE(c.read(got));
+  EXPECT_EQ(got, "abbccc");
+  EXPECT_EQ(pending_before.load(), 6u);
+  EXPECT_EQ(pending_after.load(), 6u);
+  ASSERT_FALSE(c.write("next"));
+  ASSERT_FALSE(c.read(got));
+  EXPECT_EQ(got, "next");
+}
+
+TEST_F(NetServerTest, QueueBoundsCallTheHookThenClose) {
+  NetServerOptions options;
+  options.send_queue_soft_bytes = 100;
+  options.send_queue_hard_bytes = 1000;
+  std::atomic<int> refused{0};
+  on_open_script_ = [&](WsConnection& conn) {
+    if (!conn.send(std::vector<uint8_t>(150, 1))) ++refused;  // over soft: hook
+    if (!conn.send(std::vector<uint8_t>(900, 2))) ++refused;  // over hard: refused, close 1013
+    if (!conn.send(std::vector<uint8_t>(1, 3))) ++refused;    // closing: refused
+  };
+  start(options);
+  Client c(server_->port());
+  ASSERT_FALSE(c.connect("/ws/slow"));
+  std::string got;
+  EXPECT_EQ(c.read(got), websocket::error::closed);
+  EXPECT_EQ(c.ws().reason().code, kCloseTryAgainLater);
+  ASSERT_TRUE(obs_->wait_closes(1));
+  EXPECT_EQ(refused.load(), 2);
+  EXPECT_EQ(obs_->closes[0].code, kCloseTryAgainLater);
+  std::lock_guard lock(obs_->mu);
+  ASSERT_EQ(obs_->queue_high.size(), 1u);
+  EXPECT_EQ(obs_->queue_high[0], 150u);
+}
+
+TEST_F(NetServerTest, SendFromOtherThreads) {
+  start();
+  Client c(server_->port());
+  ASSERT_FALSE(c.connect("/ws/threads"));
+  ASSERT_TRUE(obs_->wait_opens(1));
+  std::shared_ptr<WsConnection> conn;
+  {
+    std::lock_guard lock(obs_->mu);
+    conn = obs_->last_open;
+  }
+  ASSERT_TRUE(conn);
+  constexpr int kThreads = 4, kEach = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) EXPECT_TRUE(conn->send(std::vector<uint8_t>(10, 7)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kThreads * kEach; ++i) {
+    std::string got;
+    ASSERT_FALSE(c.read(got));
+    EXPECT_EQ(got, std::string(10, '\x07'));
+  }
+  conn.reset();
+}
+
+TEST(NetServer, BindFailureIsAnError) {
+  auto handler = std::make_shared<TestHttp>(std::make_shared<Observed>());
+  NetServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  NetServer first(options, handler);
+  ASSERT_TRUE(first.start().is_ok());
+  options.port = first.port();
+  NetServer second(options, handler);
+  Status s = second.start();
+  EXPECT_EQ(s.code(), ErrorCode::kIo);
+  options.host = "not an address";
+  EXPECT_EQ(NetServer(options, handler).start().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace weft
