@@ -1,0 +1,12 @@
+// Subcommands of the weft command line tool.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace weft::cli {
+
+// Registers `weft doc ...` and `weft update ...`; each sets `exit_code` when it runs.
+void add_doc_commands(CLI::App& app, int& exit_code);
+void add_update_commands(CLI::App& app, int& exit_code);
+
+}  // namespace weft::cli

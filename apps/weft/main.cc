@@ -1,0 +1,42 @@
+// weft: the command line entry point (docs in README.md and `weft --help`).
+#include <iostream>
+
+#include "commands.h"
+#include "files.h"
+
+#ifdef WEFT_HAVE_BENCH_TRACE
+namespace weft {
+int run_bench_trace(const std::string& path);
+}
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"weft: a Yjs-compatible document database and tools"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  weft::cli::add_doc_commands(app, exit_code);
+  weft::cli::add_update_commands(app, exit_code);
+
+  auto* bench = app.add_subcommand("bench", "Benchmarks");
+  bench->require_subcommand(1);
+  auto* trace =
+      bench->add_subcommand("trace", "Replay an editing trace; print one JSON line (peers harness protocol)");
+  static std::string trace_path;
+  trace->add_option("TRACE", trace_path, "trace file (.json or .json.gz)")->required();
+  trace->callback([&] {
+#ifdef WEFT_HAVE_BENCH_TRACE
+    exit_code = weft::run_bench_trace(trace_path);
+#else
+    exit_code = weft::cli::fail("this build has no trace benchmark");
+#endif
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "weft: " << e.what() << "\n";
+    return 2;
+  }
+  return exit_code;
+}
