@@ -1,0 +1,51 @@
+// Shared body of the update fuzzers: decode; on success re-encode in both
+// formats and decode again, which must give the same structs (ids, lengths,
+// kinds) and delete set. Also drives merge, diff and state-vector extraction.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <span>
+#include <vector>
+
+#include "encoding/wire.h"
+#include "weft/update.h"
+
+namespace weft::fuzz {
+
+inline void check(bool cond) {
+  if (!cond) std::abort();
+}
+
+inline void fuzz_update(const uint8_t* data, size_t size, UpdateFormat f) {
+  std::span<const uint8_t> in(data, size);
+  Result<DecodedUpdate> decoded = decode_update(in, f);
+  Result<UpdateBytes> sv = encode_state_vector_from_update(in, f);
+  Result<UpdateBytes> same = convert_update(in, f, f);
+  check(decoded.is_ok() == same.is_ok());
+  if (!decoded) return;
+  check(sv.is_ok());
+  for (UpdateFormat to : {UpdateFormat::kV1, UpdateFormat::kV2}) {
+    Result<UpdateBytes> out = convert_update(in, f, to);
+    // Only v2 can refuse (a zero-length delete range has no v2 form).
+    check(out.is_ok() || to == UpdateFormat::kV2);
+    if (!out) continue;
+    Result<DecodedUpdate> again = decode_update(*out, to);
+    check(again.is_ok());
+    check(again->structs.size() == decoded->structs.size());
+    check(again->delete_set == decoded->delete_set);
+    for (size_t i = 0; i < again->structs.size(); i++) {
+      check(again->structs[i].id == decoded->structs[i].id);
+      check(again->structs[i].length == decoded->structs[i].length);
+      check(again->structs[i].kind == decoded->structs[i].kind);
+    }
+  }
+  std::span<const uint8_t> two[] = {in, in};
+  (void)merge_updates(two, f);
+  (void)diff_update(in, *sv, f);
+  std::vector<uint8_t> empty_sv = {0};
+  (void)diff_update(in, empty_sv, f);
+  (void)describe_update(in, f);
+}
+
+}  // namespace weft::fuzz

@@ -1,0 +1,7 @@
+// libFuzzer target: v1 update decoding, re-encoding, merge and diff.
+#include "fuzz_update_common.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  weft::fuzz::fuzz_update(data, size, weft::UpdateFormat::kV1);
+  return 0;
+}
