@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-14 clang-format libclang-rt-14-dev
   libboost-dev libboost-system-dev libsodium-dev libsqlite3-dev sqlite3 libpqxx-dev libhiredis-dev
-  liblz4-dev libzstd-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  liblz4-dev libzstd-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
 )
 # Node.js: use the machine's node/npm when present (it may come from another apt source).

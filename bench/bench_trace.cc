@@ -1,0 +1,206 @@
+#include "bench_trace.h"
+
+#include <malloc.h>
+#include <sodium.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace weft::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Rounded to microseconds so the JSON line stays short.
+double round_ms(double ms) { return std::round(ms * 1000.0) / 1000.0; }
+
+// Bytes currently allocated through malloc (arena + mmapped chunks).
+int64_t heap_in_use() {
+  struct mallinfo2 mi = mallinfo2();
+  return static_cast<int64_t>(mi.uordblks + mi.hblkhd);
+}
+
+Status apply_patch(Doc& doc, const TextRef& text, const Patch& p) {
+  Status st;
+  doc.transact([&](Transaction&) {
+    if (p.del > 0) st = text.remove_range(p.pos, p.del);
+    if (st.is_ok() && !p.ins.empty()) st = text.insert(p.pos, std::u16string_view(p.ins));
+  });
+  return st;
+}
+
+Status insert_start_content(Doc& doc, const TextRef& text, const Trace& trace) {
+  if (trace.start_content.empty()) return Status::ok();
+  Status st;
+  doc.transact([&](Transaction&) { st = text.insert(0, std::string_view(trace.start_content)); });
+  return st;
+}
+
+}  // namespace
+
+std::string sha256_hex(const void* data, size_t size) {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(out, static_cast<const unsigned char*>(data), size);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * sizeof out);
+  for (unsigned char b : out) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 15]);
+  }
+  return hex;
+}
+
+Status apply_trace(Doc& doc, const TextRef& text, const Trace& trace) {
+  for (const Patch& p : trace.patches) {
+    Status st = apply_patch(doc, text, p);
+    if (!st.is_ok()) return st;
+  }
+  return Status::ok();
+}
+
+int run_bench_trace(const std::string& path) {
+  if (sodium_init() < 0) {
+    std::fprintf(stderr, "weft bench trace: sodium_init failed\n");
+    return 2;
+  }
+  Trace trace;
+  try {
+    trace = load_trace(path);  // not timed
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weft bench trace: %s\n", e.what());
+    return 2;
+  }
+  const std::string& expected = trace.end_content;
+  bool ok = true;
+  std::string error;
+  auto fail = [&](const std::string& what) {
+    if (ok) error = what;
+    ok = false;
+    std::fprintf(stderr, "weft bench trace: %s\n", what.c_str());
+  };
+
+  // 1-2. apply: one local transaction per patch.
+  nlohmann::ordered_json out;
+  out["engine"] = "weft";
+  out["version"] = "0.1.0";
+  out["encoding"] = "update-v1";
+  UpdateBytes bytes;
+  {
+    const int64_t heap0 = heap_in_use();
+    auto doc = std::make_unique<Doc>(kBenchClientId);
+    TextRef text = doc->get_text("text");
+    if (Status st = insert_start_content(*doc, text, trace); !st.is_ok())
+      fail("startContent: " + st.message());
+    const auto t0 = Clock::now();
+    Status st = apply_trace(*doc, text, trace);
+    const double apply_ms = ms_since(t0);
+    const int64_t mem_bytes = heap_in_use() - heap0;
+    if (!st.is_ok()) fail("apply: " + st.message());
+
+    // 3. verify.
+    const auto t_read = Clock::now();
+    const std::string final_text = text.to_string();
+    const double read_ms = ms_since(t_read);
+    if (final_text != expected) fail("text after apply differs from endContent");
+
+    // 4. encode (update v1).
+    const auto t1 = Clock::now();
+    auto encoded = doc->encode_state_as_update();
+    const double encode_ms = ms_since(t1);
+    if (!encoded) {
+      fail("encode: " + encoded.status().message());
+    } else {
+      bytes = std::move(*encoded);
+    }
+    out["applyMs"] = round_ms(apply_ms);
+    out["readTextMs"] = round_ms(read_ms);
+    out["docBytes"] = bytes.size();
+    out["encodeMs"] = round_ms(encode_ms);
+    out["memBytes"] = mem_bytes;
+    doc.reset();  // free the edited document before loading
+  }
+
+  // 5. load: a fresh doc applies the full state and reads the text once.
+  {
+    const int64_t heap0 = heap_in_use();
+    auto doc2 = std::make_unique<Doc>(DocOptions{});
+    const auto t2 = Clock::now();
+    Status st = doc2->apply_update(bytes);
+    const std::string loaded = doc2->get_text("text").to_string();
+    const double load_ms = ms_since(t2);
+    const int64_t load_mem = heap_in_use() - heap0;
+    if (!st.is_ok()) fail("load: " + st.message());
+    if (loaded != expected) fail("text after load differs from endContent");
+    out["loadMs"] = round_ms(load_ms);
+    out["loadMemBytes"] = load_mem;
+    out["ok"] = ok;
+    out["textSha256"] = sha256_hex(loaded.data(), loaded.size());
+    out["docSha256"] = sha256_hex(bytes.data(), bytes.size());
+  }
+
+  // Extra (ignored by the harness, issue 5): apply with an update listener
+  // (one v1 update per transaction), then a fresh doc applies those updates
+  // one by one, as a remote peer receiving keystrokes would.
+  if (std::getenv("WEFT_BENCH_NO_UPDATES") == nullptr) {
+    std::vector<UpdateBytes> updates;
+    updates.reserve(trace.patches.size());
+    uint64_t update_total = 0;
+    double emit_ms = 0;
+    {
+      Doc doc(kBenchClientId);
+      TextRef text = doc.get_text("text");
+      if (Status st = insert_start_content(doc, text, trace); !st.is_ok())
+        fail("startContent: " + st.message());
+      doc.on_update([&](const UpdateBytes& u, const Transaction&) {
+        update_total += u.size();
+        updates.push_back(u);
+      });
+      const auto t0 = Clock::now();
+      Status st = apply_trace(doc, text, trace);
+      emit_ms = ms_since(t0);
+      if (!st.is_ok()) fail("apply with updates: " + st.message());
+      if (text.to_string() != expected) fail("text after apply with updates differs from endContent");
+    }
+    Doc remote(DocOptions{});
+    const auto t1 = Clock::now();
+    for (const UpdateBytes& u : updates) {
+      Status st = remote.apply_update(u);
+      if (!st.is_ok()) {
+        fail("remote apply: " + st.message());
+        break;
+      }
+    }
+    const double remote_ms = ms_since(t1);
+    if (remote.get_text("text").to_string() != expected) fail("text after remote apply differs");
+    out["applyEmitMs"] = round_ms(emit_ms);
+    out["updateCount"] = updates.size();
+    out["updateBytes"] = update_total;
+    out["updateApplyMs"] = round_ms(remote_ms);
+    out["ok"] = ok;
+  }
+  if (!ok) out["error"] = error;
+
+  std::fprintf(stderr, "weft bench trace %s: %zu patches, ok=%s\n", trace.name.c_str(), trace.patches.size(),
+               ok ? "true" : "false");
+  for (const auto& [k, v] : out.items()) {
+    if (v.is_number()) std::fprintf(stderr, "  %-14s %s\n", k.c_str(), v.dump().c_str());
+  }
+  std::printf("%s\n", out.dump().c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace weft::bench
