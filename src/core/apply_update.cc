@@ -79,7 +79,9 @@ std::optional<uint64_t> get_missing(Transaction& txn, WireStruct& ws, Item*& out
     }
   } else if (const ID* pid = std::get_if<ID>(&ws.parent)) {
     Item* parent_item = store.find(*pid);
-    parent = (!parent_item->is_gc && parent_item->type) ? parent_item->type.get() : nullptr;
+    // A collected type keeps its Branch for handles, but its content is Deleted: no parent.
+    bool is_type = !parent_item->is_gc && std::holds_alternative<ContentType>(parent_item->content);
+    parent = is_type ? parent_item->type.get() : nullptr;
   } else {
     parent = txn.doc.get_or_create_root(std::get<std::string>(ws.parent), std::nullopt);
   }

@@ -71,9 +71,10 @@ void try_merge_delete_set(const DeleteSet& ds, StructStore& store) {
     if (blocks == nullptr) continue;
     for (size_t di = ranges.size(); di-- > 0;) {
       const DeleteRange& r = ranges[di];
-      size_t most_right = std::min(blocks->size() - 1, 1 + StructStore::find_index(*blocks, r.end() - 1));
-      for (size_t si = most_right; si > 0 && (*blocks)[si]->id.clock >= r.clock;) {
-        si -= 1 + try_merge_with_lefts(*blocks, si);
+      auto most_right = static_cast<int64_t>(
+          std::min(blocks->size() - 1, 1 + StructStore::find_index(*blocks, r.end() - 1)));
+      for (int64_t si = most_right; si > 0 && (*blocks)[static_cast<size_t>(si)]->id.clock >= r.clock;) {
+        si -= 1 + static_cast<int64_t>(try_merge_with_lefts(*blocks, static_cast<size_t>(si)));
       }
     }
   }
@@ -113,11 +114,9 @@ void Doc::cleanup_transaction(Transaction& txn) {
     uint64_t before = found == txn.before_state.end() ? 0 : found->second;
     if (before == clock) continue;
     StructStore::Blocks& blocks = *store.blocks(client);
-    size_t first = std::max<size_t>(StructStore::find_index(blocks, before), 1);
-    for (size_t i = blocks.size() - 1; i >= first && i > 0;) {
-      size_t merged = try_merge_with_lefts(blocks, i);
-      if (i < 1 + merged) break;
-      i -= 1 + merged;
+    auto first = static_cast<int64_t>(std::max<size_t>(StructStore::find_index(blocks, before), 1));
+    for (auto i = static_cast<int64_t>(blocks.size()) - 1; i >= first;) {
+      i -= 1 + static_cast<int64_t>(try_merge_with_lefts(blocks, static_cast<size_t>(i)));
     }
   }
   for (size_t k = txn.merge_structs.size(); k-- > 0;) {

@@ -1,0 +1,259 @@
+// weft-peer: a Weft document driven over a line protocol, for the Weft -> Yjs
+// interop suite (tests/interop/weft_to_yjs.test.mjs, README.md there).
+//
+//   weft-peer --client ID --seed S
+//   apply <hex>   apply a v1 update; answers `update <hex>` for each local
+//                 transaction it caused (formatting cleanup), then `ok`
+//   ops <n>       n seeded random local transactions; `update <hex>` each, then `ok`
+//   state | sv | json   `state <hex>`, `sv <hex>`, `json <canonical json>`, then `ok`
+// Errors answer `error <message>`.
+#include <cstdint>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "weft/doc.h"
+#include "weft/update.h"
+
+namespace {
+
+std::string to_hex(const std::vector<uint8_t>& b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (uint8_t c : b) {
+    s += d[c >> 4];
+    s += d[c & 15];
+  }
+  return s;
+}
+
+bool from_hex(const std::string& s, std::vector<uint8_t>& out) {
+  if (s.size() % 2) return false;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out.clear();
+  for (size_t i = 0; i < s.size(); i += 2) {
+    int hi = nib(s[i]), lo = nib(s[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<uint8_t>(hi * 16 + lo));
+  }
+  return true;
+}
+
+// Random edits over the four roots; text pieces mix ASCII, CJK and emoji
+// (inserted whole: indices never fall inside a surrogate pair).
+class RandomEditor {
+ public:
+  RandomEditor(weft::Doc& doc, uint64_t seed) : doc_(doc), rng_(seed) {}
+
+  void transaction() {
+    int n = 1 + pick(3);
+    doc_.transact([&](weft::Transaction&) {
+      for (int i = 0; i < n; i++) one_op();
+    });
+  }
+
+ private:
+  int pick(int n) { return static_cast<int>(rng_() % static_cast<uint64_t>(n)); }
+
+  std::u16string piece() {
+    static const char16_t* pieces[] = {u"a",        u"hello",      u"xyz ", u"世界",
+                                       u"漢字かな", u"\U0001F600", u"é",    u"\U0001F44D\U0001F3FD",
+                                       u"\n",       u"Ünï"};
+    return pieces[pick(10)];
+  }
+
+  // A UTF-16 index that does not split a surrogate pair.
+  uint64_t safe_index(const std::u16string& s) {
+    uint64_t i = s.empty() ? 0 : static_cast<uint64_t>(pick(static_cast<int>(s.size()) + 1));
+    while (i > 0 && i < s.size() && (s[i] >= 0xDC00 && s[i] <= 0xDFFF)) i--;
+    return i;
+  }
+
+  void text_op(weft::TextRef t) {
+    std::u16string s = t.to_u16string();
+    int op = pick(10);
+    if (op < 5 || s.empty()) {
+      std::optional<weft::Attributes> attrs;
+      if (pick(4) == 0) attrs = weft::Attributes{{"bold", weft::Any(true)}};
+      (void)t.insert(safe_index(s), std::u16string_view(piece()), attrs);
+    } else if (op < 8) {
+      uint64_t a = safe_index(s), b = safe_index(s);
+      if (a > b) std::swap(a, b);
+      (void)t.remove_range(a, b - a);
+    } else if (op < 9) {
+      uint64_t a = safe_index(s), b = safe_index(s);
+      if (a > b) std::swap(a, b);
+      weft::Any value = pick(3) == 0 ? weft::Any::null() : weft::Any(pick(2) == 0);
+      (void)t.format(a, b - a, {{pick(2) ? "bold" : "italic", value}});
+    } else {
+      (void)t.insert_embed(safe_index(s), weft::Any::object({{"image", weft::Any("x.png")}}));
+    }
+  }
+
+  weft::Any value() {
+    switch (pick(6)) {
+      case 0:
+        return weft::Any(pick(1000));
+      case 1:
+        return weft::Any("s" + std::to_string(pick(100)) + "😀");
+      case 2:
+        return weft::Any(pick(2) == 0);
+      case 3:
+        return weft::Any::null();
+      case 4:
+        return weft::Any(weft::AnyArray{weft::Any(1.5), weft::Any("x")});
+      default:
+        return weft::Any::object({{"k", weft::Any(pick(10))}, {"1", weft::Any("one")}});
+    }
+  }
+
+  void array_op(weft::ArrayRef a) {
+    uint64_t len = a.length();
+    int op = pick(10);
+    uint64_t at = static_cast<uint64_t>(pick(static_cast<int>(len) + 1));
+    if (op < 4 || len == 0) {
+      (void)a.insert(at, {value(), value()});
+    } else if (op < 5) {
+      (void)a.insert(at, {weft::Any(weft::Bytes{1, 2, 3})});
+    } else if (op < 6) {
+      auto m = a.insert_map(at);
+      if (m) m->set("inner", value());
+    } else if (op < 7) {
+      auto t = a.insert_text(at);
+      if (t) (void)t->insert(0, std::u16string_view(piece()));
+    } else {
+      uint64_t from = static_cast<uint64_t>(pick(static_cast<int>(len)));
+      uint64_t n = std::min<uint64_t>(len - from, 1 + static_cast<uint64_t>(pick(3)));
+      (void)a.remove_range(from, n);
+    }
+  }
+
+  void map_op(weft::MapRef m) {
+    std::string key = "k" + std::to_string(pick(5));
+    int op = pick(10);
+    if (op < 5) {
+      m.set(key, value());
+    } else if (op < 6) {
+      m.set_map(key).set("nested", value());
+    } else if (op < 7) {
+      (void)m.set_text(key).insert(0, std::u16string_view(piece()));
+    } else if (op < 8) {
+      (void)m.set_array(key).insert(0, {value()});
+    } else {
+      m.remove(key);
+    }
+  }
+
+  void xml_op(weft::XmlFragmentRef x) {
+    uint64_t len = x.length();
+    int op = pick(6);
+    uint64_t at = static_cast<uint64_t>(pick(static_cast<int>(len) + 1));
+    if (op < 2 || len == 0) {
+      auto el = x.insert_element(at, pick(2) ? "p" : "div");
+      if (el) {
+        el->set_attribute("class", weft::Any("c" + std::to_string(pick(3))));
+        auto t = el->insert_text(0);
+        if (t) (void)t->insert(0, std::u16string_view(piece()));
+      }
+    } else if (op < 3) {
+      auto t = x.insert_text(at);
+      if (t) (void)t->insert(0, std::u16string_view(piece()), weft::Attributes{{"b", weft::Any::object({})}});
+    } else if (op < 5) {
+      auto v = x.get(static_cast<uint64_t>(pick(static_cast<int>(len))));
+      if (v && v->is_type() && v->type_kind() == weft::TypeRef::kXmlText) text_op(v->as_text());
+      if (v && v->is_type() && v->type_kind() == weft::TypeRef::kXmlElement) {
+        v->as_xml_element().set_attribute("data", weft::Any(pick(100)));
+      }
+    } else {
+      (void)x.remove_range(static_cast<uint64_t>(pick(static_cast<int>(len))), 1);
+    }
+  }
+
+  void one_op() {
+    switch (pick(4)) {
+      case 0:
+        return text_op(doc_.get_text("t"));
+      case 1:
+        return array_op(doc_.get_array("a"));
+      case 2:
+        return map_op(doc_.get_map("m"));
+      default:
+        return xml_op(doc_.get_xml_fragment("x"));
+    }
+  }
+
+  weft::Doc& doc_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t client = 1, seed = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--client") client = std::stoull(argv[i + 1]);
+    if (flag == "--seed") seed = std::stoull(argv[i + 1]);
+  }
+  weft::Doc doc(client);
+  doc.get_map("m");
+  doc.get_array("a");
+  doc.get_text("t");
+  doc.get_xml_fragment("x");
+  RandomEditor editor(doc, seed);
+  std::vector<std::vector<uint8_t>> emitted;
+  doc.on_update([&](const weft::UpdateBytes& u, const weft::Transaction&) { emitted.push_back(u); });
+  const std::map<std::string, weft::TypeRef> types = {{"m", weft::TypeRef::kMap},
+                                                      {"a", weft::TypeRef::kArray},
+                                                      {"t", weft::TypeRef::kText},
+                                                      {"x", weft::TypeRef::kXmlFragment}};
+  auto flush = [&] {
+    for (const auto& u : emitted) std::cout << "update " << to_hex(u) << "\n";
+    emitted.clear();
+  };
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::string cmd = line.substr(0, line.find(' '));
+    std::string arg = line.size() > cmd.size() ? line.substr(cmd.size() + 1) : "";
+    if (cmd == "apply") {
+      std::vector<uint8_t> bytes;
+      if (!from_hex(arg, bytes)) {
+        std::cout << "error bad hex" << std::endl;
+        continue;
+      }
+      emitted.clear();
+      weft::Status s = doc.apply_update(bytes, weft::UpdateFormat::kV1, "remote");
+      if (!s) {
+        std::cout << "error " << s.to_string() << std::endl;
+        continue;
+      }
+      // The remote update itself is not echoed, only what this peer did in response.
+      std::vector<std::vector<uint8_t>> local;
+      for (size_t i = 1; i < emitted.size(); i++) local.push_back(emitted[i]);
+      emitted = local;
+      flush();
+    } else if (cmd == "ops") {
+      emitted.clear();
+      int n = std::stoi(arg.empty() ? "1" : arg);
+      for (int i = 0; i < n; i++) editor.transaction();
+      flush();
+    } else if (cmd == "state") {
+      std::cout << "state " << to_hex(*doc.encode_state_as_update()) << "\n";
+    } else if (cmd == "sv") {
+      std::cout << "sv " << to_hex(doc.encode_state_vector()) << "\n";
+    } else if (cmd == "json") {
+      std::cout << "json " << doc.to_canonical_json(types) << "\n";
+    } else {
+      std::cout << "error unknown command " << cmd << std::endl;
+      continue;
+    }
+    std::cout << "ok" << std::endl;
+  }
+  return 0;
+}
