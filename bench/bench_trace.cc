@@ -125,6 +125,14 @@ int run_bench_trace(const std::string& path) {
     } else {
       bytes = std::move(*encoded);
     }
+    if (const char* dump = std::getenv("WEFT_BENCH_DUMP_UPDATE"); dump != nullptr && *dump != '\0') {
+      if (FILE* f = std::fopen(dump, "wb"); f != nullptr) {
+        std::fwrite(bytes.data(), 1, bytes.size(), f);
+        std::fclose(f);
+      } else {
+        fail(std::string("cannot write ") + dump);
+      }
+    }
     out["applyMs"] = round_ms(apply_ms);
     out["readTextMs"] = round_ms(read_ms);
     out["docBytes"] = bytes.size();

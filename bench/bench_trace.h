@@ -20,7 +20,9 @@ Status apply_trace(Doc& doc, const TextRef& text, const Trace& trace);
 // encode (update v1), load into a fresh doc; then, untimed by the harness,
 // the same apply with an on_update listener and the one-by-one remote apply
 // of those updates. Prints one JSON line on stdout (and a summary on
-// stderr). Returns 0 when the line was printed (even with "ok": false, as
+// stderr). Environment: WEFT_BENCH_NO_UPDATES=1 skips the update-listener
+// pass; WEFT_BENCH_DUMP_UPDATE=FILE writes the encoded v1 state to FILE (for
+// bench/compare_yjs.mjs). Returns 0 when the line was printed (even with "ok": false, as
 // the protocol asks), 2 when the trace could not be read.
 int run_bench_trace(const std::string& path);
 
