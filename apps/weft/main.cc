@@ -5,9 +5,7 @@
 #include "files.h"
 
 #ifdef WEFT_HAVE_BENCH_TRACE
-namespace weft {
-int run_bench_trace(const std::string& path);
-}
+#include "bench_trace.h"
 #endif
 
 int main(int argc, char** argv) {
@@ -25,7 +23,7 @@ int main(int argc, char** argv) {
   trace->add_option("TRACE", trace_path, "trace file (.json or .json.gz)")->required();
   trace->callback([&] {
 #ifdef WEFT_HAVE_BENCH_TRACE
-    exit_code = weft::run_bench_trace(trace_path);
+    exit_code = weft::bench::run_bench_trace(trace_path);
 #else
     exit_code = weft::cli::fail("this build has no trace benchmark");
 #endif
