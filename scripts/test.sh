@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite (README "Quick start", second command; CI runs it too).
+# Installs dependencies and builds if needed, then runs:
+#   1. unit tests, fuzz-corpus replay and the Yjs interop suites (ctest, release build)
+#   2. the same unit tests and corpus replay under ASan+UBSan
+#   3. each libFuzzer target briefly (clang, ASan+UBSan)
+#   4. the Yjs interop suites once more, printed (node's test runner)
+# Environment: WEFT_SKIP_ASAN=1 / WEFT_SKIP_FUZZ=1 skip stages 2 / 3;
+# FUZZ_SECONDS (default 20) per fuzz target; INTEROP_SEEDS (default 200).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/install-deps.sh
+scripts/build.sh release
+
+echo "== ctest (release) =="
+(cd build && ctest --output-on-failure -j2)
+
+if [ "${WEFT_SKIP_ASAN:-0}" != 1 ]; then
+  echo "== ctest (ASan+UBSan) =="
+  scripts/build.sh asan
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
+fi
+
+if [ "${WEFT_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== libFuzzer (${FUZZ_SECONDS:-20}s per target) =="
+  scripts/build.sh fuzz
+  for t in fuzz_update_v1 fuzz_update_v2 fuzz_any; do
+    work=$(mktemp -d)
+    cp fuzz/corpus/$t/* "$work"/ 2>/dev/null || true
+    build-fuzz/fuzz/$t -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -timeout=10 \
+      -print_final_stats=0 "$work" 2>"$work.log" || { tail -40 "$work.log"; echo "fuzz target $t failed"; exit 1; }
+    echo "$t: $(grep -c . "$work.log") log lines, no crash"
+    rm -rf "$work" "$work.log"
+  done
+fi
+
+echo "== Yjs interop (node --test) =="
+cd tests/interop
+WEFT_BIN="$root/build/apps/weft" WEFT_PEER_BIN="$root/build/tests/interop/weft-peer" \
+  node --test yjs_to_weft.test.mjs weft_to_yjs.test.mjs
