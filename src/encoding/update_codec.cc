@@ -93,7 +93,7 @@ class UpdateDecoderV1 final : public UpdateDecoder {
 
 // ---- v2: fields distributed over run-length columns ----
 
-class UpdateEncoderV2 final : public UpdateEncoder {
+class UpdateEncoderV2 : public UpdateEncoder {
  public:
   void reset_ds_cur_val() override { ds_cur_ = 0; }
   void write_ds_clock(uint64_t clock) override {
@@ -256,7 +256,25 @@ class UpdateDecoderV2 final : public UpdateDecoder {
   lib0::UintOptRleDecoder len_;
 };
 
+class DsEncoderV2 final : public UpdateEncoderV2 {
+ public:
+  std::vector<uint8_t> finish() override { return rest_.take(); }
+};
+
 }  // namespace
+
+std::unique_ptr<UpdateEncoder> make_ds_encoder(UpdateFormat format) {
+  if (format == UpdateFormat::kV1) return std::make_unique<UpdateEncoderV1>();
+  return std::make_unique<DsEncoderV2>();
+}
+
+std::unique_ptr<UpdateDecoder> make_ds_decoder(UpdateFormat format, std::span<const uint8_t> bytes) {
+  if (format == UpdateFormat::kV1) return std::make_unique<UpdateDecoderV1>(bytes);
+  static const uint8_t kEmptyStringColumn[] = {0};  // varString("")
+  V2Columns c;
+  c.strings = kEmptyStringColumn;
+  return std::make_unique<UpdateDecoderV2>(c, bytes);
+}
 
 std::unique_ptr<UpdateEncoder> make_update_encoder(UpdateFormat format) {
   if (format == UpdateFormat::kV1) return std::make_unique<UpdateEncoderV1>();

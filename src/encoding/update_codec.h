@@ -98,4 +98,11 @@ std::unique_ptr<UpdateEncoder> make_update_encoder(UpdateFormat format);
 Result<std::unique_ptr<UpdateDecoder>> make_update_decoder(UpdateFormat format,
                                                            std::span<const uint8_t> update);
 
+// Delete-set-only coders (yjs DSEncoderV1/V2, DSDecoderV1/V2), used for
+// snapshots and stand-alone delete sets: v1 is the same as the update coder,
+// v2 has no columns (finish() returns just the rest stream). Only the
+// delete-set methods and rest() may be used on them.
+std::unique_ptr<UpdateEncoder> make_ds_encoder(UpdateFormat format);
+std::unique_ptr<UpdateDecoder> make_ds_decoder(UpdateFormat format, std::span<const uint8_t> bytes);
+
 }  // namespace weft

@@ -154,3 +154,47 @@ TEST(UpdateCodec, StateVector) {
 
 }  // namespace
 }  // namespace weft
+
+namespace weft {
+namespace {
+
+TEST(UpdateCodec, DeleteSetOnlyCoders) {
+  DeleteSet ds;
+  ds.add(300, 1, 1);
+  ds.add(5, 0, 3);
+  ds.add(5, 10, 2);
+  // yjs-compat 5.4: encodeSnapshot starts with the v1 delete set.
+  auto v1 = make_ds_encoder(UpdateFormat::kV1);
+  ds.write(*v1);
+  EXPECT_EQ(testing::to_hex(v1->finish()), "02ac02010101050200030a02");
+  auto v2 = make_ds_encoder(UpdateFormat::kV2);
+  ds.write(*v2);
+  auto b2 = v2->finish();
+  EXPECT_EQ(testing::to_hex(b2), "02ac02010100050200020701");
+  auto dec = make_ds_decoder(UpdateFormat::kV2, b2);
+  DeleteSet back = DeleteSet::read(*dec);
+  ASSERT_TRUE(dec->ok()) << dec->status().to_string();
+  EXPECT_EQ(back, ds);
+  EXPECT_TRUE(back.contains(ID{5, 11}));
+  EXPECT_FALSE(back.contains(ID{5, 12}));
+  EXPECT_FALSE(back.contains(ID{5, 3}));
+  EXPECT_TRUE(back.contains(ID{300, 1}));
+}
+
+TEST(UpdateCodec, DeleteSetSortAndMerge) {
+  DeleteSet ds;
+  ds.add(1, 5, 2);
+  ds.add(1, 0, 1);
+  ds.add(1, 6, 4);
+  ds.add(1, 1, 1);
+  ds.add(1, 20, 0);
+  ds.sort_and_merge();
+  ASSERT_EQ(ds.clients()[1].size(), 3u);
+  EXPECT_EQ(ds.clients()[1][0].clock, 0u);
+  EXPECT_EQ(ds.clients()[1][0].len, 2u);
+  EXPECT_EQ(ds.clients()[1][1].clock, 5u);
+  EXPECT_EQ(ds.clients()[1][1].len, 5u);
+}
+
+}  // namespace
+}  // namespace weft
