@@ -20,6 +20,43 @@ class Doc;
 class Transaction;
 struct Event;
 
+// Key -> item, iterated in first-insertion order like a JS Map: Yjs walks
+// map entries in that order when deleting and collecting types, and the
+// order decides which blocks merge afterwards.
+class KeyMap {
+ public:
+  using Entry = std::pair<std::string, Item*>;
+  using iterator = std::vector<Entry>::iterator;
+  using const_iterator = std::vector<Entry>::const_iterator;
+
+  iterator begin() { return entries_.begin(); }
+  iterator end() { return entries_.end(); }
+  const_iterator begin() const { return entries_.begin(); }
+  const_iterator end() const { return entries_.end(); }
+  size_t size() const { return entries_.size(); }
+  iterator find(const std::string& key) {
+    auto it = index_.find(key);
+    return it == index_.end() ? entries_.end() : entries_.begin() + static_cast<ptrdiff_t>(it->second);
+  }
+  const_iterator find(const std::string& key) const {
+    auto it = index_.find(key);
+    return it == index_.end() ? entries_.end() : entries_.begin() + static_cast<ptrdiff_t>(it->second);
+  }
+  Item*& operator[](const std::string& key) {
+    auto [it, inserted] = index_.emplace(key, entries_.size());
+    if (inserted) entries_.emplace_back(key, nullptr);
+    return entries_[it->second].second;
+  }
+  void clear() {
+    entries_.clear();
+    index_.clear();
+  }
+
+ private:
+  std::vector<Entry> entries_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
 class Branch {
  public:
   Branch(Doc* doc, std::optional<TypeRef> kind, std::string name)
@@ -32,9 +69,9 @@ class Branch {
   std::string name;      // root name, or node name of XmlElement / XmlHook
   Item* item = nullptr;  // the item holding this type; null for a root
   Item* start = nullptr;
-  std::unordered_map<std::string, Item*> map;  // key -> rightmost item of its chain
-  uint64_t length = 0;                         // visible countable length
-  bool has_formatting = false;                 // a Format item was ever integrated (Y.Text)
+  KeyMap map;                   // key -> rightmost item of its chain
+  uint64_t length = 0;          // visible countable length
+  bool has_formatting = false;  // a Format item was ever integrated (Y.Text)
 
   // Position cache for index lookups: `marker` starts at visible index
   // `marker_index`. Any integration or deletion in this branch clears it;
