@@ -97,6 +97,11 @@ class UpdateEncoderV2 : public UpdateEncoder {
  public:
   void reset_ds_cur_val() override { ds_cur_ = 0; }
   void write_ds_clock(uint64_t clock) override {
+    if (clock < ds_cur_) {
+      // JS would write garbage (a varUint of a negative number); v2 needs sorted, disjoint ranges.
+      fail(ErrorCode::kMalformed, "unsorted or overlapping delete ranges cannot be written in v2");
+      return;
+    }
     rest_.write_var_uint(clock - ds_cur_);
     ds_cur_ = clock;
   }

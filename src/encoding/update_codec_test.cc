@@ -198,3 +198,21 @@ TEST(UpdateCodec, DeleteSetSortAndMerge) {
 
 }  // namespace
 }  // namespace weft
+
+namespace weft {
+namespace {
+
+// Fuzz find: a v1 delete set with unsorted ranges has no v2 form (JS would
+// write a varUint of a negative difference); converting must fail cleanly.
+TEST(UpdateCodec, V2UnsortedDeleteSetCannotBeWritten) {
+  auto v1 = testing::from_hex("00017702730a72080103");  // client 119: [115,125) [114,122)
+  auto d = decode_update(v1, UpdateFormat::kV1);
+  ASSERT_TRUE(d) << d.status().to_string();
+  EXPECT_EQ(d->delete_set.clients().at(119).size(), 2u);
+  auto r = convert_update(v1, UpdateFormat::kV1, UpdateFormat::kV2);
+  EXPECT_EQ(r.status().code(), ErrorCode::kMalformed);
+  EXPECT_TRUE(convert_update(v1, UpdateFormat::kV1, UpdateFormat::kV1));
+}
+
+}  // namespace
+}  // namespace weft
