@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "encoding/json.h"
 #include "weft/doc.h"
 #include "weft/update.h"
 
@@ -192,6 +193,38 @@ class RandomEditor {
   std::mt19937_64 rng_;
 };
 
+// `edit <json>`: one local edit, the same one a yjs peer makes (edits.test.mjs).
+weft::Status apply_edit(weft::Doc& doc, const weft::Any& e) {
+  auto str = [&](const char* k) {
+    const weft::Any* v = e.get(k);
+    return v && v->is_string() ? v->as_string() : std::string();
+  };
+  auto num = [&](const char* k) {
+    const weft::Any* v = e.get(k);
+    return v && v->is_number() ? static_cast<uint64_t>(v->as_number()) : uint64_t{0};
+  };
+  auto attrs = [&]() -> std::optional<weft::Attributes> {
+    const weft::Any* a = e.get("a");
+    if (a == nullptr || !a->is_object()) return std::nullopt;
+    return weft::Attributes(a->as_object().begin(), a->as_object().end());
+  };
+  std::string op = str("op");
+  weft::TextRef t = doc.get_text("t");
+  weft::ArrayRef a = doc.get_array("a");
+  weft::MapRef m = doc.get_map("m");
+  if (op == "ti") return t.insert(num("i"), std::string_view(str("s")), attrs());
+  if (op == "te") return t.insert_embed(num("i"), *e.get("v"), attrs());
+  if (op == "td") return t.remove_range(num("i"), num("n"));
+  if (op == "tf") return t.format(num("i"), num("n"), attrs().value_or(weft::Attributes{}));
+  if (op == "ai") return a.insert(num("i"), e.get("v")->as_array());
+  if (op == "ad") return a.remove_range(num("i"), num("n"));
+  if (op == "am") return a.insert_map(num("i")).status();
+  if (op == "ms") return m.set(str("k"), *e.get("v")), weft::Status::ok();
+  if (op == "mm") return m.set_map(str("k")), weft::Status::ok();
+  if (op == "md") return m.remove(str("k")), weft::Status::ok();
+  return weft::Status(weft::ErrorCode::kInvalidArgument, "unknown edit " + op);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -242,6 +275,15 @@ int main(int argc, char** argv) {
       emitted.clear();
       int n = std::stoi(arg.empty() ? "1" : arg);
       for (int i = 0; i < n; i++) editor.transaction();
+      flush();
+    } else if (cmd == "edit") {
+      emitted.clear();
+      auto e = weft::json_parse(arg);
+      weft::Status s = e ? apply_edit(doc, *e) : e.status();
+      if (!s) {
+        std::cout << "error " << s.to_string() << std::endl;
+        continue;
+      }
       flush();
     } else if (cmd == "state") {
       std::cout << "state " << to_hex(*doc.encode_state_as_update()) << "\n";

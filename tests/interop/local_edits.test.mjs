@@ -1,0 +1,116 @@
+// Weft's own API against Yjs's, edit for edit: a weft-peer and a Y.Doc with
+// the same client id make the same local edits (and apply the same remote
+// updates from a third, yjs-only peer); every transaction's update must be
+// byte-identical, and so must the final state. This is what makes updates
+// from Weft indistinguishable from a Yjs peer's.
+//   node --test local_edits.test.mjs        (INTEROP_EDIT_SEEDS, default 40)
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import * as Y from 'yjs'
+import { WeftPeer, toHex } from './peers.mjs'
+import { Rng } from './rng.mjs'
+
+const PEER_BIN = process.env.WEFT_PEER_BIN || new URL('../../build/tests/interop/weft-peer', import.meta.url).pathname
+const SEEDS = Number(process.env.INTEROP_EDIT_SEEDS || 40)
+const PIECES = ['a', 'hello', 'xyz ', '世界', '漢字かな', '😀', 'é', '👍🏽', '\n', 'Ünï']
+
+// A UTF-16 index that does not split a surrogate pair.
+const safeIndex = (rng, s) => {
+  let i = rng.int(0, s.length)
+  while (i > 0 && i < s.length && s.charCodeAt(i) >= 0xdc00 && s.charCodeAt(i) <= 0xdfff) i--
+  return i
+}
+
+const randomEdit = (rng, doc) => {
+  const t = doc.getText('t').toString()
+  const alen = doc.getArray('a').length
+  const attrsPool = [null, { bold: true }, { italic: true }, { bold: null }, { bold: true, italic: true }, { href: 'x' }]
+  switch (rng.int(0, 9)) {
+    case 0: case 1: case 2: {
+      const a = attrsPool[rng.int(0, attrsPool.length - 1)]
+      return { op: 'ti', i: safeIndex(rng, t), s: PIECES[rng.int(0, PIECES.length - 1)], ...(a ? { a } : {}) }
+    }
+    case 3: {
+      if (t.length === 0) return { op: 'ti', i: 0, s: 'seed' }
+      let i = safeIndex(rng, t); let j = safeIndex(rng, t); if (i > j) [i, j] = [j, i]
+      return { op: 'td', i, n: j - i }
+    }
+    case 4: {
+      if (t.length === 0) return { op: 'te', i: 0, v: { image: 'x.png' } }
+      let i = safeIndex(rng, t); let j = safeIndex(rng, t); if (i > j) [i, j] = [j, i]
+      return { op: 'tf', i, n: j - i, a: attrsPool[rng.int(1, attrsPool.length - 1)] }
+    }
+    case 5: return { op: 'ai', i: rng.int(0, alen), v: [rng.int(0, 100), 'v' + rng.int(0, 9), { k: [1.5, null] }] }
+    case 6: return alen > 0 ? { op: 'ad', i: rng.int(0, alen - 1), n: 1 } : { op: 'am', i: 0 }
+    case 7: return { op: 'ms', k: 'k' + rng.int(0, 4), v: rng.chance(0.5) ? rng.int(0, 1000) : { nested: 'x' } }
+    case 8: return { op: 'mm', k: 'k' + rng.int(0, 4) }
+    default: return { op: 'md', k: 'k' + rng.int(0, 4) }
+  }
+}
+
+const applyToYjs = (doc, e) => {
+  const t = doc.getText('t'); const a = doc.getArray('a'); const m = doc.getMap('m')
+  switch (e.op) {
+    case 'ti': return t.insert(e.i, e.s, e.a)
+    case 'te': return t.insertEmbed(e.i, e.v, e.a)
+    case 'td': return t.delete(e.i, e.n)
+    case 'tf': return t.format(e.i, e.n, e.a)
+    case 'ai': return a.insert(e.i, e.v)
+    case 'ad': return a.delete(e.i, e.n)
+    case 'am': return a.insert(e.i, [new Y.Map()])
+    case 'ms': return m.set(e.k, e.v)
+    case 'mm': return m.set(e.k, new Y.Map())
+    case 'md': return m.delete(e.k)
+  }
+}
+
+const runSeed = async seed => {
+  const rng = new Rng(seed)
+  const client = 1000 + seed
+  const ydoc = new Y.Doc(); ydoc.clientID = client
+  const other = new Y.Doc(); other.clientID = 1 + rng.int(0, 2000) // sometimes below, sometimes above
+  for (const d of [ydoc, other]) { d.getText('t'); d.getArray('a'); d.getMap('m') }
+  const peer = new WeftPeer(PEER_BIN, client, seed)
+  const log = []
+  try {
+    for (let step = 0; step < 60; step++) {
+      if (rng.chance(0.2)) {
+        // A remote edit from `other`, then both sides receive it.
+        Y.applyUpdate(other, Y.encodeStateAsUpdate(ydoc, Y.encodeStateVector(other)))
+        applyToYjs(other, randomEdit(rng, other))
+        const u = Y.encodeStateAsUpdate(other, Y.encodeStateVector(ydoc))
+        log.push(`remote ${toHex(u)}`)
+        Y.applyUpdate(ydoc, u, 'remote')
+        await peer.apply(u)
+        continue
+      }
+      const e = randomEdit(rng, ydoc)
+      log.push(`edit ${JSON.stringify(e)}`)
+      const expected = []
+      const h = u => expected.push(toHex(u))
+      ydoc.on('update', h)
+      applyToYjs(ydoc, e)
+      ydoc.off('update', h)
+      const lines = await peer.command(`edit ${JSON.stringify(e)}`)
+      const got = lines.filter(l => l.startsWith('update ')).map(l => l.slice(7))
+      assert.deepEqual(got, expected, `update of edit ${step} differs`)
+    }
+    assert.equal(toHex(await peer.state()), toHex(Y.encodeStateAsUpdate(ydoc)), 'final state differs')
+  } catch (err) {
+    const file = `/tmp/weft-local-edits-${seed}.log`
+    fs.writeFileSync(file, log.join('\n') + '\n')
+    err.message = `seed ${seed}: ${err.message}\n  edits so far: ${file}\n  rerun: INTEROP_EDIT_SEED_LIST=${seed} node --test local_edits.test.mjs`
+    throw err
+  } finally {
+    await peer.close()
+  }
+}
+
+const seeds = process.env.INTEROP_EDIT_SEED_LIST
+  ? process.env.INTEROP_EDIT_SEED_LIST.split(',').map(Number)
+  : Array.from({ length: SEEDS }, (_, i) => i)
+
+test(`weft local edits = yjs local edits, byte for byte (${seeds.length} seeds)`, { skip: !fs.existsSync(PEER_BIN) && `no ${PEER_BIN}` }, async t => {
+  for (const seed of seeds) await t.test(`seed ${seed}`, () => runSeed(seed))
+})
