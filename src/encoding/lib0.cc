@@ -182,7 +182,11 @@ uint64_t Decoder::read_var_uint() {
   return 0;
 }
 
-VarInt Decoder::read_var_int() {
+VarInt Decoder::read_var_int() { return read_var_int_limited(kMaxSafeInteger); }
+
+VarInt Decoder::read_var_int_wide() { return read_var_int_limited(uint64_t{1} << 62); }
+
+VarInt Decoder::read_var_int_limited(uint64_t max_magnitude) {
   if (!ok()) return {};
   if (p_ >= end_) {
     fail(ErrorCode::kTruncated, "unexpected end of input in varInt");
@@ -202,13 +206,13 @@ VarInt Decoder::read_var_int() {
     uint64_t group = b & 0x7f;
     int shift = 6 + 7 * i;
     if (group != 0) {
-      if (shift >= 53) {
-        fail(ErrorCode::kOutOfRange, "varInt beyond 2^53-1");
+      if (shift >= 62) {
+        fail(ErrorCode::kOutOfRange, "varInt out of range");
         return {};
       }
       v.magnitude += group << shift;
-      if (v.magnitude > kMaxSafeInteger) {
-        fail(ErrorCode::kOutOfRange, "varInt beyond 2^53-1");
+      if (v.magnitude > max_magnitude) {
+        fail(ErrorCode::kOutOfRange, "varInt out of range");
         return {};
       }
     }

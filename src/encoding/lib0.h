@@ -72,6 +72,9 @@ class Decoder {
   uint8_t read_u8();
   uint64_t read_var_uint();  // rejects values above kMaxSafeInteger
   VarInt read_var_int();
+  // A varInt whose magnitude may reach 2^62: v2 clock columns store 2*diff,
+  // which exceeds 2^53 for clocks near the top of the JS range.
+  VarInt read_var_int_wide();
   std::span<const uint8_t> read_raw(size_t n);
   std::span<const uint8_t> read_var_bytes();
   std::string read_var_string();           // validated UTF-8 (invalid UTF-8 is an error, as in JS)
@@ -85,6 +88,7 @@ class Decoder {
 
  private:
   Any read_any_at(int depth);
+  VarInt read_var_int_limited(uint64_t max_magnitude);
   const uint8_t* p_;
   const uint8_t* end_;
   Status status_;

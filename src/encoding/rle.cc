@@ -105,7 +105,7 @@ uint64_t UintOptRleDecoder::read() {
 uint64_t IntDiffOptRleDecoder::read() {
   if (!dec_.ok()) return 0;
   if (count_ == 0) {
-    VarInt v = dec_.read_var_int();
+    VarInt v = dec_.read_var_int_wide();
     int64_t x = v.value();
     diff_ = x >> 1;  // floor(x / 2)
     count_ = 1;
