@@ -26,7 +26,12 @@ const randomEdit = (rng, doc) => {
   const t = doc.getText('t').toString()
   const alen = doc.getArray('a').length
   const attrsPool = [null, { bold: true }, { italic: true }, { bold: null }, { bold: true, italic: true }, { href: 'x' }]
-  switch (rng.int(0, 9)) {
+  const xlen = doc.getXmlFragment('x').length
+  switch (rng.int(0, 13)) {
+    case 10: return { op: 'xe', i: rng.int(0, xlen), s: PIECES[rng.int(0, PIECES.length - 1)] }
+    case 11: return xlen > 0 ? { op: 'xd', i: rng.int(0, xlen - 1), n: 1 } : { op: 'xe', i: 0, s: 'p' }
+    case 12: return { op: 'at', i: rng.int(0, alen), s: PIECES[rng.int(0, PIECES.length - 1)] }
+    case 13: return { op: 'mt', k: 'k' + rng.int(0, 4), s: PIECES[rng.int(0, PIECES.length - 1)] }
     case 0: case 1: case 2: {
       const a = attrsPool[rng.int(0, attrsPool.length - 1)]
       return { op: 'ti', i: safeIndex(rng, t), s: PIECES[rng.int(0, PIECES.length - 1)], ...(a ? { a } : {}) }
@@ -50,8 +55,12 @@ const randomEdit = (rng, doc) => {
 }
 
 const applyToYjs = (doc, e) => {
-  const t = doc.getText('t'); const a = doc.getArray('a'); const m = doc.getMap('m')
+  const t = doc.getText('t'); const a = doc.getArray('a'); const m = doc.getMap('m'); const x = doc.getXmlFragment('x')
   switch (e.op) {
+    case 'xe': { const el = new Y.XmlElement('p'); x.insert(e.i, [el]); el.setAttribute('class', 'c'); const tx = new Y.XmlText(); el.insert(0, [tx]); tx.insert(0, e.s, { b: {} }); return }
+    case 'xd': return x.delete(e.i, e.n)
+    case 'at': { const nt = new Y.Text(); a.insert(e.i, [nt]); nt.insert(0, e.s); return }
+    case 'mt': { const nt = new Y.Text(); m.set(e.k, nt); nt.insert(0, e.s); return }
     case 'ti': return t.insert(e.i, e.s, e.a)
     case 'te': return t.insertEmbed(e.i, e.v, e.a)
     case 'td': return t.delete(e.i, e.n)
@@ -70,7 +79,7 @@ const runSeed = async seed => {
   const client = 1000 + seed
   const ydoc = new Y.Doc(); ydoc.clientID = client
   const other = new Y.Doc(); other.clientID = 1 + rng.int(0, 2000) // sometimes below, sometimes above
-  for (const d of [ydoc, other]) { d.getText('t'); d.getArray('a'); d.getMap('m') }
+  for (const d of [ydoc, other]) { d.getText('t'); d.getArray('a'); d.getMap('m'); d.getXmlFragment('x') }
   const peer = new WeftPeer(PEER_BIN, client, seed)
   const log = []
   try {

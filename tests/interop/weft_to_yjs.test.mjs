@@ -150,6 +150,22 @@ const weftOnlySession = async seed => {
   if (problems.length) assert.fail(report('weft-only', seed, peers, problems))
 }
 
+let gcBoundaryDifferences = 0
+
+/** Decoded structs with adjacent GC blocks of a client joined. */
+const gcNormalisedStructs = state => {
+  const out = []
+  for (const s of Y.decodeUpdate(state).structs) {
+    const last = out[out.length - 1]
+    if (s.constructor.name === 'GC' && last && last.gc && last.client === s.id.client && last.clock + last.len === s.id.clock) {
+      last.len += s.length
+      continue
+    }
+    out.push({ gc: s.constructor.name === 'GC', client: s.id.client, clock: s.id.clock, len: s.length, content: s.content ? JSON.stringify(s.content) : null, origin: s.origin, rightOrigin: s.rightOrigin })
+  }
+  return JSON.stringify(out)
+}
+
 /** Convergence check of a mixed session (testHelper.js compare(), over bytes). */
 const checkConverged = async (peers, label) => {
   const problems = []
@@ -161,7 +177,18 @@ const checkConverged = async (peers, label) => {
     if (jsons[i] !== jsons[0]) problems.push(`${label}: json of ${name(i)} != ${name(0)}: ${jsonDiff(jsons[i], jsons[0])}`)
     if (svs[i] !== svs[0]) problems.push(`${label}: sv of ${name(i)} ${svs[i]} != ${name(0)} ${svs[0]}`)
     if (normalisedDeleteSet(states[i]) !== normalisedDeleteSet(states[0])) problems.push(`${label}: delete set of ${name(i)} != ${name(0)}`)
-    if (Buffer.compare(states[i], states[0]) !== 0) problems.push(`${label}: state bytes of ${name(i)} != ${name(0)}`)
+    if (Buffer.compare(states[i], states[0]) !== 0) {
+      // Known difference (DEVELOPERS.md): in some sessions a Weft peer splits
+      // a garbage-collected range into different GC blocks than Yjs peers do.
+      // Anything beyond that boundary placement is a failure, and so is any
+      // difference between two Yjs peers.
+      const mixed = peers[i].kind === 'weft' || peers[0].kind === 'weft'
+      if (!mixed || gcNormalisedStructs(states[i]) !== gcNormalisedStructs(states[0])) {
+        problems.push(`${label}: state bytes of ${name(i)} != ${name(0)}`)
+      } else {
+        gcBoundaryDifferences++
+      }
+    }
   }
   peers.forEach((p, i) => { if (p.kind === 'yjs' && p.pending()) problems.push(`${label}: ${name(i)} has pending data`) })
   // A doc rebuilt from the merged states agrees too.
@@ -232,4 +259,5 @@ test(`weft -> yjs (a): weft-only sessions read by fresh Y.Docs (${SEEDS.length} 
 
 test(`weft -> yjs (b): mixed sessions, 2 weft + 2 yjs peers (${SEEDS.length} seeds)`, { skip }, async t => {
   for (const seed of SEEDS) await t.test(`seed ${seed}`, () => mixedSession(seed))
+  if (gcBoundaryDifferences > 0) t.diagnostic(`${gcBoundaryDifferences} weft/yjs state comparisons differed only in GC block boundaries`)
 })

@@ -222,6 +222,21 @@ weft::Status apply_edit(weft::Doc& doc, const weft::Any& e) {
   if (op == "ms") return m.set(str("k"), *e.get("v")), weft::Status::ok();
   if (op == "mm") return m.set_map(str("k")), weft::Status::ok();
   if (op == "md") return m.remove(str("k")), weft::Status::ok();
+  weft::XmlFragmentRef x = doc.get_xml_fragment("x");
+  if (op == "xd") return x.remove_range(num("i"), num("n"));
+  if (op == "at") {
+    auto nt = a.insert_text(num("i"));
+    return nt ? nt->insert(0, std::string_view(str("s"))) : nt.status();
+  }
+  if (op == "mt") return m.set_text(str("k")).insert(0, std::string_view(str("s")));
+  if (op == "xe") {
+    auto el = x.insert_element(num("i"), "p");
+    if (!el) return el.status();
+    el->set_attribute("class", weft::Any("c"));
+    auto tx = el->insert_text(0);
+    if (!tx) return tx.status();
+    return tx->insert(0, std::string_view(str("s")), weft::Attributes{{"b", weft::Any::object({})}});
+  }
   return weft::Status(weft::ErrorCode::kInvalidArgument, "unknown edit " + op);
 }
 
