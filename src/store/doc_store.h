@@ -105,7 +105,9 @@ class DocStore {
   virtual StoreStats stats() const = 0;
 
   // Makes every queued write durable (or failed), completes its callback,
-  // then refuses new writes. Idempotent; the destructor calls it.
+  // then refuses new writes. Idempotent; the destructor calls it. From a
+  // callback it only starts the close (it cannot wait for its own thread);
+  // never destroy the store from a callback.
   virtual void close() = 0;
 
   // Blocking helpers over the callback forms. Never call them from a store

@@ -119,12 +119,15 @@ SqliteDocStore::SqliteDocStore(SqliteDocStoreOptions options, SqliteDb writer, S
 SqliteDocStore::~SqliteDocStore() { close(); }
 
 void SqliteDocStore::close() {
-  std::lock_guard close_lock(close_mu_);
   {
     std::lock_guard lock(mu_);
     closing_ = true;
   }
   cv_.notify_all();
+  // From a callback the writer cannot join itself: it drains the queue and
+  // ends after the current batch; the destructor (on another thread) joins.
+  if (on_writer_thread()) return;
+  std::lock_guard close_lock(close_mu_);
   if (writer_.joinable()) writer_.join();
 }
 
