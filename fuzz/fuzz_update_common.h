@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "encoding/wire.h"
@@ -31,7 +32,13 @@ inline void fuzz_update(const uint8_t* data, size_t size, UpdateFormat f) {
     check(out.is_ok() || to == UpdateFormat::kV2);
     if (!out) continue;
     Result<DecodedUpdate> again = decode_update(*out, to);
-    check(again.is_ok());
+    if (!again) {
+      // As in JS, an undefined Embed/Format value (possible in v2, where it is
+      // writeAny) becomes the JSON text "undefined" in v1, which no v1 reader accepts.
+      check(f == UpdateFormat::kV2 && to == UpdateFormat::kV1 &&
+            again.status().message().find("'undefined'") != std::string::npos);
+      continue;
+    }
     check(again->structs.size() == decoded->structs.size());
     check(again->delete_set == decoded->delete_set);
     // Ids may differ: like yjs's LazyStructWriter, re-encoding joins
