@@ -331,6 +331,11 @@ Status text_delete(Transaction& txn, Branch* text, uint64_t index, uint64_t leng
     pos.forward();
   }
   if (start != nullptr) cleanup_formatting_gap(txn, start, pos.right, start_attrs, pos.attrs);
+  if (!text->has_formatting && pos.right != nullptr) {
+    // Everything between the deletion point and pos.right is now invisible.
+    text->marker = pos.right;
+    text->marker_index = index;
+  }
   return Status::ok();
 }
 
