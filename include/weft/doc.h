@@ -107,6 +107,11 @@ class Doc {
   uint64_t last_subscription_ = 0;
 };
 
+// What handlers may read of a transaction: its origin (empty = none) and
+// whether it was local (false while applying a remote update).
+const std::string& transaction_origin(const Transaction& txn);
+bool transaction_is_local(const Transaction& txn);
+
 // A 32-bit random client id, as Yjs's random.uint32().
 uint64_t generate_client_id();
 

@@ -14,6 +14,9 @@ Transaction::Transaction(Doc& d, std::string o, bool l) : doc(d), origin(std::mo
   before_state = doc.store().state_vector();
 }
 
+const std::string& transaction_origin(const Transaction& txn) { return txn.origin; }
+bool transaction_is_local(const Transaction& txn) { return txn.local; }
+
 void Transaction::add_changed_type(Branch* type, const std::optional<std::string>& parent_sub) {
   const Item* item = type->item;
   if (item != nullptr) {

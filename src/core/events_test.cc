@@ -1,0 +1,111 @@
+#include <gtest/gtest.h>
+
+#include "weft/doc.h"
+
+namespace weft {
+namespace {
+
+TEST(Events, MapKeysReportAddUpdateDelete) {
+  Doc doc(1);
+  MapRef m = doc.get_map("m");
+  std::vector<std::map<std::string, Event::KeyChange::Action>> seen;
+  m.observe([&](const Event& e, Transaction&) {
+    std::map<std::string, Event::KeyChange::Action> keys;
+    for (const auto& [k, c] : e.keys) keys[k] = c.action;
+    seen.push_back(keys);
+  });
+  m.set("a", Any(1));
+  m.set("a", Any(2));
+  m.remove("a");
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].at("a"), Event::KeyChange::Action::kAdd);
+  EXPECT_EQ(seen[1].at("a"), Event::KeyChange::Action::kUpdate);
+  EXPECT_EQ(seen[2].at("a"), Event::KeyChange::Action::kDelete);
+}
+
+TEST(Events, ArrayDeltaAndOneUpdatePerTransaction) {
+  Doc doc(1);
+  ArrayRef a = doc.get_array("a");
+  ASSERT_TRUE(a.insert(0, {Any(1), Any(2), Any(3)}));
+  Delta last;
+  a.observe([&](const Event& e, Transaction&) { last = e.delta; });
+  int updates = 0;
+  doc.on_update([&](const UpdateBytes&, const Transaction& txn) {
+    updates++;
+    EXPECT_EQ(transaction_origin(txn), "me");
+  });
+  doc.transact(
+      [&](Transaction&) {
+        ASSERT_TRUE(a.remove_range(0, 1));
+        ASSERT_TRUE(a.insert(2, {Any("x")}));
+      },
+      "me");
+  EXPECT_EQ(updates, 1);
+  ASSERT_EQ(last.size(), 3u);
+  EXPECT_EQ(last[0].kind, DeltaOp::Kind::kDelete);
+  EXPECT_EQ(last[0].count, 1u);
+  EXPECT_EQ(last[1].kind, DeltaOp::Kind::kRetain);
+  EXPECT_EQ(last[1].count, 2u);
+  EXPECT_EQ(last[2].kind, DeltaOp::Kind::kInsert);
+  EXPECT_EQ(last[2].values.at(0).any(), Any("x"));
+}
+
+TEST(Events, DeepObserverSeesNestedChangesWithPath) {
+  Doc doc(1);
+  MapRef root = doc.get_map("m");
+  MapRef inner = root.set_map("inner");
+  std::vector<size_t> path_sizes;
+  root.observe_deep([&](const std::vector<const Event*>& events, Transaction&) {
+    for (const Event* e : events) path_sizes.push_back(e->path.size());
+  });
+  inner.set("x", Any(true));
+  ASSERT_EQ(path_sizes.size(), 1u);
+  EXPECT_EQ(path_sizes[0], 1u);
+}
+
+TEST(Doc, LargeClientIdsRoundTrip) {
+  const uint64_t big = (uint64_t{1} << 53) - 1;
+  Doc a(big);
+  ASSERT_TRUE(a.get_text("t").insert(0, std::string_view("x")));
+  Doc b(2);
+  ASSERT_TRUE(b.apply_update(*a.encode_state_as_update()));
+  EXPECT_EQ(b.get_text("t").to_string(), "x");
+  EXPECT_EQ(*a.encode_state_as_update(), *b.encode_state_as_update());
+}
+
+TEST(Doc, GcOffKeepsDeletedContent) {
+  Doc a(1, /*gc=*/false);
+  TextRef t = a.get_text("t");
+  ASSERT_TRUE(t.insert(0, std::string_view("abc")));
+  ASSERT_TRUE(t.remove_range(0, 3));
+  Doc b(2, /*gc=*/false);
+  ASSERT_TRUE(b.apply_update(*a.encode_state_as_update()));
+  EXPECT_EQ(b.get_text("t").to_string(), "");
+  // The deleted string is still on the wire: "abc" appears in the encoding.
+  auto bytes = *b.encode_state_as_update();
+  std::string s(bytes.begin(), bytes.end());
+  EXPECT_NE(s.find("abc"), std::string::npos);
+}
+
+TEST(Doc, UndeclaredRootsAreInferred) {
+  Doc a(1);
+  a.get_text("t").insert(0, std::string_view("hi")).is_ok();
+  a.get_map("m").set("k", Any("v"));
+  ASSERT_TRUE(a.get_array("a").insert(0, {Any(1)}));
+  Doc b(2);
+  ASSERT_TRUE(b.apply_update(*a.encode_state_as_update()));
+  EXPECT_EQ(b.to_canonical_json(), R"({"a":[1],"m":{"k":"v"},"t":"hi"})");
+}
+
+TEST(Doc, SubdocIsStoredByGuid) {
+  Doc a(1);
+  a.get_map("m").set_doc("sub", "guid-1");
+  Doc b(2);
+  ASSERT_TRUE(b.apply_update(*a.encode_state_as_update()));
+  auto v = b.get_map("m").get("sub");
+  ASSERT_TRUE(v && v->is_doc());
+  EXPECT_EQ(v->doc().guid, "guid-1");
+}
+
+}  // namespace
+}  // namespace weft
