@@ -56,6 +56,60 @@ bool merge_with(WireStruct& left, const WireStruct& right) {
   return true;
 }
 
+// Yjs's comparator for the decoders of mergeUpdatesV2. It is not a strict
+// weak order: two structs of one client at the same clock but of different
+// kinds compare as "first argument first" both ways, so the result depends on
+// the sort algorithm and is reproduced only by sorting the way V8 does.
+int yjs_compare(const Input* a, const Input* b) {
+  const WireStruct& x = *a->reader->curr();
+  const WireStruct& y = *b->reader->curr();
+  if (x.id.client == y.id.client) {
+    if (x.id.clock == y.id.clock) {
+      if (x.kind == y.kind) return 0;
+      return x.kind == StructKind::kSkip ? 1 : -1;
+    }
+    return x.id.clock < y.id.clock ? -1 : 1;
+  }
+  return y.id.client < x.id.client ? -1 : 1;
+}
+
+// V8's Array.prototype.sort (TimSort) for the sizes merges see: arrays
+// shorter than 64 are one run made by CountAndMakeRun and extended by binary
+// insertion sort. Longer arrays use a stable sort, which agrees with V8
+// whenever the comparator is consistent.
+void js_sort_decoders(std::vector<Input*>& a) {
+  const size_t n = a.size();
+  if (n < 2) return;
+  if (n >= 64) {
+    std::stable_sort(a.begin(), a.end(), [](Input* x, Input* y) { return yjs_compare(x, y) < 0; });
+    return;
+  }
+  // CountAndMakeRun(0, n)
+  size_t run = 2;
+  const bool descending = yjs_compare(a[1], a[0]) < 0;
+  for (size_t i = 2; i < n; i++) {
+    int order = yjs_compare(a[i], a[i - 1]);
+    if (descending ? order >= 0 : order < 0) break;
+    run++;
+  }
+  if (descending) std::reverse(a.begin(), a.begin() + static_cast<ptrdiff_t>(run));
+  // BinaryInsertionSort(0, run, n)
+  for (size_t start = run; start < n; start++) {
+    Input* pivot = a[start];
+    size_t left = 0, right = start;
+    while (left < right) {
+      size_t mid = left + ((right - left) >> 1);
+      if (yjs_compare(pivot, a[mid]) < 0) {
+        right = mid;
+      } else {
+        left = mid + 1;
+      }
+    }
+    for (size_t p = start; p > left; p--) a[p] = a[p - 1];
+    a[left] = pivot;
+  }
+}
+
 Status finish_status(const std::vector<Input>& inputs) {
   for (const Input& in : inputs) {
     if (!in.dec->ok()) return in.dec->status();
@@ -93,15 +147,9 @@ Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> upda
   for (uint64_t iteration = 0;; iteration++) {
     if (iteration > max_iterations) return Status(ErrorCode::kMalformed, "merge did not converge");
     std::erase_if(decs, [](Input* d) { return d->reader->curr() == nullptr; });
-    // Higher clients first, then ascending clocks; V8's sort is stable.
-    std::stable_sort(decs.begin(), decs.end(), [](Input* a, Input* b) {
-      const WireStruct& x = *a->reader->curr();
-      const WireStruct& y = *b->reader->curr();
-      if (x.id.client != y.id.client) return x.id.client > y.id.client;
-      if (x.id.clock != y.id.clock) return x.id.clock < y.id.clock;
-      if (x.kind == y.kind) return false;
-      return y.kind == StructKind::kSkip;
-    });
+    // Higher clients first, then ascending clocks, sorted exactly as V8 sorts
+    // with Yjs's comparator (see js_sort_decoders).
+    js_sort_decoders(decs);
     if (decs.empty()) break;
     StructReader& cd = *decs[0]->reader;
     const uint64_t first_client = cd.curr()->id.client;
