@@ -39,7 +39,7 @@ class HttpSession : public NetSession, public std::enable_shared_from_this<HttpS
   std::string remote_;
   uint64_t id_;
   boost::asio::any_io_executor exec_;  // the strand; kept because stream_ is moved away on upgrade
-  bool shutting_down_ = false;  // strand only, like the two below
+  bool shutting_down_ = false;         // strand only, like the two below
   bool writing_ = false;
   bool upgraded_ = false;
 };

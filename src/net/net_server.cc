@@ -30,7 +30,8 @@ Status NetServer::start() {
   const std::string where = o.host + ":" + std::to_string(o.port);
 
   acceptor_.emplace(asio::make_strand(ioc_));
-  if (acceptor_->open(endpoint.protocol(), ec); ec) return Status(ErrorCode::kIo, "open " + where + ": " + ec.message());
+  if (acceptor_->open(endpoint.protocol(), ec); ec)
+    return Status(ErrorCode::kIo, "open " + where + ": " + ec.message());
   if (acceptor_->set_option(asio::socket_base::reuse_address(true), ec); ec) {
     return Status(ErrorCode::kIo, "reuse_address " + where + ": " + ec.message());
   }

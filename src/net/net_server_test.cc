@@ -297,7 +297,8 @@ TEST_F(NetServerTest, PermessageDeflateNegotiatedWhenOffered) {
   EXPECT_EQ(got, payload);
   ASSERT_TRUE(obs_->wait_opens(2));
   std::lock_guard lock(obs_->mu);
-  EXPECT_EQ(obs_->compressed_by_target, (std::map<std::string, bool>{{"/ws/plain", false}, {"/ws/deflate", true}}));
+  EXPECT_EQ(obs_->compressed_by_target,
+            (std::map<std::string, bool>{{"/ws/plain", false}, {"/ws/deflate", true}}));
 }
 
 TEST_F(NetServerTest, StopClosesClientsWith1001) {
@@ -353,7 +354,8 @@ TEST_F(NetServerTest, OwnerCanMergeThePendingQueue) {
       std::vector<uint8_t> merged;
       for (const OutMessage& m : queue) merged.insert(merged.end(), m.data->begin(), m.data->end());
       queue.clear();
-      queue.push_back(OutMessage{std::make_shared<const std::vector<uint8_t>>(std::move(merged)), FrameKind::kBinary});
+      queue.push_back(
+          OutMessage{std::make_shared<const std::vector<uint8_t>>(std::move(merged)), FrameKind::kBinary});
     });
     pending_after = conn.pending_bytes();
   };

@@ -50,7 +50,8 @@ std::string_view StaticFiles::content_type_for(const fs::path& file) {
       {".webmanifest", "application/manifest+json"},
   }};
   std::string ext = file.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   for (const auto& [e, type] : kTypes) {
     if (e == ext) return type;
   }
@@ -84,8 +85,8 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
   if (fs::is_directory(real, ec)) {
     if (decoded->back() != '/') {
       HttpResponse redirect = HttpResponse::text(301, "");
-      redirect.headers.emplace_back("Location", request.path + "/" +
-                                                    (request.query.empty() ? "" : "?" + request.query));
+      redirect.headers.emplace_back("Location",
+                                    request.path + "/" + (request.query.empty() ? "" : "?" + request.query));
       return redirect;
     }
     real = fs::canonical(real / "index.html", ec);

@@ -64,7 +64,8 @@ TEST_F(StaticFilesTest, IndexHtmlAndRedirect) {
 
 TEST_F(StaticFilesTest, RefusesTraversal) {
   StaticFiles files(base_ / "www");
-  for (const char* path : {"/../secret.txt", "/app/../../secret.txt", "/%2e%2e/secret.txt", "/app/%2E%2E/%2e%2e/secret.txt"}) {
+  for (const char* path :
+       {"/../secret.txt", "/app/../../secret.txt", "/%2e%2e/secret.txt", "/app/%2E%2E/%2e%2e/secret.txt"}) {
     auto r = files.serve(get(path));
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 403) << path;

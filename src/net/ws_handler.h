@@ -24,11 +24,11 @@ enum class FrameKind { kBinary, kText };
 
 // WebSocket close codes used by the transport (RFC 6455 7.4.1).
 inline constexpr uint16_t kCloseNormal = 1000;
-inline constexpr uint16_t kCloseGoingAway = 1001;    // server stopping
+inline constexpr uint16_t kCloseGoingAway = 1001;  // server stopping
 inline constexpr uint16_t kCloseProtocolError = 1002;
-inline constexpr uint16_t kCloseAbnormal = 1006;     // no close frame (never sent on the wire)
+inline constexpr uint16_t kCloseAbnormal = 1006;  // no close frame (never sent on the wire)
 inline constexpr uint16_t kClosePolicy = 1008;
-inline constexpr uint16_t kCloseTooBig = 1009;       // message over max_message_bytes
+inline constexpr uint16_t kCloseTooBig = 1009;         // message over max_message_bytes
 inline constexpr uint16_t kCloseTryAgainLater = 1013;  // send queue over its hard bound
 
 // One outgoing message. The payload is shared, so a broadcast to many

@@ -11,8 +11,8 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace asio = boost::asio;
 
-WsSession::WsSession(beast::tcp_stream stream, std::shared_ptr<NetContext> ctx, std::shared_ptr<WsHandler> handler,
-                     std::string remote)
+WsSession::WsSession(beast::tcp_stream stream, std::shared_ptr<NetContext> ctx,
+                     std::shared_ptr<WsHandler> handler, std::string remote)
     : ws_(std::move(stream)),
       exec_(ws_.get_executor()),
       ping_timer_(exec_),
@@ -33,12 +33,13 @@ void WsSession::run(Request req) {
   pmd.server_enable = o.permessage_deflate;
   ws_.set_option(pmd);
   // Beast accepts the offer whenever server_enable is set and the client offered it.
-  compressed_ = o.permessage_deflate &&
-                std::string_view(upgrade_request_[http::field::sec_websocket_extensions]).find(
-                    "permessage-deflate") != std::string_view::npos;
+  compressed_ =
+      o.permessage_deflate &&
+      std::string_view(upgrade_request_[http::field::sec_websocket_extensions]).find("permessage-deflate") !=
+          std::string_view::npos;
 
   websocket::stream_base::timeout timeout;
-  timeout.handshake_timeout = o.handshake_timeout;  // also bounds the close handshake
+  timeout.handshake_timeout = o.handshake_timeout;        // also bounds the close handshake
   timeout.idle_timeout = websocket::stream_base::none();  // our own ping timer does liveness
   timeout.keep_alive_pings = false;
   ws_.set_option(timeout);
@@ -46,7 +47,8 @@ void WsSession::run(Request req) {
       [](websocket::response_type& res) { res.set(http::field::server, "weft"); }));
   ws_.read_message_max(o.max_message_bytes);
 
-  ws_.async_accept(upgrade_request_, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+  ws_.async_accept(upgrade_request_,
+                   [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
 }
 
 void WsSession::on_accept(beast::error_code ec) {
@@ -158,8 +160,9 @@ void WsSession::pump() {
     lock.unlock();
     ws_.binary(message.kind == FrameKind::kBinary);
     const auto* data = message.data ? message.data->data() : nullptr;
-    ws_.async_write(asio::buffer(data, message.size()),
-                    [self = shared_from_this(), message](beast::error_code ec, size_t n) { self->on_write(ec, n); });
+    ws_.async_write(
+        asio::buffer(data, message.size()),
+        [self = shared_from_this(), message](beast::error_code ec, size_t n) { self->on_write(ec, n); });
     return;
   }
   if (!closing_) return;

@@ -21,8 +21,8 @@ class WsSession : public NetSession, public WsConnection, public std::enable_sha
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  WsSession(boost::beast::tcp_stream stream, std::shared_ptr<NetContext> ctx, std::shared_ptr<WsHandler> handler,
-            std::string remote);
+  WsSession(boost::beast::tcp_stream stream, std::shared_ptr<NetContext> ctx,
+            std::shared_ptr<WsHandler> handler, std::string remote);
   ~WsSession() override;
   // Completes the upgrade of `req` and starts reading.
   void run(Request req);
@@ -66,9 +66,9 @@ class WsSession : public NetSession, public WsConnection, public std::enable_sha
   bool compressed_ = false;
 
   // Strand only.
-  bool open_ = false;       // handshake done, on_open called
-  bool finished_ = false;   // on_close called
-  bool alive_ = true;       // a pong or a message since the last ping tick
+  bool open_ = false;      // handshake done, on_open called
+  bool finished_ = false;  // on_close called
+  bool alive_ = true;      // a pong or a message since the last ping tick
   bool ping_in_flight_ = false;
   bool close_started_ = false;
   bool server_closed_ = false;  // this side initiated the close

@@ -35,11 +35,11 @@ using Bytes = std::vector<uint8_t>;
 
 // What load() returns: apply `snapshot` (if not empty), then `updates` in order.
 struct StoredDoc {
-  Bytes snapshot;            // may be empty: no compaction yet
-  Seq snapshot_seq = 0;      // the snapshot covers updates 1..snapshot_seq
+  Bytes snapshot;              // may be empty: no compaction yet
+  Seq snapshot_seq = 0;        // the snapshot covers updates 1..snapshot_seq
   std::vector<Bytes> updates;  // the log after the snapshot, seq order
-  Seq first_seq = 0;         // seq of updates[0] (0 when updates is empty)
-  Seq last_seq = 0;          // highest seq ever assigned in this room (0: none)
+  Seq first_seq = 0;           // seq of updates[0] (0 when updates is empty)
+  Seq last_seq = 0;            // highest seq ever assigned in this room (0: none)
   uint64_t stored_bytes = 0;   // snapshot + log payload bytes
 };
 
@@ -54,22 +54,22 @@ struct RoomInfo {
 
 // Upper bounds (microseconds, inclusive) of the commit latency histogram
 // buckets; the last bucket of StoreStats::commit_latency_buckets counts the rest.
-inline constexpr std::array<uint64_t, 10> kCommitLatencyBoundsUs = {
-    250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000};
+inline constexpr std::array<uint64_t, 10> kCommitLatencyBoundsUs = {250,   500,   1000,  2500,   5000,
+                                                                    10000, 25000, 50000, 100000, 250000};
 
 // Counters since open, for /metrics. Monotonic except queue_depth.
 struct StoreStats {
   uint64_t updates_persisted = 0;  // appends acknowledged durable
   uint64_t bytes_persisted = 0;
   uint64_t append_failures = 0;
-  uint64_t commits = 0;            // write transactions (each one fsync of the WAL)
+  uint64_t commits = 0;  // write transactions (each one fsync of the WAL)
   uint64_t commit_failures = 0;
   uint64_t compactions = 0;
   uint64_t commit_latency_us_total = 0;  // BEGIN..COMMIT, fsync included
   uint64_t commit_latency_us_max = 0;
   std::array<uint64_t, kCommitLatencyBoundsUs.size() + 1> commit_latency_buckets{};
-  uint64_t max_batch = 0;          // most appends made durable by one commit
-  uint64_t queue_depth = 0;        // writes queued right now
+  uint64_t max_batch = 0;    // most appends made durable by one commit
+  uint64_t queue_depth = 0;  // writes queued right now
 };
 
 using AppendCallback = std::function<void(Result<Seq>)>;

@@ -35,7 +35,8 @@ constexpr int kWriters = 4;
 std::string room_of(uint32_t writer) { return "room-" + std::to_string(writer % 2); }
 
 std::string payload_of(int round, uint32_t writer, uint32_t index) {
-  std::string p = "r" + std::to_string(round) + "w" + std::to_string(writer) + ":" + std::to_string(index) + ":";
+  std::string p =
+      "r" + std::to_string(round) + "w" + std::to_string(writer) + ":" + std::to_string(index) + ":";
   p.resize(200, static_cast<char>('a' + (index % 26)));
   return p;
 }

@@ -63,7 +63,8 @@ struct SqliteDocStore::WriterStmts {
         {&s->insert_room, "INSERT INTO rooms(name) VALUES(?1)"},
         {&s->insert_update, "INSERT INTO updates(room_id, seq, data) VALUES(?1, ?2, ?3)"},
         {&s->bump_room,
-         "UPDATE rooms SET last_seq = ?2, log_count = log_count + 1, log_bytes = log_bytes + ?3 WHERE id = ?1"},
+         "UPDATE rooms SET last_seq = ?2, log_count = log_count + 1, log_bytes = log_bytes + ?3 WHERE id = "
+         "?1"},
         {&s->sum_log,
          "SELECT count(*), coalesce(sum(length(data)), 0) FROM updates WHERE room_id = ?1 AND seq <= ?2"},
         {&s->delete_log, "DELETE FROM updates WHERE room_id = ?1 AND seq <= ?2"},
@@ -223,8 +224,8 @@ void SqliteDocStore::run_batch(std::vector<Job>& batch) {
     results.resize(batch.size(), txn);
   }
   if (rooms_.size() > kMaxCachedRooms) rooms_.clear();
-  const uint64_t micros =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+  const uint64_t micros = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
 
   {
     std::lock_guard lock(stats_mu_);

@@ -41,9 +41,9 @@ Status prepare_sqlite_schema(SqliteDb& db, bool create) {
   WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step step, version.step());
   int64_t found = step == SqliteStmt::Step::kRow ? version.column_int(0) : 0;
   if (found > kSqliteSchemaVersion) {
-    return Status(ErrorCode::kUnsupported,
-                  "weft.db schema version " + std::to_string(found) + " is newer than this build's " +
-                      std::to_string(kSqliteSchemaVersion));
+    return Status(ErrorCode::kUnsupported, "weft.db schema version " + std::to_string(found) +
+                                               " is newer than this build's " +
+                                               std::to_string(kSqliteSchemaVersion));
   }
   if (!create) return Status::ok();
   WEFT_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
