@@ -67,14 +67,12 @@ std::optional<uint64_t> get_missing(Transaction& txn, WireStruct& ws, Item*& out
     ws.right_origin = right->id;
   }
   Branch* parent = nullptr;
-  bool copy_parent_sub = false;
   if ((left != nullptr && left->is_gc) || (right != nullptr && right->is_gc)) {
     parent = nullptr;
   } else if (std::holds_alternative<std::monostate>(ws.parent)) {
     Item* from = left != nullptr ? left : right;
     if (from != nullptr) {
       parent = from->parent;
-      copy_parent_sub = true;
       ws.parent_sub = from->parent_sub;
     }
   } else if (const ID* pid = std::get_if<ID>(&ws.parent)) {
@@ -85,8 +83,7 @@ std::optional<uint64_t> get_missing(Transaction& txn, WireStruct& ws, Item*& out
   } else {
     parent = txn.doc.get_or_create_root(std::get<std::string>(ws.parent), std::nullopt);
   }
-  (void)copy_parent_sub;
-  Item* item = item_from_wire(txn, std::move(ws));
+  Item* item = item_from_wire(std::move(ws));
   item->left = left;
   item->right = right;
   item->parent = parent;
@@ -276,9 +273,7 @@ UpdateBytes merge_two_v2(const UpdateBytes& a, const UpdateBytes& b) {
 }  // namespace
 
 // Integrates an already validated update inside the current transaction.
-void apply_decoded_update(Transaction& txn, DecodedUpdate&& update);
-
-void apply_decoded_update(Transaction& txn, DecodedUpdate&& update) {
+static void apply_decoded_update(Transaction& txn, DecodedUpdate&& update) {
   Doc& doc = txn.doc;
   StructStore& store = doc.store();
   std::map<uint64_t, ClientRefs> clients;

@@ -124,8 +124,7 @@ void integrate_item(Transaction& txn, Item* item, uint64_t offset) {
   }
 }
 
-Item* item_from_wire(Transaction& txn, WireStruct&& ws) {
-  (void)txn;
+Item* item_from_wire(WireStruct&& ws) {
   auto* item = new Item();
   item->id = ws.id;
   item->length = ws.length;

@@ -21,6 +21,6 @@ class StructStore;
 void integrate_item(Transaction& txn, Item* item, uint64_t offset);
 
 // Builds a detached item from a decoded struct.
-Item* item_from_wire(Transaction& txn, WireStruct&& ws);
+Item* item_from_wire(WireStruct&& ws);
 
 }  // namespace weft

@@ -8,8 +8,6 @@
 
 namespace weft {
 
-namespace {
-
 Item* new_local_item(Transaction& txn, Branch* parent, Item* left, Item* right, Content&& content) {
   Doc& doc = txn.doc;
   auto* item = new Item();
@@ -24,8 +22,6 @@ Item* new_local_item(Transaction& txn, Branch* parent, Item* left, Item* right, 
   item->countable = content_countable(item->content);
   return item;
 }
-
-}  // namespace
 
 std::vector<Content> contents_from_values(const std::vector<Any>& values) {
   std::vector<Content> out;

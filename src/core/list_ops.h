@@ -15,6 +15,9 @@ class Branch;
 class Transaction;
 struct Item;
 
+// A detached item with the next clock of this doc's client, between `left`
+// and `right` (origins taken from them); integrate_item() links it.
+Item* new_local_item(Transaction& txn, Branch* parent, Item* left, Item* right, Content&& content);
 // The item after which an insert at `index` goes (nullptr: at the start),
 // splitting the item that holds index-1 if needed. Requires index <= length.
 Item* list_insert_ref(Transaction& txn, Branch* parent, uint64_t index);

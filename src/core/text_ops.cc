@@ -102,17 +102,7 @@ struct TextPosition {
 const ContentFormat* as_format(const Item* item) { return std::get_if<ContentFormat>(&item->content); }
 
 Item* new_text_item(Transaction& txn, Branch* parent, Item* left, Item* right, Content&& content) {
-  Doc& doc = txn.doc;
-  auto* item = new Item();
-  item->id = ID{doc.client_id(), doc.store().state(doc.client_id())};
-  item->left = left;
-  if (left != nullptr) item->origin = left->last_id();
-  item->right = right;
-  if (right != nullptr) item->right_origin = right->id;
-  item->parent = parent;
-  item->content = std::move(content);
-  item->length = content_length(item->content);
-  item->countable = content_countable(item->content);
+  Item* item = new_local_item(txn, parent, left, right, std::move(content));
   integrate_item(txn, item, 0);
   return item;
 }
