@@ -76,8 +76,16 @@ class RandomEditor {
     return i;
   }
 
+  // The text as index space: embeds occupy one unit (U+FFFC) like in Yjs.
+  static std::u16string index_space(const weft::TextRef& t) {
+    std::u16string s;
+    for (const weft::DeltaOp& op : t.to_delta())
+      s += op.values.empty() ? op.text : std::u16string(1, u'\uFFFC');
+    return s;
+  }
+
   void text_op(weft::TextRef t) {
-    std::u16string s = t.to_u16string();
+    std::u16string s = index_space(t);
     int op = pick(10);
     if (op < 5 || s.empty()) {
       std::optional<weft::Attributes> attrs;
