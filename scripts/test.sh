@@ -11,20 +11,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
+echo "== build (release) == $(date -u +%T)"
 scripts/install-deps.sh
 scripts/build.sh release
 
-echo "== ctest (release) =="
+echo "== ctest (release) == $(date -u +%T)"
 (cd build && ctest --output-on-failure -j2)
 
 if [ "${WEFT_SKIP_ASAN:-0}" != 1 ]; then
-  echo "== ctest (ASan+UBSan) =="
+  echo "== ctest (ASan+UBSan) == $(date -u +%T)"
   scripts/build.sh asan
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
 fi
 
 if [ "${WEFT_SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== libFuzzer (${FUZZ_SECONDS:-20}s per target) =="
+  echo "== libFuzzer (${FUZZ_SECONDS:-20}s per target) == $(date -u +%T)"
   scripts/build.sh fuzz
   for t in fuzz_update_v1 fuzz_update_v2 fuzz_any; do
     work=$(mktemp -d)
@@ -36,7 +37,7 @@ if [ "${WEFT_SKIP_FUZZ:-0}" != 1 ]; then
   done
 fi
 
-echo "== Yjs interop (node --test) =="
+echo "== Yjs interop (node --test) == $(date -u +%T)"
 cd tests/interop
 WEFT_BIN="$root/build/apps/weft" WEFT_PEER_BIN="$root/build/tests/interop/weft-peer" \
   node --test yjs_to_weft.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs
