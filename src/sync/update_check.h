@@ -1,0 +1,22 @@
+// Checks an incoming v1 update without a Doc, so the server can persist it
+// before applying it (architecture.md: persist before broadcast).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "weft/status.h"
+
+namespace weft::sync {
+
+// What Doc::apply_update checks before it changes anything: the update
+// decodes completely (encoding/wire.h decode_update) and no item refers to
+// a later clock of its own client. An update that passes is applied by
+// Doc::apply_update without error (update_check_test.cc holds them to it).
+//
+// Returns whether the update carries anything: false for an update with no
+// structs and no deletes (`00 00`, what a peer with nothing new answers to
+// SyncStep1), which needs neither storing nor applying.
+Result<bool> check_update(std::span<const uint8_t> update);
+
+}  // namespace weft::sync
