@@ -1,0 +1,130 @@
+// Room: one document served to its WebSocket connections (yjs-compat.md 9.3).
+//
+// Everything a Room does runs on its strand: the Doc, the connection list,
+// the awareness table. The public post_* methods may be called from any
+// thread; they hop onto the strand.
+//
+// Lifecycle: the Server creates a Room when its first connection opens and
+// calls start_load(); the stored state is read on the loader executor and
+// applied to a fresh Doc there, then handed to the strand. Until then every
+// attach / message / detach waits in order, so no client is ever answered
+// from a doc that is still loading.
+//
+// Persist before broadcast: an update is applied to the Doc (which
+// validates it fully and never half-applies), appended to the store, and
+// broadcast as [0,2,update] to every connection of the room only from the
+// store's durable callback. A SyncStep1 that arrives while appends are in
+// flight is answered once none is, so a SyncStep2 never carries state the
+// server could still lose.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "net/ws_handler.h"
+#include "server/awareness_table.h"
+#include "server/metrics.h"
+#include "server/server_options.h"
+#include "store/doc_store.h"
+#include "weft/doc.h"
+
+namespace weft::server {
+
+using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+// What rooms share: owned by the Server, outlives every Room.
+struct RoomContext {
+  const ServerOptions& options;
+  DocStore& store;
+  Metrics& metrics;
+  boost::asio::any_io_executor loader;  // blocking store reads run here
+};
+
+class Room : public std::enable_shared_from_this<Room> {
+ public:
+  Room(std::string name, Strand strand, RoomContext& ctx);
+  ~Room();
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+
+  const std::string& name() const { return name_; }
+
+  // Any thread.
+  void start_load();
+  void post_attach(std::shared_ptr<WsConnection> conn);
+  void post_message(uint64_t conn_id, FrameKind kind, std::vector<uint8_t> bytes);
+  void post_detach(uint64_t conn_id);
+  // Periodic upkeep: awareness expiry; then, if the room may be dropped
+  // (no connections for idle_timeout, no write in flight), calls `evict`
+  // on the strand.
+  void post_tick(std::function<void(const std::shared_ptr<Room>&)> evict);
+
+  // Connections handed to this Room and not yet detached. Incremented by
+  // the Server under its room-map lock (so an evicted Room gets none), and
+  // decremented from on_close.
+  std::atomic<int64_t> refs{0};
+
+  // A room's stored state applied to a fresh Doc (blocking; any thread).
+  struct Loaded {
+    std::unique_ptr<Doc> doc;
+    uint64_t log_count = 0;
+    uint64_t stored_bytes = 0;
+    Seq last_seq = 0;
+  };
+  static Result<Loaded> load(DocStore& store, const std::string& name);
+
+ private:
+  struct Conn {
+    std::shared_ptr<WsConnection> conn;
+    std::set<uint64_t> awareness_clients;  // ids this connection introduced
+  };
+
+  // Strand only.
+  void run_or_queue(std::function<void()> op);
+  void on_loaded(Result<Loaded> loaded);
+  void attach(std::shared_ptr<WsConnection> conn);
+  void handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& bytes);
+  void detach(uint64_t conn_id);
+  void handle_update(Conn& c, std::span<const uint8_t> update);
+  void handle_awareness(Conn& c, std::span<const uint8_t> update);
+  bool answer_step1(Conn& c, std::span<const uint8_t> state_vector);
+  void on_durable(std::shared_ptr<const std::vector<uint8_t>> message, Result<Seq> seq);
+  void maybe_compact();
+  void reject(Conn& c, RejectReason reason, const std::string& detail, uint16_t code);
+  void fail_all(const std::string& why);
+  void send(Conn& c, std::vector<uint8_t> bytes);
+  void broadcast(const std::shared_ptr<const std::vector<uint8_t>>& message);
+  void broadcast_awareness(const std::vector<uint8_t>& update);
+  void tick(const std::function<void(const std::shared_ptr<Room>&)>& evict);
+
+  const std::string name_;
+  Strand strand_;
+  RoomContext& ctx_;
+
+  bool loaded_ = false;
+  bool failed_ = false;  // load or persist failed: refuses everything, waits for eviction
+  std::deque<std::function<void()>> waiting_;  // ops that arrived while loading
+  std::unique_ptr<Doc> doc_;
+  std::map<uint64_t, Conn> conns_;
+  AwarenessTable awareness_;
+  size_t in_flight_ = 0;                                                   // appends not yet acknowledged
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> deferred_step1_;  // conn id, state vector
+  uint64_t log_count_ = 0;     // updates in the store's log after its snapshot
+  uint64_t stored_bytes_ = 0;  // snapshot + log, as far as this room knows
+  Seq last_seq_ = 0;
+  bool compacting_ = false;
+  std::chrono::steady_clock::time_point idle_since_;
+};
+
+}  // namespace weft::server

@@ -1,0 +1,198 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "server/frame.h"
+#include "weft/update.h"
+
+namespace weft::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+bool reserved_path(std::string_view path) {
+  return path == "/api" || path.starts_with("/api/") || path == "/signaling" ||
+         path.starts_with("/signaling/");
+}
+
+// Merges the sync updates waiting in a slow consumer's queue into one
+// (CRDT updates compose); other messages keep their places.
+bool merge_queued_updates(std::deque<OutMessage>& queue) {
+  std::vector<size_t> positions;
+  std::vector<std::span<const uint8_t>> updates;
+  for (size_t i = 0; i < queue.size(); ++i) {
+    const OutMessage& m = queue[i];
+    if (!m.data || m.kind != FrameKind::kBinary || m.data->size() < 2 || (*m.data)[0] != 0 ||
+        (*m.data)[1] != 2) {
+      continue;
+    }
+    Result<Frame> frame = decode_frame(*m.data);
+    if (!frame || frame->type != FrameType::kSyncUpdate) continue;
+    positions.push_back(i);
+    updates.push_back(frame->payload);
+  }
+  if (updates.size() < 2) return false;
+  Result<UpdateBytes> merged = merge_updates(updates, UpdateFormat::kV1);
+  if (!merged) return false;
+  queue[positions[0]] = OutMessage{std::make_shared<const std::vector<uint8_t>>(encode_sync_update(*merged)),
+                                   FrameKind::kBinary};
+  for (size_t k = positions.size(); k-- > 1;)
+    queue.erase(queue.begin() + static_cast<ptrdiff_t>(positions[k]));
+  return true;
+}
+
+// One per WebSocket connection: routes its callbacks to its room.
+class ConnHandler final : public WsHandler {
+ public:
+  ConnHandler(std::shared_ptr<ServerCore> core, std::string room)
+      : core_(std::move(core)), room_name_(std::move(room)) {}
+
+  void on_open(const std::shared_ptr<WsConnection>& conn) override {
+    core_->metrics().connections.fetch_add(1);
+    core_->metrics().connections_total.fetch_add(1);
+    room_ = core_->acquire_room(room_name_);
+    spdlog::debug("connection {} from {} joined room '{}'", conn->id(), conn->remote(), room_name_);
+    room_->post_attach(conn);
+  }
+
+  void on_message(WsConnection& conn, FrameKind kind, std::span<const uint8_t> data) override {
+    core_->metrics().messages_in.fetch_add(1);
+    core_->metrics().bytes_in.fetch_add(data.size());
+    room_->post_message(conn.id(), kind, std::vector<uint8_t>(data.begin(), data.end()));
+  }
+
+  void on_send_queue_high(WsConnection& conn, size_t pending_bytes) override {
+    bool merged = false;
+    conn.edit_pending([&merged](std::deque<OutMessage>& queue) { merged = merge_queued_updates(queue); });
+    if (merged) core_->metrics().slow_consumer_merges.fetch_add(1);
+    spdlog::debug("connection {}: {} bytes queued{}", conn.id(), pending_bytes,
+                  merged ? ", updates merged" : "");
+  }
+
+  void on_close(WsConnection& conn, const CloseInfo& info) override {
+    spdlog::debug("connection {} left room '{}' ({} {})", conn.id(), room_name_, info.code, info.reason);
+    core_->metrics().connections.fetch_sub(1);
+    if (room_) {
+      room_->post_detach(conn.id());
+      room_->refs.fetch_sub(1);
+      room_.reset();
+    }
+  }
+
+ private:
+  std::shared_ptr<ServerCore> core_;
+  const std::string room_name_;
+  std::shared_ptr<Room> room_;
+};
+
+}  // namespace
+
+ServerCore::ServerCore(ServerOptions options, DocStore& store)
+    : options_(std::move(options)),
+      store_(store),
+      room_ctx_{options_, store_, metrics_, loader_.get_executor()} {
+  if (!options_.static_dir.empty()) static_files_.emplace(options_.static_dir);
+}
+
+ServerCore::~ServerCore() { clear_rooms(); }
+
+std::shared_ptr<Room> ServerCore::acquire_room(const std::string& name) {
+  std::lock_guard lock(rooms_mu_);
+  std::shared_ptr<Room>& room = rooms_[name];
+  if (!room) {
+    room = std::make_shared<Room>(name, asio::make_strand(*ioc_), room_ctx_);
+    room->start_load();
+  }
+  room->refs.fetch_add(1);
+  return room;
+}
+
+void ServerCore::try_evict(const std::shared_ptr<Room>& room) {
+  std::lock_guard lock(rooms_mu_);
+  auto it = rooms_.find(room->name());
+  if (it == rooms_.end() || it->second != room || room->refs.load() != 0) return;
+  rooms_.erase(it);
+  metrics_.room_evictions_total.fetch_add(1);
+  spdlog::debug("room '{}' evicted (idle)", room->name());
+}
+
+void ServerCore::tick_rooms() {
+  std::vector<std::shared_ptr<Room>> rooms;
+  {
+    std::lock_guard lock(rooms_mu_);
+    rooms.reserve(rooms_.size());
+    for (auto& [name, room] : rooms_) rooms.push_back(room);
+  }
+  std::weak_ptr<ServerCore> weak = weak_from_this();
+  for (auto& room : rooms) {
+    room->post_tick([weak](const std::shared_ptr<Room>& r) {
+      if (auto core = weak.lock()) core->try_evict(r);
+    });
+  }
+}
+
+void ServerCore::clear_rooms() {
+  loader_.join();
+  std::lock_guard lock(rooms_mu_);
+  rooms_.clear();
+}
+
+size_t ServerCore::room_count() const {
+  std::lock_guard lock(rooms_mu_);
+  return rooms_.size();
+}
+
+HttpReply ServerCore::on_request(const HttpRequest& request) {
+  if (!request.websocket_upgrade) return handle_http(request);
+  if (reserved_path(request.path)) return HttpResponse::text(404, "not a room\n");
+  if (metrics_.connections.load() >= static_cast<int64_t>(options_.max_connections)) {
+    metrics_.reject(RejectReason::kTooManyConnections);
+    spdlog::warn("refusing a connection from {}: max_connections {} reached", request.remote,
+                 options_.max_connections);
+    HttpResponse r = HttpResponse::text(503, "too many connections\n");
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
+  return WsAccept{std::make_shared<ConnHandler>(shared_from_this(), request.path.substr(1))};
+}
+
+Server::Server(ServerOptions options, DocStore& store)
+    : store_(store),
+      core_(std::make_shared<ServerCore>(std::move(options), store)),
+      net_(std::make_unique<NetServer>(core_->options().net, core_)) {
+  core_->set_io_context(&net_->io_context());
+}
+
+Server::~Server() { stop(); }
+
+Status Server::start() {
+  WEFT_RETURN_IF_ERROR(net_->start());
+  tick_timer_.emplace(net_->io_context());
+  schedule_tick();
+  return Status::ok();
+}
+
+void Server::schedule_tick() {
+  auto interval =
+      std::min<std::chrono::milliseconds>(std::chrono::milliseconds(1000), core_->options().idle_timeout);
+  interval = std::max<std::chrono::milliseconds>(interval, std::chrono::milliseconds(50));
+  tick_timer_->expires_after(interval);
+  tick_timer_->async_wait([this, core = core_](const boost::system::error_code& ec) {
+    if (ec) return;
+    core->tick_rooms();
+    schedule_tick();
+  });
+}
+
+void Server::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  net_->stop();
+  store_.close();
+  core_->clear_rooms();
+}
+
+}  // namespace weft::server
