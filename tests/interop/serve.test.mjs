@@ -1,0 +1,193 @@
+// `weft serve` as a drop-in y-websocket server: real yjs + y-websocket
+// (WebsocketProvider over the `ws` package) against the real binary.
+//
+// Env: WEFT_BIN (default /work/main/build/apps/weft).
+// Run: node --test serve.test.mjs
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import * as Y from 'yjs'
+import { WebsocketProvider } from 'y-websocket'
+import WebSocket from 'ws'
+
+const WEFT = process.env.WEFT_BIN || '/work/main/build/apps/weft'
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const waitFor = async (what, cond, timeoutMs = 10000) => {
+  const end = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+class WeftServer {
+  constructor (dataDir) {
+    this.dataDir = dataDir
+    this.stderr = ''
+  }
+
+  async start () {
+    const portFile = path.join(this.dataDir, `port-${Date.now()}`)
+    this.proc = spawn(WEFT, ['serve', '--port', '0', '--port-file', portFile, '--data', this.dataDir,
+      '--log-level', 'info', '--idle-timeout', '1'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.proc.stdout.on('data', (d) => { this.stderr += d })
+    this.proc.stderr.on('data', (d) => { this.stderr += d })
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })))
+    await waitFor('the port file', () => fs.existsSync(portFile))
+    this.port = Number(fs.readFileSync(portFile, 'utf8').trim())
+    this.url = `ws://127.0.0.1:${this.port}`
+    this.http = `http://127.0.0.1:${this.port}`
+    return this
+  }
+
+  async kill (signal = 'SIGKILL') {
+    this.proc.kill(signal)
+    return this.exited
+  }
+}
+
+const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'weft-serve-'))
+
+const client = (server, room) => {
+  const doc = new Y.Doc()
+  const provider = new WebsocketProvider(server.url, room, doc, { WebSocketPolyfill: WebSocket, disableBc: true })
+  return { doc, provider }
+}
+
+const synced = (c) => waitFor('sync', () => c.provider.synced)
+
+const close = (...clients) => { for (const c of clients) c.provider.destroy() }
+
+// Opens a raw WebSocket; resolves with it once open, records its messages and close.
+const rawSocket = (url) => new Promise((resolve, reject) => {
+  const ws = new WebSocket(url)
+  ws.binaryType = 'arraybuffer'
+  ws.messages = []
+  ws.closed = null
+  ws.on('message', (data) => ws.messages.push(new Uint8Array(data)))
+  ws.on('close', (code) => { ws.closed = code })
+  ws.on('open', () => resolve(ws))
+  ws.on('error', reject)
+})
+
+test('weft serve with y-websocket clients', async (t) => {
+  if (!fs.existsSync(WEFT)) {
+    t.skip(`weft binary not found at ${WEFT} (build it, or set WEFT_BIN)`)
+    return
+  }
+  const dataDir = tmpDir()
+  let server = await new WeftServer(dataDir).start()
+  t.after(() => server.proc.kill('SIGKILL'))
+
+  await t.test('HTTP: healthz, metrics', async () => {
+    assert.equal(await (await fetch(`${server.http}/healthz`)).text(), 'ok')
+    const metrics = await (await fetch(`${server.http}/metrics`)).text()
+    assert.match(metrics, /^weft_connections 0$/m)
+    assert.match(metrics, /weft_store_commits_total/)
+  })
+
+  await t.test('two clients in one room converge; another room sees nothing', async () => {
+    const a = client(server, 'room-1')
+    const b = client(server, 'room-1')
+    const other = client(server, 'room-2')
+    await Promise.all([synced(a), synced(b), synced(other)])
+    a.doc.getMap('m').set('from', 'a')
+    b.doc.getText('t').insert(0, 'hello')
+    await waitFor('convergence', () => a.doc.getText('t').toString() === 'hello' && b.doc.getMap('m').get('from') === 'a')
+    assert.deepEqual(a.doc.getMap('m').toJSON(), b.doc.getMap('m').toJSON())
+    assert.equal(b.doc.getText('t').toString(), a.doc.getText('t').toString())
+    await sleep(200)
+    assert.equal(other.doc.getMap('m').size, 0)
+    assert.equal(other.doc.getText('t').toString(), '')
+    close(a, b, other)
+  })
+
+  await t.test('HTTP API shows the stored room', async () => {
+    const rooms = await (await fetch(`${server.http}/api/rooms`)).json()
+    const room = rooms.find((r) => r.room === 'room-1')
+    assert.ok(room, JSON.stringify(rooms))
+    assert.ok(room.bytes > 0)
+    const json = await (await fetch(`${server.http}/api/rooms/room-1?type=m:map,t:text`)).json()
+    assert.deepEqual(json, { m: { from: 'a' }, t: 'hello' })
+    const bytes = new Uint8Array(await (await fetch(`${server.http}/api/rooms/room-1/update`)).arrayBuffer())
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, bytes)
+    assert.equal(doc.getText('t').toString(), 'hello')
+    // A diff against the full state vector holds no structs.
+    const sv = Buffer.from(Y.encodeStateVector(doc)).toString('hex')
+    const diff = new Uint8Array(await (await fetch(`${server.http}/api/rooms/room-1/update?sv=${sv}`)).arrayBuffer())
+    const decoded = Y.decodeUpdate(diff)
+    assert.equal(decoded.structs.length, 0)
+    assert.equal((await fetch(`${server.http}/api/rooms/nope`)).status, 404)
+  })
+
+  await t.test('awareness appears at the other client and is removed on disconnect', async () => {
+    const a = client(server, 'aw')
+    const b = client(server, 'aw')
+    await Promise.all([synced(a), synced(b)])
+    a.provider.awareness.setLocalStateField('user', { name: 'Ann' })
+    await waitFor('awareness at b', () => b.provider.awareness.getStates().get(a.doc.clientID)?.user?.name === 'Ann')
+    // Cut a's connection without its goodbye: the server must announce the removal.
+    a.provider.shouldConnect = false
+    a.provider.ws.terminate()
+    await waitFor('removal at b', () => !b.provider.awareness.getStates().has(a.doc.clientID))
+    close(a, b)
+  })
+
+  await t.test('a malformed binary frame closes only that connection', async () => {
+    const good = client(server, 'bad-frames')
+    await synced(good)
+    const bad = await rawSocket(`${server.url}/bad-frames`)
+    bad.send(new Uint8Array([0, 2, 50, 1, 2, 3]))
+    await waitFor('bad connection closed', () => bad.closed !== null)
+    const text = await rawSocket(`${server.url}/bad-frames`)
+    text.send('hello')
+    await waitFor('text connection closed', () => text.closed !== null)
+    // A well-framed update that is not a valid Yjs update.
+    const junk = await rawSocket(`${server.url}/bad-frames`)
+    junk.send(new Uint8Array([0, 2, 4, 0xff, 0xff, 0xff, 0x0f]))
+    await waitFor('junk connection closed', () => junk.closed !== null)
+    good.doc.getArray('a').push(['still here'])
+    const check = client(server, 'bad-frames')
+    await synced(check)
+    await waitFor('good connection still syncs', () => check.doc.getArray('a').length === 1)
+    assert.equal(good.provider.wsconnected, true)
+    const metrics = await (await fetch(`${server.http}/metrics`)).text()
+    assert.match(metrics, /weft_rejected_messages_total\{reason="malformed_message"\} [1-9]/)
+    assert.match(metrics, /weft_rejected_messages_total\{reason="text_frame"\} [1-9]/)
+    assert.match(metrics, /weft_rejected_messages_total\{reason="malformed_update"\} [1-9]/)
+    close(good, check)
+  })
+
+  await t.test('kill -9, restart on the same data: a new client gets the full state', async () => {
+    const a = client(server, 'durable')
+    await synced(a)
+    const text = a.doc.getText('t')
+    for (let i = 0; i < 50; i++) text.insert(text.length, `${i},`)
+    const expected = text.toString()
+    // The echo of the last update means the server committed it.
+    const b = client(server, 'durable')
+    await synced(b)
+    await waitFor('b has everything', () => b.doc.getText('t').toString() === expected)
+    close(a, b)
+    await server.kill('SIGKILL')
+    server = await new WeftServer(dataDir).start()
+    const c = client(server, 'durable')
+    await synced(c)
+    assert.equal(c.doc.getText('t').toString(), expected)
+    const d = client(server, 'room-1')
+    await synced(d)
+    assert.equal(d.doc.getText('t').toString(), 'hello')
+    close(c, d)
+  })
+
+  await t.test('SIGTERM stops cleanly', async () => {
+    const { code } = await server.kill('SIGTERM')
+    assert.equal(code, 0, server.stderr)
+  })
+})
