@@ -22,6 +22,8 @@ const char* reject_reason_name(RejectReason reason) {
       return "persist_failed";
     case RejectReason::kTooManyConnections:
       return "too_many_connections";
+    case RejectReason::kRefused:
+      return "refused";
     case RejectReason::kCount:
       break;
   }

@@ -21,6 +21,7 @@ enum class RejectReason : uint8_t {
   kDocTooLarge,
   kPersistFailed,
   kTooManyConnections,
+  kRefused,  // policy (read-only, awareness full): dropped, the connection stays
   kCount,
 };
 const char* reject_reason_name(RejectReason reason);

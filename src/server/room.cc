@@ -4,8 +4,6 @@
 
 #include <boost/asio/post.hpp>
 
-#include "server/frame.h"
-
 namespace weft::server {
 
 namespace asio = boost::asio;
@@ -137,9 +135,8 @@ void Room::broadcast(const std::shared_ptr<const std::vector<uint8_t>>& message)
   }
 }
 
-void Room::broadcast_awareness(const std::vector<uint8_t>& update) {
-  if (update.empty()) return;
-  broadcast(shared_bytes(encode_awareness(update)));
+void Room::broadcast(std::optional<std::vector<uint8_t>> frame) {
+  if (frame) broadcast(shared_bytes(std::move(*frame)));
 }
 
 void Room::attach(std::shared_ptr<WsConnection> conn) {
@@ -150,18 +147,16 @@ void Room::attach(std::shared_ptr<WsConnection> conn) {
   const uint64_t id = conn->id();
   Conn& c = conns_[id];
   c.conn = std::move(conn);
-  send(c, encode_sync_step1(doc_->encode_state_vector()));
-  if (std::vector<uint8_t> states = awareness_.encode_all(); !states.empty())
-    send(c, encode_awareness(states));
+  c.protocol = std::make_unique<sync::RoomProtocol>(*doc_, awareness_, id);
+  for (auto& frame : c.protocol->on_connect()) send(c, std::move(frame));
 }
 
 void Room::detach(uint64_t conn_id) {
   auto it = conns_.find(conn_id);
   if (it == conns_.end()) return;
-  std::vector<uint64_t> clients(it->second.awareness_clients.begin(), it->second.awareness_clients.end());
+  std::optional<std::vector<uint8_t>> removal = it->second.protocol->on_close(now_ms());
   conns_.erase(it);
-  std::erase_if(deferred_step1_, [conn_id](const auto& d) { return d.first == conn_id; });
-  broadcast_awareness(awareness_.remove(clients));
+  broadcast(std::move(removal));
   if (conns_.empty()) idle_since_ = std::chrono::steady_clock::now();
 }
 
@@ -175,8 +170,23 @@ void Room::reject(Conn& c, RejectReason reason, const std::string& detail, uint1
 void Room::fail_all(const std::string& why) {
   failed_ = true;
   for (auto& [id, c] : conns_) c.conn->close(1011, why);
-  deferred_step1_.clear();
 }
+
+namespace {
+
+// Which limit or check a refused frame failed, for the metric label.
+RejectReason classify(std::span<const uint8_t> bytes) {
+  Result<sync::Message> m = sync::decode_message(bytes);
+  if (!m) return RejectReason::kMalformedMessage;
+  if (const auto* s = std::get_if<sync::SyncMessage>(&*m)) {
+    return s->type == sync::SyncType::kStep1 ? RejectReason::kMalformedStateVector
+                                             : RejectReason::kMalformedUpdate;
+  }
+  if (std::holds_alternative<sync::AwarenessMessage>(*m)) return RejectReason::kMalformedAwareness;
+  return RejectReason::kMalformedMessage;
+}
+
+}  // namespace
 
 void Room::handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& bytes) {
   auto it = conns_.find(conn_id);
@@ -186,52 +196,23 @@ void Room::handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& 
     reject(c, RejectReason::kTextFrame, "text frame on the sync endpoint", kCloseProtocolError);
     return;
   }
-  Result<Frame> frame = decode_frame(bytes);
-  if (!frame) {
-    reject(c, RejectReason::kMalformedMessage, frame.status().to_string(), kCloseProtocolError);
+  Result<sync::MessageOutcome> out = c.protocol->on_message(bytes, now_ms(), /*read_only=*/false);
+  if (!out) {
+    if (sync::is_refusal(out.status())) {
+      ctx_.metrics.reject(RejectReason::kRefused);
+      spdlog::debug("room '{}': connection {}: message refused: {}", name_, conn_id,
+                    out.status().to_string());
+      return;
+    }
+    reject(c, classify(bytes), out.status().to_string(), kCloseProtocolError);
     return;
   }
-  switch (frame->type) {
-    case FrameType::kSyncStep1:
-      if (in_flight_ > 0) {
-        // Validated now, answered when what the doc holds is all durable.
-        if (auto probe = doc_->encode_state_as_update(frame->payload); !probe) {
-          reject(c, RejectReason::kMalformedStateVector, probe.status().to_string(), kCloseProtocolError);
-          return;
-        }
-        deferred_step1_.emplace_back(conn_id,
-                                     std::vector<uint8_t>(frame->payload.begin(), frame->payload.end()));
-      } else {
-        answer_step1(c, frame->payload);
-      }
-      break;
-    case FrameType::kSyncStep2:
-    case FrameType::kSyncUpdate:
-      handle_update(c, frame->payload);
-      break;
-    case FrameType::kAwareness:
-      handle_awareness(c, frame->payload);
-      break;
-    case FrameType::kQueryAwareness:
-      send(c, encode_awareness(awareness_.encode_all().empty() ? std::vector<uint8_t>{0}
-                                                               : awareness_.encode_all()));
-      break;
-    case FrameType::kAuth:
-      break;  // nothing for a server to do with a client's auth message
-  }
+  for (auto& reply : out->replies) send(c, std::move(reply));
+  broadcast(std::move(out->awareness_broadcast));
+  if (out->doc_update) persist(c, std::move(*out->doc_update));
 }
 
-bool Room::answer_step1(Conn& c, std::span<const uint8_t> state_vector) {
-  Result<UpdateBytes> diff = doc_->encode_state_as_update(state_vector);
-  if (!diff) {
-    reject(c, RejectReason::kMalformedStateVector, diff.status().to_string(), kCloseProtocolError);
-    return false;
-  }
-  send(c, encode_sync_step2(*diff));
-  return true;
-}
-
-void Room::handle_update(Conn& c, std::span<const uint8_t> update) {
+void Room::persist(Conn& c, std::vector<uint8_t> update) {
   if (stored_bytes_ + update.size() > ctx_.options.max_doc_bytes) {
     reject(c, RejectReason::kDocTooLarge,
            fmt::format("{} stored bytes + {} byte update exceeds max_doc_bytes {}", stored_bytes_,
@@ -239,59 +220,51 @@ void Room::handle_update(Conn& c, std::span<const uint8_t> update) {
            kCloseTooBig);
     return;
   }
-  bool changed = false;
-  const uint64_t sub =
-      doc_->on_update([&changed](const UpdateBytes&, const Transaction&) { changed = true; });
-  Status s = doc_->apply_update(update, UpdateFormat::kV1, "remote");
-  doc_->unobserve(sub);
-  if (!s) {
-    reject(c, RejectReason::kMalformedUpdate, s.to_string(), kCloseProtocolError);
-    return;
-  }
-  // An update that only waits for missing dependencies changes no visible
-  // state but must be kept; one the doc already had is dropped, as the
-  // reference server's update event would not fire for it.
-  if (!changed && !doc_->has_pending()) return;
   ctx_.metrics.updates_applied.fetch_add(1);
   ++in_flight_;
   stored_bytes_ += update.size();
-  auto message = shared_bytes(encode_sync_update(update));
-  ctx_.store.append(name_, Bytes(update.begin(), update.end()),
-                    [self = shared_from_this(), message](Result<Seq> seq) {
-                      asio::post(self->strand_, [self, message, seq = std::move(seq)]() mutable {
-                        self->on_durable(message, std::move(seq));
-                      });
-                    });
+  auto shared = std::make_shared<std::vector<uint8_t>>(std::move(update));
+  const uint64_t conn_id = c.conn->id();
+  ctx_.store.append(name_, Bytes(*shared), [self = shared_from_this(), conn_id, shared](Result<Seq> seq) {
+    asio::post(self->strand_, [self, conn_id, shared, seq = std::move(seq)]() mutable {
+      self->on_durable(conn_id, *shared, std::move(seq));
+    });
+  });
 }
 
-void Room::on_durable(std::shared_ptr<const std::vector<uint8_t>> message, Result<Seq> seq) {
+void Room::on_durable(uint64_t conn_id, const std::vector<uint8_t>& update, Result<Seq> seq) {
   --in_flight_;
   if (!seq) {
-    // The doc holds state the store does not: drop it all. Clients reconnect,
-    // resync from the reloaded room, and send their state again.
+    // Not stored, not applied: the sender still has it and sends it again
+    // in its SyncStep2 after reconnecting.
     ctx_.metrics.reject(RejectReason::kPersistFailed);
-    spdlog::error("room '{}': persisting an update failed: {}; closing the room", name_,
+    spdlog::error("room '{}': persisting an update of connection {} failed: {}", name_, conn_id,
                   seq.status().to_string());
-    fail_all("persist failed");
+    if (auto it = conns_.find(conn_id); it != conns_.end()) it->second.conn->close(1011, "persist failed");
     return;
   }
-  if (failed_) return;
   last_seq_ = *seq;
   ++log_count_;
-  ctx_.metrics.updates_broadcast.fetch_add(1);
-  broadcast(message);
-  if (in_flight_ == 0) {
-    auto deferred = std::move(deferred_step1_);
-    deferred_step1_.clear();
-    for (auto& [conn_id, sv] : deferred) {
-      if (auto it = conns_.find(conn_id); it != conns_.end()) answer_step1(it->second, sv);
-    }
-    maybe_compact();
+  if (failed_) return;
+  Result<std::optional<sync::Bytes>> frame = sync::apply_doc_update(*doc_, update, "remote");
+  if (!frame) {
+    // check_update promises this cannot happen; the update is stored, so
+    // the next load will skip it with a log line too.
+    spdlog::error("room '{}': a persisted update did not apply: {}", name_, frame.status().to_string());
+    return;
   }
+  if (*frame) {
+    ctx_.metrics.updates_broadcast.fetch_add(1);
+    broadcast(std::move(**frame));
+  }
+  maybe_compact();
 }
 
 void Room::maybe_compact() {
-  if (compacting_ || failed_ || in_flight_ > 0 || log_count_ < ctx_.options.compact_after_updates) return;
+  // Durable callbacks arrive in append order and each applies its update,
+  // so the doc holds exactly the updates up to last_seq_ (appends still in
+  // flight have later seqs and stay in the log).
+  if (compacting_ || failed_ || log_count_ < ctx_.options.compact_after_updates) return;
   Result<UpdateBytes> snapshot = doc_->encode_state_as_update();
   if (!snapshot) {
     spdlog::error("room '{}': encoding the snapshot failed: {}", name_, snapshot.status().to_string());
@@ -317,25 +290,9 @@ void Room::maybe_compact() {
                      });
 }
 
-void Room::handle_awareness(Conn& c, std::span<const uint8_t> update) {
-  auto applied = awareness_.apply(update, now_ms());
-  if (!applied) {
-    reject(c, RejectReason::kMalformedAwareness, applied.status().to_string(), kCloseProtocolError);
-    return;
-  }
-  for (uint64_t id : applied->added) c.awareness_clients.insert(id);
-  for (uint64_t id : applied->removed) c.awareness_clients.erase(id);
-  broadcast_awareness(applied->update);
-}
-
 void Room::tick(const std::function<void(const std::shared_ptr<Room>&)>& evict) {
-  const int64_t timeout = ctx_.options.awareness_timeout.count();
-  if (std::vector<uint64_t> gone = awareness_.expired(now_ms(), timeout); !gone.empty()) {
-    for (auto& [id, c] : conns_) {
-      for (uint64_t client : gone) c.awareness_clients.erase(client);
-    }
-    broadcast_awareness(awareness_.encode(gone));
-  }
+  sync::AwarenessChange expired = awareness_.expire(now_ms(), ctx_.options.awareness_timeout.count());
+  broadcast(sync::awareness_broadcast(awareness_, expired));
   if (!conns_.empty() || in_flight_ > 0 || compacting_ || !waiting_.empty()) return;
   if (!failed_ && std::chrono::steady_clock::now() - idle_since_ < ctx_.options.idle_timeout) return;
   evict(shared_from_this());

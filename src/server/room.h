@@ -10,12 +10,12 @@
 // attach / message / detach waits in order, so no client is ever answered
 // from a doc that is still loading.
 //
-// Persist before broadcast: an update is applied to the Doc (which
-// validates it fully and never half-applies), appended to the store, and
-// broadcast as [0,2,update] to every connection of the room only from the
-// store's durable callback. A SyncStep1 that arrives while appends are in
-// flight is answered once none is, so a SyncStep2 never carries state the
-// server could still lose.
+// Persist before broadcast: the per-connection protocol (weft_sync
+// RoomProtocol) validates an update without applying it; the room appends
+// it to the store and, only in the store's durable callback, applies it to
+// the Doc and broadcasts the doc's update as [0,2,update] to every
+// connection of the room. So the Doc only ever holds durable state, and a
+// SyncStep2 never carries anything the server could still lose.
 #pragma once
 
 #include <atomic>
@@ -28,15 +28,16 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "net/ws_handler.h"
-#include "server/awareness_table.h"
 #include "server/metrics.h"
 #include "server/server_options.h"
 #include "store/doc_store.h"
+#include "sync/awareness.h"
+#include "sync/room_protocol.h"
 #include "weft/doc.h"
 
 namespace weft::server {
@@ -87,7 +88,7 @@ class Room : public std::enable_shared_from_this<Room> {
  private:
   struct Conn {
     std::shared_ptr<WsConnection> conn;
-    std::set<uint64_t> awareness_clients;  // ids this connection introduced
+    std::unique_ptr<sync::RoomProtocol> protocol;
   };
 
   // Strand only.
@@ -96,16 +97,14 @@ class Room : public std::enable_shared_from_this<Room> {
   void attach(std::shared_ptr<WsConnection> conn);
   void handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& bytes);
   void detach(uint64_t conn_id);
-  void handle_update(Conn& c, std::span<const uint8_t> update);
-  void handle_awareness(Conn& c, std::span<const uint8_t> update);
-  bool answer_step1(Conn& c, std::span<const uint8_t> state_vector);
-  void on_durable(std::shared_ptr<const std::vector<uint8_t>> message, Result<Seq> seq);
+  void persist(Conn& c, std::vector<uint8_t> update);
+  void on_durable(uint64_t conn_id, const std::vector<uint8_t>& update, Result<Seq> seq);
   void maybe_compact();
   void reject(Conn& c, RejectReason reason, const std::string& detail, uint16_t code);
   void fail_all(const std::string& why);
   void send(Conn& c, std::vector<uint8_t> bytes);
   void broadcast(const std::shared_ptr<const std::vector<uint8_t>>& message);
-  void broadcast_awareness(const std::vector<uint8_t>& update);
+  void broadcast(std::optional<std::vector<uint8_t>> frame);
   void tick(const std::function<void(const std::shared_ptr<Room>&)>& evict);
 
   const std::string name_;
@@ -113,13 +112,12 @@ class Room : public std::enable_shared_from_this<Room> {
   RoomContext& ctx_;
 
   bool loaded_ = false;
-  bool failed_ = false;  // load or persist failed: refuses everything, waits for eviction
+  bool failed_ = false;                        // the load failed: refuses everything, waits for eviction
   std::deque<std::function<void()>> waiting_;  // ops that arrived while loading
   std::unique_ptr<Doc> doc_;
   std::map<uint64_t, Conn> conns_;
-  AwarenessTable awareness_;
-  size_t in_flight_ = 0;                                                   // appends not yet acknowledged
-  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> deferred_step1_;  // conn id, state vector
+  sync::Awareness awareness_;
+  size_t in_flight_ = 0;       // appends not yet acknowledged
   uint64_t log_count_ = 0;     // updates in the store's log after its snapshot
   uint64_t stored_bytes_ = 0;  // snapshot + log, as far as this room knows
   Seq last_seq_ = 0;

@@ -4,7 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "server/frame.h"
+#include "sync/message.h"
 #include "weft/update.h"
 
 namespace weft::server {
@@ -29,16 +29,19 @@ bool merge_queued_updates(std::deque<OutMessage>& queue) {
         (*m.data)[1] != 2) {
       continue;
     }
-    Result<Frame> frame = decode_frame(*m.data);
-    if (!frame || frame->type != FrameType::kSyncUpdate) continue;
+    // The payload of `00 02 len bytes` is the tail of the frame.
+    Result<sync::Message> msg = sync::decode_message(*m.data);
+    if (!msg) continue;
+    const auto* sm = std::get_if<sync::SyncMessage>(&*msg);
+    if (sm == nullptr || sm->type != sync::SyncType::kUpdate) continue;
     positions.push_back(i);
-    updates.push_back(frame->payload);
+    updates.push_back(std::span<const uint8_t>(*m.data).last(sm->payload.size()));
   }
   if (updates.size() < 2) return false;
   Result<UpdateBytes> merged = merge_updates(updates, UpdateFormat::kV1);
   if (!merged) return false;
-  queue[positions[0]] = OutMessage{std::make_shared<const std::vector<uint8_t>>(encode_sync_update(*merged)),
-                                   FrameKind::kBinary};
+  queue[positions[0]] = OutMessage{
+      std::make_shared<const std::vector<uint8_t>>(sync::encode_sync_update(*merged)), FrameKind::kBinary};
   for (size_t k = positions.size(); k-- > 1;)
     queue.erase(queue.begin() + static_cast<ptrdiff_t>(positions[k]));
   return true;
