@@ -17,9 +17,10 @@ const WEFT = process.env.WEFT_BIN || '/work/main/build/apps/weft'
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+// Polls `cond` (which may return a promise) until it holds.
 const waitFor = async (what, cond, timeoutMs = 10000) => {
   const end = Date.now() + timeoutMs
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await sleep(20)
   }
@@ -34,7 +35,7 @@ class WeftServer {
   async start () {
     const portFile = path.join(this.dataDir, `port-${Date.now()}`)
     this.proc = spawn(WEFT, ['serve', '--port', '0', '--port-file', portFile, '--data', this.dataDir,
-      '--log-level', 'info', '--idle-timeout', '1'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      '--log-level', 'info', '--idle-timeout', '1', '--compact-after', '20'], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.proc.stdout.on('data', (d) => { this.stderr += d })
     this.proc.stderr.on('data', (d) => { this.stderr += d })
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })))
@@ -164,6 +165,40 @@ test('weft serve with y-websocket clients', async (t) => {
     close(good, check)
   })
 
+  const metric = async (name) => {
+    const text = await (await fetch(`${server.http}/metrics`)).text()
+    const m = text.match(new RegExp(`^${name} (\\S+)$`, 'm'))
+    return m ? Number(m[1]) : NaN
+  }
+
+  await t.test('the log is compacted past --compact-after updates', async () => {
+    const a = client(server, 'compact')
+    const b = client(server, 'compact')
+    await Promise.all([synced(a), synced(b)])
+    const arr = a.doc.getArray('a')
+    for (let i = 0; i < 30; i++) arr.push([i])
+    await waitFor('b has 30 items', () => b.doc.getArray('a').length === 30)
+    let room
+    await waitFor('compaction', async () => {
+      const rooms = await (await fetch(`${server.http}/api/rooms`)).json()
+      room = rooms.find((r) => r.room === 'compact')
+      return room && room.snapshot_bytes > 0
+    })
+    assert.ok(room.log_count < 30, JSON.stringify(room))
+    const json = await (await fetch(`${server.http}/api/rooms/compact?type=a:array`)).json()
+    assert.deepEqual(json.a, [...Array(30).keys()])
+    close(a, b)
+  })
+
+  await t.test('idle rooms are evicted and reload with their state', async () => {
+    await waitFor('evictions', async () => (await metric('weft_rooms_loaded')) === 0)
+    assert.ok(await metric('weft_room_evictions_total') >= 1)
+    const c = client(server, 'compact')
+    await synced(c)
+    assert.equal(c.doc.getArray('a').length, 30)
+    close(c)
+  })
+
   await t.test('kill -9, restart on the same data: a new client gets the full state', async () => {
     const a = client(server, 'durable')
     await synced(a)
@@ -181,9 +216,11 @@ test('weft serve with y-websocket clients', async (t) => {
     await synced(c)
     assert.equal(c.doc.getText('t').toString(), expected)
     const d = client(server, 'room-1')
-    await synced(d)
+    const e = client(server, 'compact')
+    await Promise.all([synced(d), synced(e)])
     assert.equal(d.doc.getText('t').toString(), 'hello')
-    close(c, d)
+    assert.deepEqual(e.doc.getArray('a').toJSON(), [...Array(30).keys()])
+    close(c, d, e)
   })
 
   await t.test('SIGTERM stops cleanly', async () => {
