@@ -165,6 +165,28 @@ test('weft serve with y-websocket clients', async (t) => {
     close(good, check)
   })
 
+  await t.test('concurrent editors converge and the store holds it all', async () => {
+    const clients = Array.from({ length: 5 }, () => client(server, 'busy'))
+    await Promise.all(clients.map(synced))
+    await Promise.all(clients.map(async (c, k) => {
+      for (let i = 0; i < 20; i++) {
+        c.doc.getArray('a').push([`${k}-${i}`])
+        c.doc.getMap('m').set(`k${i % 4}`, k)
+        if (i % 5 === 0) await sleep(1)
+      }
+    }))
+    await waitFor('convergence', () => clients.every((c) => c.doc.getArray('a').length === 100))
+    const expected = JSON.stringify(clients[0].doc.getArray('a').toJSON())
+    for (const c of clients) {
+      assert.equal(JSON.stringify(c.doc.getArray('a').toJSON()), expected)
+      assert.deepEqual(c.doc.getMap('m').toJSON(), clients[0].doc.getMap('m').toJSON())
+    }
+    const stored = await (await fetch(`${server.http}/api/rooms/busy?type=a:array,m:map`)).json()
+    assert.equal(JSON.stringify(stored.a), expected)
+    assert.deepEqual(stored.m, clients[0].doc.getMap('m').toJSON())
+    close(...clients)
+  })
+
   const metric = async (name) => {
     const text = await (await fetch(`${server.http}/metrics`)).text()
     const m = text.match(new RegExp(`^${name} (\\S+)$`, 'm'))
