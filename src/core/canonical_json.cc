@@ -21,7 +21,10 @@ void write_canonical(const Any& v, std::string& out) {
     case Any::Kind::kBytes: {
       out += "{\"$bytes\":[";
       const Bytes& b = v.as_bytes();
-      for (size_t i = 0; i < b.size(); i++) out += (i ? "," : "") + std::to_string(b[i]);
+      for (size_t i = 0; i < b.size(); i++) {
+        if (i) out += ',';
+        out += std::to_string(b[i]);
+      }
       out += "]}";
       return;
     }

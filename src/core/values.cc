@@ -112,8 +112,10 @@ std::string js_string(const Any& value) {
       return value.as_string();
     case Any::Kind::kBytes: {
       std::string out;
-      for (size_t i = 0; i < value.as_bytes().size(); i++)
-        out += (i ? "," : "") + std::to_string(value.as_bytes()[i]);
+      for (size_t i = 0; i < value.as_bytes().size(); i++) {
+        if (i) out += ',';
+        out += std::to_string(value.as_bytes()[i]);
+      }
       return out;
     }
     case Any::Kind::kArray: {

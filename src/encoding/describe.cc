@@ -20,7 +20,10 @@ std::string content_str(const Content& c) {
           return "Deleted(" + std::to_string(x.len) + ")";
         } else if constexpr (std::is_same_v<T, ContentJson>) {
           std::string s = "JSON[";
-          for (size_t i = 0; i < x.values.size(); i++) s += (i ? "," : "") + json_stringify(x.values[i]);
+          for (size_t i = 0; i < x.values.size(); i++) {
+            if (i) s += ',';
+            s += json_stringify(x.values[i]);  // not `"," + ...`: g++ 12 -O3 warns falsely (-Wrestrict)
+          }
           return s + "]";
         } else if constexpr (std::is_same_v<T, ContentBinary>) {
           return "Binary(" + std::to_string(x.bytes.size()) + " bytes)";
@@ -38,7 +41,10 @@ std::string content_str(const Content& c) {
           return s + ")";
         } else if constexpr (std::is_same_v<T, ContentAny>) {
           std::string s = "Any[";
-          for (size_t i = 0; i < x.values.size(); i++) s += (i ? "," : "") + json_stringify(x.values[i]);
+          for (size_t i = 0; i < x.values.size(); i++) {
+            if (i) s += ',';
+            s += json_stringify(x.values[i]);  // not `"," + ...`: g++ 12 -O3 warns falsely (-Wrestrict)
+          }
           return s + "]";
         } else {
           return "Doc(" + json_stringify(Any(x.guid)) + " " + json_stringify(x.opts) + ")";
