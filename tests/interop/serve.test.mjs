@@ -39,7 +39,10 @@ class WeftServer {
     this.proc.stdout.on('data', (d) => { this.stderr += d })
     this.proc.stderr.on('data', (d) => { this.stderr += d })
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })))
-    await waitFor('the port file', () => fs.existsSync(portFile))
+    await waitFor('the port file', () => {
+      if (this.proc.exitCode !== null) throw new Error(`weft serve exited (${this.proc.exitCode}): ${this.stderr}`)
+      return fs.existsSync(portFile)
+    })
     this.port = Number(fs.readFileSync(portFile, 'utf8').trim())
     this.url = `ws://127.0.0.1:${this.port}`
     this.http = `http://127.0.0.1:${this.port}`
