@@ -4,6 +4,7 @@
 
 #include "encoding/json.h"
 #include "encoding/lib0.h"
+#include "encoding/utf.h"
 
 namespace weft {
 
@@ -191,30 +192,12 @@ class Parser {
     return v;
   }
 
-  static void put(char32_t cp, std::string& out) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   // Strings become WTF-8: an escaped lone surrogate stays a lone surrogate.
   void string(std::string& out) {
     i_++;                   // opening quote
     int pending_high = -1;  // an escaped high surrogate waiting for its low half
     auto flush_high = [&] {
-      if (pending_high >= 0) put(static_cast<char32_t>(pending_high), out);
+      if (pending_high >= 0) append_utf8(static_cast<char32_t>(pending_high), out);
       pending_high = -1;
     };
     while (true) {
@@ -248,7 +231,7 @@ class Parser {
         int v = hex4();
         if (v < 0) return;
         if (v >= 0xDC00 && v <= 0xDFFF && pending_high >= 0) {
-          put(0x10000 + ((static_cast<char32_t>(pending_high) - 0xD800) << 10) + (v - 0xDC00), out);
+          append_utf8(0x10000 + ((static_cast<char32_t>(pending_high) - 0xD800) << 10) + (v - 0xDC00), out);
           pending_high = -1;
           continue;
         }
@@ -256,7 +239,7 @@ class Parser {
         if (v >= 0xD800 && v <= 0xDBFF) {
           pending_high = v;
         } else {
-          put(static_cast<char32_t>(v), out);
+          append_utf8(static_cast<char32_t>(v), out);
         }
         continue;
       }

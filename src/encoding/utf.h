@@ -18,6 +18,8 @@ namespace weft {
 std::optional<std::u16string> utf8_to_utf16(std::string_view utf8);
 // Lone surrogates are written as U+FFFD (ef bf bd), as TextEncoder does.
 std::string utf16_to_utf8(std::u16string_view utf16);
+// Appends one code point (a surrogate value is written as is: WTF-8).
+void append_utf8(char32_t cp, std::string& out);
 void append_utf16_as_utf8(std::u16string_view utf16, std::string& out);
 // Number of UTF-16 code units of valid UTF-8 text.
 size_t utf16_length(std::string_view utf8);
