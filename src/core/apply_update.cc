@@ -22,25 +22,6 @@ struct ClientRefs {
   bool removed = false;  // moved to the rest: treated as absent
 };
 
-// Structural checks JS would only discover by throwing half-way: every
-// reference to the struct's own client must point before it.
-Status validate_refs(const std::map<uint64_t, ClientRefs>& clients) {
-  for (const auto& [client, cr] : clients) {
-    for (const WireStruct& ws : cr.refs) {
-      if (ws.kind != StructKind::kItem) continue;
-      auto self_ref_ok = [&](const std::optional<ID>& id) {
-        return !id || id->client != ws.id.client || id->clock < ws.id.clock;
-      };
-      const ID* parent_id = std::get_if<ID>(&ws.parent);
-      if (!self_ref_ok(ws.origin) || !self_ref_ok(ws.right_origin) ||
-          (parent_id != nullptr && parent_id->client == ws.id.client && parent_id->clock >= ws.id.clock)) {
-        return Status(ErrorCode::kMalformed, "struct refers to a later clock of its own client");
-      }
-    }
-  }
-  return Status::ok();
-}
-
 // Item.getMissing: the client of a missing dependency, or resolves the
 // struct into a detached item (splitting neighbours as needed).
 std::optional<uint64_t> get_missing(Transaction& txn, WireStruct& ws, Item*& out) {
@@ -341,11 +322,7 @@ static void apply_decoded_update(Transaction& txn, DecodedUpdate&& update) {
 Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin) {
   auto decoded = decode_update(update, format);
   if (!decoded) return decoded.status();
-  {
-    std::map<uint64_t, ClientRefs> check;
-    for (const WireStruct& ws : decoded->structs) check[ws.id.client].refs.push_back(ws);
-    WEFT_RETURN_IF_ERROR(validate_refs(check));
-  }
+  WEFT_RETURN_IF_ERROR(validate_struct_refs(decoded->structs));
   transact(
       [&](Transaction& txn) {
         txn.local = false;

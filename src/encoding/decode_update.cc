@@ -14,4 +14,18 @@ Result<DecodedUpdate> decode_update(std::span<const uint8_t> update, UpdateForma
   return out;
 }
 
+Status validate_struct_refs(const std::vector<WireStruct>& structs) {
+  for (const WireStruct& ws : structs) {
+    if (ws.kind != StructKind::kItem) continue;
+    auto earlier = [&](const ID* id) {
+      return id == nullptr || id->client != ws.id.client || id->clock < ws.id.clock;
+    };
+    if (!earlier(ws.origin ? &*ws.origin : nullptr) ||
+        !earlier(ws.right_origin ? &*ws.right_origin : nullptr) || !earlier(std::get_if<ID>(&ws.parent))) {
+      return Status(ErrorCode::kMalformed, "struct refers to a later clock of its own client");
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace weft

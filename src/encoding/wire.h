@@ -98,6 +98,9 @@ struct DecodedUpdate {
   DeleteSet delete_set;
 };
 Result<DecodedUpdate> decode_update(std::span<const uint8_t> update, UpdateFormat format);
+// A check JS only makes by throwing half-way through applying: an item's
+// origin, right origin or parent of its own client must come before it.
+Status validate_struct_refs(const std::vector<WireStruct>& structs);
 
 // Upper bound on structs one update may declare relative to its size; v2
 // run-length columns can describe structs without consuming bytes, and this
