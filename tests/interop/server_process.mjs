@@ -1,0 +1,65 @@
+// The real `weft serve` binary as a child process, for the node suites that
+// need to start, kill -9 and restart it (kill9.test.mjs).
+//
+// Env: WEFT_BIN (default /work/main/build/apps/weft).
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+export const WEFT = process.env.WEFT_BIN || '/work/main/build/apps/weft'
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+// Polls `cond` (which may return a promise) until it holds.
+export const waitFor = async (what, cond, timeoutMs = 10000) => {
+  const end = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+export const tmpDir = (prefix) => fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+
+// One `weft serve` process on `dataDir`. `port` 0 picks a free port; a
+// restart passes the previous port so that clients reconnect to the same URL.
+export class WeftServer {
+  constructor (dataDir, { port = 0, args = [] } = {}) {
+    this.dataDir = dataDir
+    this.port = port
+    this.args = args
+    this.log = ''
+  }
+
+  async start () {
+    const portFile = path.join(this.dataDir, `port-${process.pid}-${Date.now()}`)
+    this.proc = spawn(WEFT, ['serve', '--port', String(this.port), '--port-file', portFile, '--data', this.dataDir,
+      ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.proc.stdout.on('data', (d) => { this.log += d })
+    this.proc.stderr.on('data', (d) => { this.log += d })
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })))
+    await waitFor('the port file', () => {
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+        throw new Error(`weft serve exited (${this.proc.exitCode ?? this.proc.signalCode}): ${this.log}`)
+      }
+      return fs.existsSync(portFile)
+    })
+    this.port = Number(fs.readFileSync(portFile, 'utf8').trim())
+    fs.rmSync(portFile)
+    this.url = `ws://127.0.0.1:${this.port}`
+    this.http = `http://127.0.0.1:${this.port}`
+    return this
+  }
+
+  /** True while the process has not exited. */
+  get running () { return this.proc.exitCode === null && this.proc.signalCode === null }
+
+  async kill (signal = 'SIGKILL') {
+    if (this.running) this.proc.kill(signal)
+    return this.exited
+  }
+
+  /** The last `n` lines of the server's output, for failure messages. */
+  tail (n = 40) { return this.log.split('\n').slice(-n).join('\n') }
+}
