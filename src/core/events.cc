@@ -6,6 +6,7 @@
 
 #include "core/branch.h"
 #include "core/struct_store.h"
+#include "core/text_ops.h"
 #include "core/transaction.h"
 #include "core/values.h"
 #include "weft/doc.h"
@@ -54,29 +55,161 @@ DeltaOp make_op(DeltaOp::Kind kind) {
   return op;
 }
 
-// YEvent.changes.delta: retains, inserts and deletes of the list part.
-void compute_delta(const Transaction& txn, Event& ev) {
+// Attributes with JS object semantics: assigning an existing key keeps its
+// place, deleting and re-adding moves it to the end.
+const Any* find_attr(const Attributes& attrs, const std::string& key) {
+  for (const auto& [k, v] : attrs) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+void set_attr(Attributes& attrs, const std::string& key, const Any& value) {
+  for (auto& [k, v] : attrs) {
+    if (k == key) {
+      v = value;
+      return;
+    }
+  }
+  attrs.emplace_back(key, value);
+}
+void erase_attr(Attributes& attrs, const std::string& key) {
+  std::erase_if(attrs, [&](const auto& kv) { return kv.first == key; });
+}
+
+// YTextEvent.delta: inserts carry the attributes active where they are,
+// retains the attributes changed over them (null: removed). Unlike Yjs's
+// getter this does not delete redundant formatting markers it passes; the
+// formatting cleanup after remote transactions removes those.
+void compute_text_delta(const Transaction& txn, Event& ev) {
   Delta& delta = ev.delta;
-  bool is_text =
-      ev.target->effective_kind() == TypeRef::kText || ev.target->effective_kind() == TypeRef::kXmlText;
+  Attributes current;  // active at the position, as a JS Map
+  Attributes old;      // what the attributes were before this transaction
+  Attributes changed;  // attribute changes over the pending retain
+  std::optional<DeltaOp::Kind> action;
+  DeltaOp pending;
+  auto add_op = [&] {
+    if (!action) return;
+    switch (*action) {
+      case DeltaOp::Kind::kDelete:
+        if (pending.count > 0) delta.push_back(std::move(pending));
+        break;
+      case DeltaOp::Kind::kInsert:
+        if (!pending.text.empty() || !pending.values.empty()) {
+          if (!current.empty()) {
+            pending.has_attributes = true;
+            for (const auto& [k, v] : current) {
+              if (!v.is_null()) pending.attributes.emplace_back(k, v);
+            }
+          }
+          delta.push_back(std::move(pending));
+        }
+        break;
+      case DeltaOp::Kind::kRetain:
+        if (pending.count > 0) {
+          if (!changed.empty()) {
+            pending.has_attributes = true;
+            pending.attributes = changed;
+          }
+          delta.push_back(std::move(pending));
+        }
+        break;
+    }
+    pending = DeltaOp{};
+    action.reset();
+  };
+  auto begin = [&](DeltaOp::Kind kind) {
+    if (action == kind) return;
+    add_op();
+    action = kind;
+    pending.kind = kind;
+  };
+  for (const Item* item = ev.target->start; item != nullptr; item = item->right) {
+    const bool added = adds(txn, item);
+    const bool removed = deletes(txn, item);
+    if (const auto* f = std::get_if<ContentFormat>(&item->content)) {
+      const Any* cur = find_attr(current, f->key);
+      const Any cur_value = cur ? *cur : Any::null();
+      if (added) {
+        if (!removed && !equal_attrs(cur_value, f->value)) {
+          if (action == DeltaOp::Kind::kRetain) add_op();
+          const Any* was = find_attr(old, f->key);
+          if (equal_attrs(f->value, was ? *was : Any::null())) {
+            erase_attr(changed, f->key);
+          } else {
+            set_attr(changed, f->key, f->value);
+          }
+        }
+      } else if (removed) {
+        set_attr(old, f->key, f->value);
+        if (!equal_attrs(cur_value, f->value)) {
+          if (action == DeltaOp::Kind::kRetain) add_op();
+          set_attr(changed, f->key, cur_value);
+        }
+      } else if (!item->deleted) {
+        set_attr(old, f->key, f->value);
+        if (const Any* attr = find_attr(changed, f->key); attr && !equal_attrs(*attr, f->value)) {
+          if (action == DeltaOp::Kind::kRetain) add_op();
+          if (f->value.is_null()) {
+            erase_attr(changed, f->key);
+          } else {
+            set_attr(changed, f->key, f->value);
+          }
+        }
+      }
+      if (!item->deleted) {
+        if (action == DeltaOp::Kind::kInsert) add_op();
+        if (f->value.is_null()) {
+          erase_attr(current, f->key);
+        } else {
+          set_attr(current, f->key, f->value);
+        }
+      }
+      continue;
+    }
+    const bool is_string = std::holds_alternative<ContentString>(item->content);
+    if (!is_string && !std::holds_alternative<ContentEmbed>(item->content) &&
+        !std::holds_alternative<ContentType>(item->content)) {
+      continue;  // deleted content and GC leave no trace in the delta
+    }
+    if (added) {
+      if (removed) continue;
+      if (is_string) {
+        begin(DeltaOp::Kind::kInsert);
+        pending.text += std::get<ContentString>(item->content).text;
+      } else {
+        add_op();
+        action = DeltaOp::Kind::kInsert;
+        pending.kind = DeltaOp::Kind::kInsert;
+        pending.values.push_back(item_value(*item, 0));
+        add_op();
+      }
+    } else if (removed) {
+      begin(DeltaOp::Kind::kDelete);
+      pending.count += item->length;
+    } else if (!item->deleted) {
+      begin(DeltaOp::Kind::kRetain);
+      pending.count += item->length;
+    }
+  }
+  add_op();
+  while (!delta.empty() && delta.back().kind == DeltaOp::Kind::kRetain && !delta.back().has_attributes) {
+    delta.pop_back();
+  }
+}
+
+// YEvent.changes.delta (arrays, XML children): retains, inserts and deletes.
+void compute_list_delta(const Transaction& txn, Event& ev) {
+  Delta& delta = ev.delta;
   auto last_is = [&](DeltaOp::Kind k) { return !delta.empty() && delta.back().kind == k; };
   for (const Item* item = ev.target->start; item != nullptr; item = item->right) {
     if (item->deleted) {
-      if (deletes(txn, item) && !adds(txn, item) && (item->countable || !is_text)) {
+      if (deletes(txn, item) && !adds(txn, item)) {
         if (!last_is(DeltaOp::Kind::kDelete)) delta.push_back(make_op(DeltaOp::Kind::kDelete));
         delta.back().count += item->length;
       }
-    } else if (is_text && !item->countable) {
-      continue;  // formatting markers do not occupy positions
     } else if (adds(txn, item)) {
-      if (is_text && std::holds_alternative<ContentString>(item->content)) {
-        if (!last_is(DeltaOp::Kind::kInsert) || !delta.back().values.empty()) delta.push_back(DeltaOp{});
-        delta.back().text += std::get<ContentString>(item->content).text;
-      } else {
-        if (!last_is(DeltaOp::Kind::kInsert) || !delta.back().text.empty() || is_text)
-          delta.push_back(DeltaOp{});
-        for (uint64_t i = 0; i < item->length; i++) delta.back().values.push_back(item_value(*item, i));
-      }
+      if (!last_is(DeltaOp::Kind::kInsert)) delta.push_back(DeltaOp{});
+      for (uint64_t i = 0; i < item->length; i++) delta.back().values.push_back(item_value(*item, i));
     } else {
       if (!last_is(DeltaOp::Kind::kRetain)) delta.push_back(make_op(DeltaOp::Kind::kRetain));
       delta.back().count += item->length;
@@ -127,7 +260,14 @@ void call_observers(Transaction& txn) {
     ev->target = type;
     ev->current_target = type;
     compute_keys(txn, *ev, subs);
-    if (subs.count(std::nullopt) > 0) compute_delta(txn, *ev);
+    if (subs.count(std::nullopt) > 0) {
+      const auto kind = type->effective_kind();
+      if (kind == TypeRef::kText || kind == TypeRef::kXmlText) {
+        compute_text_delta(txn, *ev);
+      } else {
+        compute_list_delta(txn, *ev);
+      }
+    }
     for (Branch* t = type; t != nullptr; t = t->item ? t->item->parent : nullptr) {
       txn.changed_parent_types[t].push_back(ev.get());
     }

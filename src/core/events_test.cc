@@ -50,6 +50,38 @@ TEST(Events, ArrayDeltaAndOneUpdatePerTransaction) {
   EXPECT_EQ(last[2].values.at(0).any(), Any("x"));
 }
 
+// YTextEvent.delta: a format is a retain with the attributes set, an
+// insert carries the attributes active at its place (the same deltas as
+// yjs 13.6.33 gives; tests/interop/local_edits.test.mjs compares them live).
+TEST(Events, TextDeltaCarriesAttributes) {
+  Doc doc(1);
+  TextRef t = doc.get_text("t");
+  ASSERT_TRUE(t.insert(0, std::string_view("hello world")));
+  Delta last;
+  t.observe([&](const Event& e, Transaction&) { last = e.delta; });
+
+  ASSERT_TRUE(t.format(2, 5, {{"bold", Any(true)}}));
+  ASSERT_EQ(last.size(), 2u);
+  EXPECT_EQ(last[0].kind, DeltaOp::Kind::kRetain);
+  EXPECT_EQ(last[0].count, 2u);
+  EXPECT_FALSE(last[0].has_attributes);
+  EXPECT_EQ(last[1].kind, DeltaOp::Kind::kRetain);
+  EXPECT_EQ(last[1].count, 5u);
+  ASSERT_TRUE(last[1].has_attributes);
+  EXPECT_EQ(last[1].attributes, (Attributes{{"bold", Any(true)}}));
+
+  ASSERT_TRUE(t.insert(3, std::string_view("X"), Attributes{{"italic", Any(true)}}));
+  ASSERT_EQ(last.size(), 2u);
+  EXPECT_EQ(last[1].kind, DeltaOp::Kind::kInsert);
+  EXPECT_EQ(last[1].text, u"X");
+  EXPECT_EQ(last[1].attributes, (Attributes{{"italic", Any(true)}}));
+
+  ASSERT_TRUE(t.format(0, 4, {{"bold", Any::null()}}));
+  ASSERT_GE(last.size(), 2u);
+  EXPECT_EQ(last[1].count, 2u);
+  EXPECT_EQ(last[1].attributes, (Attributes{{"bold", Any::null()}}));
+}
+
 TEST(Events, DeepObserverSeesNestedChangesWithPath) {
   Doc doc(1);
   MapRef root = doc.get_map("m");

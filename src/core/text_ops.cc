@@ -11,10 +11,8 @@
 
 namespace weft {
 
-namespace {
-
 // JS `===` on values: containers are equal only when they are the same object.
-bool strict_equal(const Any& a, const Any& b) {
+static bool strict_equal(const Any& a, const Any& b) {
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case Any::Kind::kNumber:
@@ -43,6 +41,8 @@ bool equal_attrs(const Any& a, const Any& b) {
   }
   return true;
 }
+
+namespace {
 
 // An insertion-ordered attribute map (JS Map semantics).
 struct AttrMap {

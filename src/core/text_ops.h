@@ -20,6 +20,10 @@ class Transaction;
 Status text_insert(Transaction& txn, Branch* text, uint64_t index, Content&& content,
                    const std::optional<Attributes>& attrs);
 Status text_format(Transaction& txn, Branch* text, uint64_t index, uint64_t length, const Attributes& attrs);
+// yjs equalAttrs: identical (JS ===), or two objects with the same keys whose
+// values are ===. Containers are identical only when they share storage.
+bool equal_attrs(const Any& a, const Any& b);
+
 Status text_delete(Transaction& txn, Branch* text, uint64_t index, uint64_t length);
 
 }  // namespace weft

@@ -2,7 +2,8 @@
 // the same client id make the same local edits (and apply the same remote
 // updates from a third, yjs-only peer); every transaction's update must be
 // byte-identical, and so must the final state. This is what makes updates
-// from Weft indistinguishable from a Yjs peer's.
+// from Weft indistinguishable from a Yjs peer's. Both sides also observe the
+// text: every transaction's YTextEvent.delta (attributes included) must match.
 //   node --test local_edits.test.mjs        (INTEROP_EDIT_SEEDS, default 40)
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -82,7 +83,18 @@ const runSeed = async seed => {
   for (const d of [ydoc, other]) { d.getText('t'); d.getArray('a'); d.getMap('m'); d.getXmlFragment('x') }
   const peer = new WeftPeer(PEER_BIN, client, seed)
   const log = []
+  let yEvents = []
+  ydoc.getText('t').observe(e => {
+    yEvents.push(JSON.stringify(e.delta.map(op => op.insert instanceof Y.AbstractType ? { ...op, insert: '<type>' } : op)))
+  })
+  // The deltas of the yjs doc and the weft-peer since the last call must be equal.
+  const checkEvents = (lines, what) => {
+    const got = lines.filter(l => l.startsWith('event ')).map(l => l.slice(6))
+    assert.deepEqual(got, yEvents, `text event deltas of ${what} differ`)
+    yEvents = []
+  }
   try {
+    await peer.command('observe')
     for (let step = 0; step < 60; step++) {
       if (rng.chance(0.2)) {
         // A remote edit from `other`, then both sides receive it.
@@ -91,7 +103,7 @@ const runSeed = async seed => {
         const u = Y.encodeStateAsUpdate(other, Y.encodeStateVector(ydoc))
         log.push(`remote ${toHex(u)}`)
         Y.applyUpdate(ydoc, u, 'remote')
-        await peer.apply(u)
+        checkEvents(await peer.command(`apply ${toHex(u)}`), `remote update ${step}`)
         continue
       }
       const e = randomEdit(rng, ydoc)
@@ -104,6 +116,7 @@ const runSeed = async seed => {
       const lines = await peer.command(`edit ${JSON.stringify(e)}`)
       const got = lines.filter(l => l.startsWith('update ')).map(l => l.slice(7))
       assert.deepEqual(got, expected, `update of edit ${step} differs`)
+      checkEvents(lines, `edit ${step}`)
     }
     assert.equal(toHex(await peer.state()), toHex(Y.encodeStateAsUpdate(ydoc)), 'final state differs')
   } catch (err) {

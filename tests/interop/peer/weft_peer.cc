@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "encoding/json.h"
+#include "encoding/utf.h"
 #include "weft/doc.h"
 #include "weft/update.h"
 
@@ -248,6 +249,36 @@ weft::Status apply_edit(weft::Doc& doc, const weft::Any& e) {
   return weft::Status(weft::ErrorCode::kInvalidArgument, "unknown edit " + op);
 }
 
+// A text event's delta as JSON, in the shape of Yjs's YTextEvent.delta
+// (types inserted into text print as "<type>").
+std::string delta_json(const weft::Delta& delta) {
+  weft::AnyArray ops;
+  for (const weft::DeltaOp& op : delta) {
+    weft::AnyObject o;
+    switch (op.kind) {
+      case weft::DeltaOp::Kind::kInsert:
+        if (!op.values.empty()) {
+          const weft::Value& v = op.values[0];
+          o.emplace_back("insert", v.is_any() ? v.any() : weft::Any("<type>"));
+        } else {
+          o.emplace_back("insert", weft::Any(weft::utf16_to_wtf8(op.text)));
+        }
+        break;
+      case weft::DeltaOp::Kind::kRetain:
+        o.emplace_back("retain", weft::Any(static_cast<double>(op.count)));
+        break;
+      case weft::DeltaOp::Kind::kDelete:
+        o.emplace_back("delete", weft::Any(static_cast<double>(op.count)));
+        break;
+    }
+    if (op.has_attributes) {
+      o.emplace_back("attributes", weft::Any::object(op.attributes));
+    }
+    ops.push_back(weft::Any::object(std::move(o)));
+  }
+  return weft::json_stringify(weft::Any(std::move(ops)));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -272,6 +303,11 @@ int main(int argc, char** argv) {
   auto flush = [&] {
     for (const auto& u : emitted) std::cout << "update " << to_hex(u) << "\n";
     emitted.clear();
+  };
+  std::vector<std::string> events;
+  auto flush_events = [&] {
+    for (const auto& e : events) std::cout << "event " << e << "\n";
+    events.clear();
   };
   std::string line;
   while (std::getline(std::cin, line)) {
@@ -308,6 +344,10 @@ int main(int argc, char** argv) {
         continue;
       }
       flush();
+    } else if (cmd == "observe") {
+      // From now on every transaction that changes text "t" prints its delta.
+      doc.get_text("t").observe(
+          [&](const weft::Event& ev, weft::Transaction&) { events.push_back(delta_json(ev.delta)); });
     } else if (cmd == "state") {
       std::cout << "state " << to_hex(*doc.encode_state_as_update()) << "\n";
     } else if (cmd == "sv") {
@@ -318,6 +358,7 @@ int main(int argc, char** argv) {
       std::cout << "error unknown command " << cmd << std::endl;
       continue;
     }
+    flush_events();
     std::cout << "ok" << std::endl;
   }
   return 0;
