@@ -12,7 +12,7 @@
 // broadcasts for it (y-websocket-server utils.js: added, updated, removed
 // concatenated), plus the frame a new connection gets (all states).
 //
-// y-protocols is y-websocket's dependency here (not pinned in package.json).
+// y-protocols is pinned in package.json (the version y-websocket 3.0.0 installs).
 
 import * as Y from 'yjs'
 import * as syncProtocol from 'y-protocols/sync'
