@@ -9,6 +9,7 @@ APT_PACKAGES=(
   libboost-dev libboost-system-dev libsodium-dev libsqlite3-dev sqlite3 libpqxx-dev libhiredis-dev
   liblz4-dev libzstd-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
+  chromium  # headless browser for the web app's end-to-end tests (tests/e2e)
 )
 # Node.js: use the machine's node/npm when present (it may come from another apt source).
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
@@ -24,7 +25,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# npm packages for the interop tests and benchmarks (pinned in tests/interop/package.json).
-if [ ! -d tests/interop/node_modules/yjs ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
-  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm packages (each folder pins exact versions in package.json + package-lock.json):
+# the interop tests and benchmarks, the web app (Vite, yjs, providers), the
+# end-to-end tests (playwright-core, which drives Debian's chromium: no browser download).
+for dir in tests/interop web tests/e2e; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done

@@ -4,8 +4,9 @@
 #   1. unit tests, fuzz-corpus replay and the Yjs interop suites (ctest, release build)
 #   2. the same unit tests and corpus replay under ASan+UBSan
 #   3. each libFuzzer target briefly (clang, ASan+UBSan)
-#   4. the Yjs interop suites once more, printed (node's test runner)
-# Environment: WEFT_SKIP_ASAN=1 / WEFT_SKIP_FUZZ=1 skip stages 2 / 3;
+#   4. the web app end to end: headless chromium (playwright-core) against `weft serve`
+#   5. the Yjs interop suites once more, printed (node's test runner)
+# Environment: WEFT_SKIP_ASAN=1 / WEFT_SKIP_FUZZ=1 / WEFT_SKIP_E2E=1 skip stages 2 / 3 / 4;
 # FUZZ_SECONDS (default 20) per fuzz target; INTEROP_SEEDS (default 200).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +38,13 @@ if [ "${WEFT_SKIP_FUZZ:-0}" != 1 ]; then
   done
 fi
 
+if [ "${WEFT_SKIP_E2E:-0}" != 1 ]; then
+  echo "== web app end to end (headless chromium) == $(date -u +%T)"
+  scripts/build-web.sh
+  (cd tests/e2e && WEFT_BIN="$root/build/apps/weft" node --test --test-concurrency=1 notes_caret.test.mjs app.test.mjs)
+fi
+
 echo "== Yjs interop (node --test) == $(date -u +%T)"
 cd tests/interop
 WEFT_BIN="$root/build/apps/weft" WEFT_PEER_BIN="$root/build/tests/interop/weft-peer" \
-  node --test yjs_to_weft.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs serve.test.mjs kill9.test.mjs
+  node --test yjs_to_weft.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs serve.test.mjs kill9.test.mjs signaling.test.mjs
