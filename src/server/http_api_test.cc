@@ -87,7 +87,9 @@ TEST_F(HttpApiTest, UpgradesJoinRoomsExceptReservedPaths) {
   r.websocket_upgrade = true;
   r.path = "/my-room";
   EXPECT_TRUE(std::holds_alternative<WsAccept>(core_->on_request(r)));
-  for (const char* reserved : {"/api/rooms", "/signaling"}) {
+  r.path = "/signaling";  // the y-webrtc signaling server (signaling_test.cc)
+  EXPECT_TRUE(std::holds_alternative<WsAccept>(core_->on_request(r)));
+  for (const char* reserved : {"/api/rooms", "/signaling/x"}) {
     r.path = reserved;
     HttpReply reply = core_->on_request(r);
     ASSERT_TRUE(std::holds_alternative<HttpResponse>(reply)) << reserved;

@@ -67,7 +67,9 @@ class ConnHandler final : public WsHandler {
 ServerCore::ServerCore(ServerOptions options, DocStore& store)
     : options_(std::move(options)),
       store_(store),
-      room_ctx_{options_, store_, metrics_, loader_.get_executor()} {
+      room_ctx_{options_, store_, metrics_, loader_.get_executor()},
+      signaling_(
+          std::make_shared<SignalingHub>(SignalingLimits{.max_connections = options_.max_connections})) {
   if (!options_.static_dir.empty()) static_files_.emplace(options_.static_dir);
 }
 
@@ -121,6 +123,7 @@ size_t ServerCore::room_count() const {
 
 HttpReply ServerCore::on_request(const HttpRequest& request) {
   if (!request.websocket_upgrade) return handle_http(request);
+  if (request.path == "/signaling") return WsAccept{signaling_->make_handler()};
   if (reserved_path(request.path)) return HttpResponse::text(404, "not a room\n");
   if (metrics_.connections.load() >= static_cast<int64_t>(options_.max_connections)) {
     metrics_.reject(RejectReason::kTooManyConnections);

@@ -11,7 +11,8 @@
 //
 // A WebSocket upgrade on any other path joins the room named by the raw
 // path after the leading '/' up to '?' (not percent-decoded, as the
-// reference server does). `/api/` and `/signaling` are reserved.
+// reference server does). `/api/` is reserved; `/signaling` is the y-webrtc
+// signaling server (signaling.h).
 //
 // The HTTP API reads the store, not the rooms in memory: it shows exactly
 // what is durable, and never waits on a room's strand.
@@ -37,6 +38,7 @@
 #include "server/metrics.h"
 #include "server/room.h"
 #include "server/server_options.h"
+#include "server/signaling.h"
 #include "store/doc_store.h"
 
 namespace weft::server {
@@ -65,6 +67,7 @@ class ServerCore : public HttpHandler, public std::enable_shared_from_this<Serve
   size_t room_count() const;
 
   Metrics& metrics() { return metrics_; }
+  SignalingHub& signaling() { return *signaling_; }
   const ServerOptions& options() const { return options_; }
 
  private:
@@ -80,6 +83,8 @@ class ServerCore : public HttpHandler, public std::enable_shared_from_this<Serve
   boost::asio::io_context* ioc_ = nullptr;
   boost::asio::thread_pool loader_{1};
   RoomContext room_ctx_;
+  // y-webrtc signaling on `/signaling` (signaling.h).
+  std::shared_ptr<SignalingHub> signaling_;
 
   mutable std::mutex rooms_mu_;
   std::unordered_map<std::string, std::shared_ptr<Room>> rooms_;

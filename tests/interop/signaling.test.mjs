@@ -1,0 +1,170 @@
+// `weft serve` as the y-webrtc signaling server on /signaling, with raw `ws`
+// clients speaking the JSON protocol of y-webrtc's bin/server.js
+// (yjs-compat.md 10.1), and the real lib0 WebsocketClient/y-webrtc
+// message shapes.
+//
+// Env: WEFT_BIN (default /work/main/build/apps/weft).
+// Run: node --test signaling.test.mjs
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import WebSocket from 'ws'
+
+const WEFT = process.env.WEFT_BIN || '/work/main/build/apps/weft'
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const waitFor = async (what, cond, timeoutMs = 10000) => {
+  const end = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(10)
+  }
+}
+
+let server, url, log = ''
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-signaling-'))
+
+before(async () => {
+  const portFile = path.join(dataDir, 'port')
+  server = spawn(WEFT, ['serve', '--port', '0', '--port-file', portFile, '--data', dataDir, '--static', dataDir],
+    { stdio: ['ignore', 'pipe', 'pipe'] })
+  server.stdout.on('data', (d) => { log += d })
+  server.stderr.on('data', (d) => { log += d })
+  await waitFor('the port file', () => {
+    if (server.exitCode !== null) throw new Error(`weft serve exited: ${log}`)
+    return fs.existsSync(portFile)
+  })
+  url = `ws://127.0.0.1:${Number(fs.readFileSync(portFile, 'utf8'))}/signaling`
+})
+
+after(async () => {
+  server.kill('SIGTERM')
+  await new Promise((resolve) => server.on('exit', resolve))
+  fs.rmSync(dataDir, { recursive: true, force: true })
+})
+
+// A raw client: records text messages (parsed) and its close code.
+const connect = () => new Promise((resolve, reject) => {
+  const ws = new WebSocket(url)
+  ws.received = []
+  ws.binaryFrames = 0
+  ws.closeCode = null
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) ws.binaryFrames++
+    else ws.received.push(JSON.parse(data.toString()))
+  })
+  ws.on('close', (code) => { ws.closeCode = code })
+  ws.on('open', () => resolve(ws))
+  ws.on('error', reject)
+})
+const send = (ws, msg) => ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg))
+const closed = (ws) => waitFor('the close', () => ws.closeCode !== null)
+// Round trip: once the pong is back, everything sent before it was handled.
+const roundTrip = async (ws) => {
+  const n = ws.received.filter((m) => m.type === 'pong').length
+  send(ws, { type: 'ping' })
+  await waitFor('pong', () => ws.received.filter((m) => m.type === 'pong').length > n)
+}
+
+test('publish reaches every subscriber of the topic, the sender included, with "clients"', async () => {
+  const [a, b, c] = await Promise.all([connect(), connect(), connect()])
+  send(a, { type: 'subscribe', topics: ['room-1'] })
+  send(b, { type: 'subscribe', topics: ['room-1', 'room-2'] })
+  send(c, { type: 'subscribe', topics: ['room-2'] })
+  await Promise.all([a, b, c].map(roundTrip))
+
+  // What y-webrtc sends when it joins a room.
+  const announce = { type: 'publish', topic: 'room-1', data: { type: 'announce', from: 'peer-a' } }
+  send(a, announce)
+  await waitFor('both subscribers', () => a.received.length === 2 && b.received.length === 2)
+  for (const ws of [a, b]) {
+    assert.deepEqual(ws.received.filter((m) => m.type === 'publish'), [{ ...announce, clients: 2 }])
+  }
+  await roundTrip(c)
+  assert.deepEqual(c.received.filter((m) => m.type === 'publish'), [])
+
+  // A signal (offer) to one peer still goes to every subscriber; peers filter on `to`.
+  const signal = { type: 'publish', topic: 'room-2', data: { type: 'signal', from: 'peer-c', to: 'peer-b', token: 0.5, signal: { type: 'offer', sdp: 'v=0\r\n…' } } }
+  send(c, signal)
+  await waitFor('room-2 subscribers', () =>
+    b.received.some((m) => m.topic === 'room-2') && c.received.some((m) => m.topic === 'room-2'))
+  assert.deepEqual(b.received.find((m) => m.topic === 'room-2'), { ...signal, clients: 2 })
+  // Not subscribed: publishing still reaches the topic's subscribers (as the reference server).
+  send(a, { type: 'publish', topic: 'room-2', data: 'from outside' })
+  await waitFor('the outside publish', () => c.received.some((m) => m.data === 'from outside'))
+  for (const ws of [a, b, c]) ws.close()
+})
+
+test('unsubscribe and close remove subscriptions', async () => {
+  const [a, b] = await Promise.all([connect(), connect()])
+  send(a, { type: 'subscribe', topics: ['t'] })
+  send(b, { type: 'subscribe', topics: ['t'] })
+  await Promise.all([a, b].map(roundTrip))
+  send(b, { type: 'unsubscribe', topics: ['t'] })
+  await roundTrip(b)
+  send(a, { type: 'publish', topic: 't', n: 1 })
+  await waitFor('the echo', () => a.received.some((m) => m.n === 1))
+  assert.equal(a.received.find((m) => m.n === 1).clients, 1)
+  await roundTrip(b)
+  assert.equal(b.received.filter((m) => m.type === 'publish').length, 0)
+
+  send(b, { type: 'subscribe', topics: ['t'] })
+  await roundTrip(b)
+  a.close()
+  await closed(a)
+  await sleep(50)
+  send(b, { type: 'publish', topic: 't', n: 2 })
+  await waitFor('the echo', () => b.received.some((m) => m.n === 2))
+  assert.equal(b.received.find((m) => m.n === 2).clients, 1)
+  b.close()
+})
+
+test('ping is answered with pong; unknown messages are ignored', async () => {
+  const a = await connect()
+  for (const m of ['[1,2]', '"text"', 'null', '{"type":"hello"}', '{"topics":["x"]}', '{"type":"publish"}']) send(a, m)
+  await roundTrip(a)
+  assert.deepEqual(a.received, [{ type: 'pong' }])
+  assert.equal(a.closeCode, null)
+  a.close()
+})
+
+test('malformed JSON closes only that connection; binary frames are refused', async () => {
+  const [a, b, c] = await Promise.all([connect(), connect(), connect()])
+  send(b, { type: 'subscribe', topics: ['m'] })
+  await roundTrip(b)
+  send(a, '{"type":"publish","topic":"m"')
+  await closed(a)
+  assert.equal(a.closeCode, 1002)
+  c.send(Buffer.from(JSON.stringify({ type: 'ping' })), { binary: true })
+  await closed(c)
+  assert.equal(c.closeCode, 1003)
+  assert.equal(c.binaryFrames, 0)
+  await roundTrip(b)
+  assert.equal(b.closeCode, null)
+  b.close()
+})
+
+test('bounds: an oversized message closes with 1009, too many topics with 1008', async () => {
+  const a = await connect()
+  send(a, { type: 'publish', topic: 'big', data: 'x'.repeat(300 * 1024) })
+  await closed(a)
+  assert.equal(a.closeCode, 1009)
+
+  const b = await connect()
+  send(b, { type: 'subscribe', topics: Array.from({ length: 257 }, (_, i) => `topic-${i}`) })
+  await closed(b)
+  assert.equal(b.closeCode, 1008)
+})
+
+test('room connections are unaffected: /signaling is not a room, /signaling/x is refused', async () => {
+  const res = await fetch(url.replace('ws:', 'http:').replace('/signaling', '/api/rooms'))
+  assert.equal(res.status, 200)
+  assert.ok(!(await res.json()).some((r) => r.room.startsWith('signaling')))
+  await assert.rejects(new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url}/x`)
+    ws.on('open', resolve)
+    ws.on('error', reject)
+  }), /404/)
+})
