@@ -69,6 +69,10 @@ test('two people edit the same room (tasks, notes, presence) and converge', asyn
     await task(b.page, 'Review the PR carefully').dragTo(task(b.page, 'Write the spec'), {
       targetPosition: { x: 40, y: 4 }
     })
+    const todoTitles = (page) => page.locator('[data-testid=cards-todo] [data-testid=task]')
+      .evaluateAll((cards) => cards.map((c) => c.dataset.title))
+    await waitFor('the drag to reach A', async () =>
+      JSON.stringify(await todoTitles(a.page)) === '["Review the PR carefully","Write the spec"]')
     await task(a.page, 'Write the spec').getByTestId('task-right').click()
 
     // Both type into the notes at the same time, at opposite ends.

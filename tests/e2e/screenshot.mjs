@@ -36,6 +36,7 @@ try {
   await converge([a.page, b.page])
   await a.page.getByTestId('new-task-column').selectOption('todo')
   await sleep(500) // awareness round trip for the "editing" markers
+  await a.page.setViewportSize({ width: 1360, height: 640 })
   await a.page.screenshot({ path: out })
   console.log(`wrote ${out}`)
 } finally {

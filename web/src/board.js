@@ -147,7 +147,7 @@ export function mountBoard ({ tasks, awareness }) {
     li.innerHTML = `
       <div class="card-top">
         <input type="checkbox" data-testid="task-done" aria-label="Done" />
-        <input class="task-title" data-testid="task-title" aria-label="Title" maxlength="200" />
+        <textarea class="task-title" data-testid="task-title" aria-label="Title" maxlength="200" rows="1"></textarea>
         <button type="button" class="icon" data-testid="task-delete" title="Delete task">✕</button>
       </div>
       <div class="card-bottom">
@@ -159,7 +159,14 @@ export function mountBoard ({ tasks, awareness }) {
         </span>
       </div>`
     const q = (t) => li.querySelector(`[data-testid=${t}]`)
-    q('task-title').addEventListener('input', (e) => setField(id, 'title', e.target.value))
+    // A title is one line: Enter finishes editing (the textarea only wraps long titles).
+    q('task-title').addEventListener('input', (e) => setField(id, 'title', e.target.value.replace(/\n/g, ' ')))
+    q('task-title').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault()
+        e.target.blur()
+      }
+    })
     q('task-assignee').addEventListener('input', (e) => setField(id, 'assignee', e.target.value))
     q('task-done').addEventListener('change', (e) => setField(id, 'done', e.target.checked))
     q('task-delete').addEventListener('click', () => {

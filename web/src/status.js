@@ -15,7 +15,7 @@ export function mountStatus ({ ws, rtc, local, useWs, useRtc }) {
 
   if (ws) {
     const status = (s) => {
-      const text = { connected: 'server connected', connecting: 'connecting…', disconnected: 'server disconnected' }
+      const text = { connected: 'server', connecting: 'connecting…', disconnected: 'server unreachable' }
       set('ws-status', s === 'connected' ? 'ok' : s === 'connecting' ? 'wait' : 'bad', text[s] || s)
       if (s !== 'connected') set('sync-status', 'wait', 'not synced')
     }
@@ -24,7 +24,7 @@ export function mountStatus ({ ws, rtc, local, useWs, useRtc }) {
     status(ws.wsconnected ? 'connected' : 'connecting')
     set('sync-status', 'wait', 'syncing…')
   } else {
-    set('ws-status', 'off', useWs ? '' : 'server off (ws=0)')
+    set('ws-status', 'off', useWs ? '' : 'server off')
     set('sync-status', 'off', 'no server sync')
   }
 
@@ -33,16 +33,16 @@ export function mountStatus ({ ws, rtc, local, useWs, useRtc }) {
     const render = () => {
       const signaling = rtc.signalingConns.some((c) => c.connected)
       set('rtc-status', peers > 0 ? 'ok' : signaling ? 'wait' : 'bad',
-        `P2P: ${peers} peer${peers === 1 ? '' : 's'}${signaling ? '' : ' (no signaling)'}`)
+        `P2P ${peers} peer${peers === 1 ? '' : 's'}${signaling ? '' : ' (no signaling)'}`)
       document.querySelector('[data-testid=rtc-status]').dataset.peers = String(peers)
     }
     rtc.on('peers', ({ webrtcPeers }) => { peers = webrtcPeers.length; render() })
     setInterval(render, 1000)
     render()
   } else {
-    set('rtc-status', 'off', useRtc ? '' : 'P2P off (rtc=0)')
+    set('rtc-status', 'off', useRtc ? '' : 'P2P off')
   }
 
   set('local-status', 'wait', 'loading local copy…')
-  local.whenSynced.then(() => set('local-status', 'ok', 'saved on this device'))
+  local.whenSynced.then(() => set('local-status', 'ok', 'saved locally'))
 }
