@@ -46,18 +46,12 @@ function hash (s) {
   return (h >>> 0).toString(16)
 }
 
-// `weft serve` serves dist/ at `/`. For `npm run dev`, the WebSocket rooms
-// and /signaling are proxied to a local `weft serve` on port 1234.
+// `weft serve` serves dist/ at `/`. Under `npm run dev` the page talks to a
+// `weft serve` on port 1234 of the same host (src/main.js).
 export default defineConfig({
   base: './',
   // simple-peer (through y-webrtc) reads Node's `global`.
   define: { global: 'globalThis' },
   build: { target: 'es2022', sourcemap: true },
-  plugins: [serviceWorker()],
-  server: {
-    proxy: {
-      '/signaling': { target: 'ws://127.0.0.1:1234', ws: true },
-      '/api': { target: 'http://127.0.0.1:1234' }
-    }
-  }
+  plugins: [serviceWorker()]
 })

@@ -27,7 +27,10 @@ const notes = doc.getText('notes')
 
 const local = new IndexeddbPersistence(`weft:${room}`, doc)
 
-const sameHost = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`
+// Built, the app is served by `weft serve`: the same host and port. Under
+// Vite's dev server (npm run dev), a `weft serve` on port 1234 of that host.
+const serverHost = import.meta.env.DEV ? `${location.hostname}:1234` : location.host
+const sameHost = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${serverHost}`
 // The room name is the WebSocket path: `weft serve` maps ws://HOST/ROOM to the room.
 const ws = useWs ? new WebsocketProvider(sameHost, room, doc, { awareness, connect: navigator.onLine }) : null
 const rtc = useRtc
