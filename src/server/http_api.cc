@@ -31,7 +31,8 @@ HttpResponse ServerCore::handle_http(const HttpRequest& request) {
     }
     if (path == "/healthz") return HttpResponse::text(200, "ok");
     if (path == "/metrics") {
-      HttpResponse r = HttpResponse::text(200, metrics_.render(store_.stats()));
+      HttpResponse r =
+          HttpResponse::text(200, metrics_.render(store_.stats()) + signaling_->render_metrics());
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       return r;
     }

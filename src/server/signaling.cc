@@ -1,5 +1,6 @@
 #include "server/signaling.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -123,19 +124,19 @@ std::vector<std::shared_ptr<WsConnection>> SignalingHub::receivers(const std::st
 void SignalingHub::on_message(WsConnection& conn, FrameKind kind, std::string_view text) {
   if (kind != FrameKind::kText) {
     spdlog::warn("signaling: closing connection {} from {}: binary frame", conn.id(), conn.remote());
-    conn.close(kCloseUnsupportedData, "signaling takes JSON text frames");
+    refuse(conn, kCloseUnsupportedData, "signaling takes JSON text frames");
     return;
   }
   if (text.size() > limits_.max_message_bytes) {
     spdlog::warn("signaling: closing connection {} from {}: message of {} bytes over {}", conn.id(),
                  conn.remote(), text.size(), limits_.max_message_bytes);
-    conn.close(kCloseTooBig, "signaling message too big");
+    refuse(conn, kCloseTooBig, "signaling message too big");
     return;
   }
   Json message = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (message.is_discarded()) {
     spdlog::warn("signaling: closing connection {} from {}: malformed JSON", conn.id(), conn.remote());
-    conn.close(kCloseProtocolError, "malformed JSON");
+    refuse(conn, kCloseProtocolError, "malformed JSON");
     return;
   }
   if (!message.is_object()) return;
@@ -148,7 +149,7 @@ void SignalingHub::on_message(WsConnection& conn, FrameKind kind, std::string_vi
     if (!names) {
       spdlog::warn("signaling: closing connection {} from {}: \"topics\" is not an array", conn.id(),
                    conn.remote());
-      conn.close(kCloseProtocolError, "topics must be an array");
+      refuse(conn, kCloseProtocolError, "topics must be an array");
       return;
     }
     bool over = false;
@@ -168,7 +169,7 @@ void SignalingHub::on_message(WsConnection& conn, FrameKind kind, std::string_vi
     if (over) {
       spdlog::warn("signaling: closing connection {} from {}: more than {} topics", conn.id(), conn.remote(),
                    limits_.max_topics_per_connection);
-      conn.close(kClosePolicy, "too many topics");
+      refuse(conn, kClosePolicy, "too many topics");
     }
   } else if (type == "publish") {
     auto topic_it = message.find("topic");
@@ -183,10 +184,38 @@ void SignalingHub::on_message(WsConnection& conn, FrameKind kind, std::string_vi
     message["clients"] = to.size();
     auto payload = std::make_shared<const std::vector<uint8_t>>(
         to_bytes(message.dump(-1, ' ', false, Json::error_handler_t::replace)));
-    for (const auto& receiver : to) receiver->send(OutMessage{payload, FrameKind::kText});
+    publishes_total_.fetch_add(1);
+    for (const auto& receiver : to) {
+      if (receiver->send(OutMessage{payload, FrameKind::kText})) messages_out_total_.fetch_add(1);
+    }
   } else if (type == "ping") {
     conn.send(to_bytes(R"({"type":"pong"})"), FrameKind::kText);
   }
+}
+
+void SignalingHub::refuse(WsConnection& conn, uint16_t code, const char* reason) {
+  closed_total_.fetch_add(1);
+  conn.close(code, reason);
+}
+
+std::string SignalingHub::render_metrics() const {
+  const SignalingStats s = stats();
+  std::string out;
+  auto metric = [&out](const char* name, const char* type, const char* help, uint64_t value) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+  };
+  metric("weft_signaling_connections", "gauge", "Open y-webrtc signaling connections.", s.connections);
+  metric("weft_signaling_topics", "gauge", "Signaling topics with subscribers.", s.topics);
+  metric("weft_signaling_subscriptions", "gauge", "Signaling subscriptions (connection, topic).",
+         s.subscriptions);
+  metric("weft_signaling_publishes_total", "counter", "Signaling publish messages relayed.",
+         publishes_total_.load());
+  metric("weft_signaling_messages_out_total", "counter", "Signaling messages queued to subscribers.",
+         messages_out_total_.load());
+  metric("weft_signaling_closed_total", "counter",
+         "Signaling connections closed for a violation (malformed, binary, too big, too many topics).",
+         closed_total_.load());
+  return out;
 }
 
 SignalingStats SignalingHub::stats() const {

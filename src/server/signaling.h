@@ -19,6 +19,7 @@
 // the topic map, and sends happen outside it.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -66,6 +67,9 @@ class SignalingHub : public std::enable_shared_from_this<SignalingHub> {
   void detach(uint64_t conn_id);
 
   SignalingStats stats() const;
+  // Prometheus text: weft_signaling_{connections,topics,subscriptions}
+  // gauges and {publishes,messages_out,closed}_total counters.
+  std::string render_metrics() const;
   // Subscribers of `topic` now (0 when it does not exist).
   size_t subscribers(const std::string& topic) const;
   const SignalingLimits& limits() const { return limits_; }
@@ -85,7 +89,13 @@ class SignalingHub : public std::enable_shared_from_this<SignalingHub> {
   // The subscribers of `topic` now.
   std::vector<std::shared_ptr<WsConnection>> receivers(const std::string& topic) const;
 
+  // Closes `conn` for a violation (counted in closed_total).
+  void refuse(WsConnection& conn, uint16_t code, const char* reason);
+
   const SignalingLimits limits_;
+  std::atomic<uint64_t> publishes_total_{0};
+  std::atomic<uint64_t> messages_out_total_{0};
+  std::atomic<uint64_t> closed_total_{0};
   mutable std::mutex mu_;
   std::unordered_map<uint64_t, Conn> conns_;
   std::unordered_map<std::string, std::unordered_map<uint64_t, std::shared_ptr<WsConnection>>> topics_;

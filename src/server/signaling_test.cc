@@ -89,6 +89,10 @@ TEST_F(SignalingTest, PublishReachesEverySubscriberIncludingTheSender) {
     EXPECT_EQ(got[0]["clients"], 2);
   }
   EXPECT_TRUE(c->received().empty());
+  const std::string metrics = hub_->render_metrics();
+  EXPECT_NE(metrics.find("weft_signaling_publishes_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("weft_signaling_messages_out_total 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("weft_signaling_subscriptions 4\n"), std::string::npos) << metrics;
   // Keys keep the order they were sent in; "clients" comes last.
   EXPECT_EQ(a->raw()[0],
             R"({"type":"publish","topic":"room-1","data":{"type":"announce","from":"peer-a"},"clients":2})");
@@ -195,6 +199,7 @@ TEST(SignalingLimitsTest, BoundsAreEnforced) {
   // Message size.
   hub->on_message(*conns[3], FrameKind::kText, std::string(101, ' '));
   EXPECT_EQ(conns[3]->close_code(), kCloseTooBig);
+  EXPECT_NE(hub->render_metrics().find("weft_signaling_closed_total 2\n"), std::string::npos);
 }
 
 TEST(SignalingConcurrencyTest, ManyThreadsSubscribePublishAndLeave) {

@@ -162,6 +162,9 @@ test('room connections are unaffected: /signaling is not a room, /signaling/x is
   const res = await fetch(url.replace('ws:', 'http:').replace('/signaling', '/api/rooms'))
   assert.equal(res.status, 200)
   assert.ok(!(await res.json()).some((r) => r.room.startsWith('signaling')))
+  const metrics = await (await fetch(url.replace('ws:', 'http:').replace('/signaling', '/metrics'))).text()
+  assert.match(metrics, /^weft_signaling_publishes_total [1-9]/m)
+  assert.match(metrics, /^weft_signaling_closed_total [1-9]/m)
   await assert.rejects(new Promise((resolve, reject) => {
     const ws = new WebSocket(`${url}/x`)
     ws.on('open', resolve)
