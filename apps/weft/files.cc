@@ -22,6 +22,14 @@ Status write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   return Status::ok();
 }
 
+Result<std::string> read_secret_file(const std::string& path) {
+  WEFT_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file(path));
+  std::string secret(bytes.begin(), bytes.end());
+  if (secret.ends_with('\n')) secret.pop_back();
+  if (secret.ends_with('\r')) secret.pop_back();
+  return secret;
+}
+
 int fail(const std::string& message) {
   std::cerr << "weft: " << message << "\n";
   return 1;

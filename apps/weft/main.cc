@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   weft::cli::add_doc_commands(app, exit_code);
   weft::cli::add_update_commands(app, exit_code);
   weft::cli::add_serve_command(app, exit_code);
+  weft::cli::add_token_command(app, exit_code);
 
   auto* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
