@@ -27,8 +27,8 @@ Result<MessageOutcome> RoomProtocol::on_message(std::span<const uint8_t> frame, 
       return out;
     }
     if (read_only) {
-      return Status(ErrorCode::kInvalidArgument,
-                    std::string("read-only connection: ") + message_name(message) + " refused");
+      out.refused_update = sync->type;
+      return out;
     }
     WEFT_ASSIGN_OR_RETURN(bool has_content, check_update(sync->payload));
     if (has_content) out.doc_update = std::move(sync->payload);

@@ -7,6 +7,7 @@
 //
 //   auto out = conn.on_message(frame, now_ms, read_only);
 //   if (!out) { is_refusal(out.status()) ? drop : close the connection; }
+//   if (out->refused_update) { count it; nothing else to do; }
 //   send out->replies to this connection, in order;
 //   if (out->awareness_broadcast) send it to every connection, sender included;
 //   if (out->doc_update) {
@@ -17,8 +18,8 @@
 //
 // Messages the server accepts and what it answers (docs/protocol.md):
 //   sync step 1       reply SyncStep2 = encode_state_as_update(their state vector)
-//   sync step 2       doc_update (refused on a read-only connection)
-//   sync update       doc_update (refused on a read-only connection)
+//   sync step 2       doc_update (refused_update on a read-only connection)
+//   sync update       doc_update (refused_update on a read-only connection)
 //   awareness         applied to the room's Awareness; awareness_broadcast if
 //                     anything changed (this connection owns the clients it sets)
 //   query awareness   reply with all known states
@@ -47,12 +48,17 @@ struct MessageOutcome {
   // A frame for every connection of the room, this one included (the echo
   // keeps an idle client's 30 s watchdog fed).
   std::optional<Bytes> awareness_broadcast;
+  // Set when a read-only connection sent a sync step 2 or update: refused by
+  // its type, its payload never read, nothing else in this outcome. Not an
+  // error: a read-only y-websocket client answers every SyncStep1 with a
+  // SyncStep2, so this is part of its normal handshake.
+  std::optional<SyncType> refused_update;
 };
 
-// Refusals (kInvalidArgument) are policy, not corruption: a read-only
-// connection sent a doc update, or the room's awareness is full. The
-// server drops the message and may keep the connection; any other error is
-// malformed input, and nothing changed either way.
+// Refusals (kInvalidArgument) are policy, not corruption: the room's
+// awareness is full. The server drops the message and may keep the
+// connection; any other error is malformed input, and nothing changed
+// either way.
 inline bool is_refusal(const Status& status) { return status.code() == ErrorCode::kInvalidArgument; }
 
 class RoomProtocol {

@@ -121,11 +121,14 @@ TEST(RoomProtocol, ReadOnlyRefusesStep2AndUpdateButAnswersStep1) {
   auto update = client.encode_state_as_update();
   ASSERT_TRUE(update);
   for (Bytes frame : {encode_sync_step2(*update), encode_sync_update(*update)}) {
-    auto r = conn.on_message(frame, 0, true);
-    ASSERT_FALSE(r);
-    EXPECT_TRUE(is_refusal(r.status()));
-    EXPECT_NE(r.status().message().find("read-only"), std::string::npos) << r.status().message();
+    auto out = ok(conn.on_message(frame, 0, true));
+    EXPECT_EQ(out.refused_update, static_cast<SyncType>(frame[1]));
+    EXPECT_FALSE(out.doc_update);
+    EXPECT_TRUE(out.replies.empty());
+    EXPECT_FALSE(out.awareness_broadcast);
   }
+  // Refused by type: a payload that is no update is refused the same way, unread.
+  EXPECT_EQ(ok(conn.on_message(unhex("00 02 02 ff ff"), 0, true)).refused_update, SyncType::kUpdate);
   EXPECT_EQ(hex(room.doc.encode_state_vector()), "00");
   auto out = ok(conn.on_message(unhex("00 00 01 00"), 0, true));
   EXPECT_EQ(hex(out.replies.at(0)), "00 01 02 00 00");
