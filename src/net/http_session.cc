@@ -20,6 +20,8 @@ HttpSession::HttpSession(asio::ip::tcp::socket socket, std::shared_ptr<NetContex
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  ip_slot_ = ctx_->ip_slots->acquire(ec ? std::string() : ep.address().to_string(),
+                                     ctx_->options.max_connections_per_ip);
 }
 
 HttpSession::~HttpSession() { ctx_->registry.remove(id_); }
@@ -50,7 +52,8 @@ void HttpSession::do_read() {
   parser_.emplace();
   parser_->body_limit(ctx_->options.max_http_body_bytes);
   parser_->header_limit(static_cast<uint32_t>(ctx_->options.max_http_header_bytes));
-  stream_.expires_after(ctx_->options.http_idle_timeout);
+  stream_.expires_after(first_request_ ? ctx_->options.handshake_timeout : ctx_->options.http_idle_timeout);
+  first_request_ = false;
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
 }
@@ -66,6 +69,10 @@ void HttpSession::on_read(beast::error_code ec) {
 }
 
 void HttpSession::dispatch(Request req) {
+  if (!ip_slot_) {
+    if (ctx_->options.on_ip_limit) ctx_->options.on_ip_limit(remote_);
+    return reply_error(429, "too many connections from this address\n");
+  }
   HttpRequest request;
   request.method = std::string(req.method_string());
   request.target = std::string(req.target());
@@ -89,7 +96,8 @@ void HttpSession::dispatch(Request req) {
     }
     upgraded_ = true;
     stream_.expires_never();
-    auto ws = std::make_shared<WsSession>(std::move(stream_), ctx_, std::move(accept->handler), remote_);
+    auto ws = std::make_shared<WsSession>(std::move(stream_), ctx_, std::move(accept->handler), remote_,
+                                          std::move(ip_slot_));
     ws->run(std::move(req));
     return;
   }

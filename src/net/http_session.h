@@ -42,6 +42,11 @@ class HttpSession : public NetSession, public std::enable_shared_from_this<HttpS
   bool shutting_down_ = false;         // strand only, like the two below
   bool writing_ = false;
   bool upgraded_ = false;
+  bool first_request_ = true;
+  // This connection's count against max_connections_per_ip; null when it
+  // is over the limit (every request is then answered 429). Moves to the
+  // WsSession on upgrade.
+  std::shared_ptr<void> ip_slot_;
 };
 
 }  // namespace weft::net_detail

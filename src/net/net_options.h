@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace weft {
@@ -15,6 +16,14 @@ struct NetServerOptions {
 
   // Largest incoming WebSocket message; a bigger one closes the connection with 1009.
   size_t max_message_bytes = size_t{16} << 20;
+  // Open TCP connections (HTTP or upgraded WebSocket) from one remote
+  // address; every request on one more is answered 429 and the connection
+  // closed. 0: no limit. Counted before any authentication.
+  size_t max_connections_per_ip = 1000;
+  // Called on an io thread for each request refused by max_connections_per_ip
+  // (for a log line and a metric); `remote` is "address:port".
+  std::function<void(const std::string& remote)> on_ip_limit;
+
   // Largest HTTP request body (413 beyond) and header block (431 beyond).
   size_t max_http_body_bytes = size_t{1} << 20;
   size_t max_http_header_bytes = size_t{16} << 10;
@@ -29,7 +38,9 @@ struct NetServerOptions {
   // A ping every interval; a connection that sent no pong (nor anything
   // else) since the previous tick is dropped, as y-websocket's server does.
   std::chrono::milliseconds ping_interval{30000};
-  // Reading one HTTP request, the WebSocket handshake, and the close handshake.
+  // Reading a connection's first HTTP request (the pre-authentication
+  // phase: a client that has not sent its whole request by then is
+  // dropped), the WebSocket handshake, and the close handshake.
   std::chrono::milliseconds handshake_timeout{10000};
   // An idle keep-alive HTTP connection is closed after this.
   std::chrono::milliseconds http_idle_timeout{30000};

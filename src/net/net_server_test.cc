@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -277,6 +278,51 @@ TEST_F(NetServerTest, UpgradeRejectedWith403) {
   EXPECT_EQ(c.response().result_int(), 403u);
   // Nothing was opened, so nothing is closed.
   EXPECT_FALSE(obs_->wait_closes(1, 100ms));
+}
+
+TEST_F(NetServerTest, ConnectionsPerIpAreCappedAndSlotsComeBack) {
+  NetServerOptions o;
+  o.max_connections_per_ip = 2;
+  std::atomic<int> refused{0};
+  o.on_ip_limit = [&refused](const std::string&) { refused.fetch_add(1); };
+  start(o);
+  auto a = std::make_unique<Client>(server_->port());
+  auto b = std::make_unique<Client>(server_->port());
+  ASSERT_FALSE(a->connect("/ws/a"));
+  ASSERT_FALSE(b->connect("/ws/b"));
+  ASSERT_TRUE(obs_->wait_opens(2));
+  // A third connection, WebSocket or plain HTTP, is answered 429.
+  Client c(server_->port());
+  EXPECT_EQ(c.connect("/ws/c"), websocket::error::upgrade_declined);
+  EXPECT_EQ(c.response().result_int(), 429u);
+  EXPECT_EQ(http_request(http::verb::get, "/healthz").result_int(), 429u);
+  EXPECT_EQ(refused.load(), 2);
+  // Closing one frees its slot.
+  a->ws().close(websocket::close_code::normal);
+  ASSERT_TRUE(obs_->wait_closes(1));
+  bool ok = false;
+  for (int i = 0; i < 100 && !ok; ++i) {
+    ok = http_request(http::verb::get, "/healthz").result_int() == 200u;
+    if (!ok) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(ok);
+}
+
+TEST_F(NetServerTest, FirstRequestMustArriveWithinTheHandshakeTimeout) {
+  NetServerOptions o;
+  o.handshake_timeout = 200ms;
+  start(o);
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  const std::string partial = "GET /healthz HTTP/1.1\r\nHost: x\r\n";  // never finished
+  asio::write(socket, asio::buffer(partial));
+  const auto started = std::chrono::steady_clock::now();
+  char byte;
+  beast::error_code ec;
+  socket.read_some(asio::buffer(&byte, 1), ec);  // blocks until the server drops us
+  EXPECT_TRUE(ec) << "the server answered a partial request";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
 }
 
 TEST_F(NetServerTest, PermessageDeflateNegotiatedWhenOffered) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -63,11 +64,43 @@ class SessionRegistry {
   std::unordered_map<uint64_t, std::weak_ptr<NetSession>> sessions_;
 };
 
+// Open TCP connections per remote address (HTTP and upgraded WebSocket
+// alike), for NetServerOptions::max_connections_per_ip. A connection holds
+// a slot from accept until its session ends.
+class IpSlots : public std::enable_shared_from_this<IpSlots> {
+ public:
+  // A slot for `ip`, or null when `max` connections from it are open
+  // (max 0: no limit, always a slot).
+  std::shared_ptr<void> acquire(const std::string& ip, size_t max) {
+    std::lock_guard lock(mu_);
+    size_t& n = counts_[ip];
+    if (max != 0 && n >= max) {
+      if (n == 0) counts_.erase(ip);
+      return nullptr;
+    }
+    ++n;
+    // Non-null (this) so that a slot tests true; the deleter gives it back.
+    return std::shared_ptr<void>(static_cast<void*>(this),
+                                 [self = shared_from_this(), ip](void*) { self->release(ip); });
+  }
+
+ private:
+  void release(const std::string& ip) {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(ip);
+    if (it != counts_.end() && --it->second == 0) counts_.erase(it);
+  }
+
+  std::mutex mu_;
+  std::unordered_map<std::string, size_t> counts_;
+};
+
 // What every session of one server shares; outlives the server if a session does.
 struct NetContext {
   NetServerOptions options;
   std::shared_ptr<HttpHandler> handler;
   SessionRegistry registry;
+  std::shared_ptr<IpSlots> ip_slots = std::make_shared<IpSlots>();
 };
 
 }  // namespace weft::net_detail

@@ -12,14 +12,15 @@ namespace websocket = beast::websocket;
 namespace asio = boost::asio;
 
 WsSession::WsSession(beast::tcp_stream stream, std::shared_ptr<NetContext> ctx,
-                     std::shared_ptr<WsHandler> handler, std::string remote)
+                     std::shared_ptr<WsHandler> handler, std::string remote, std::shared_ptr<void> ip_slot)
     : ws_(std::move(stream)),
       exec_(ws_.get_executor()),
       ping_timer_(exec_),
       ctx_(std::move(ctx)),
       handler_(std::move(handler)),
       remote_(std::move(remote)),
-      id_(ctx_->registry.next_id()) {}
+      id_(ctx_->registry.next_id()),
+      ip_slot_(std::move(ip_slot)) {}
 
 WsSession::~WsSession() { ctx_->registry.remove(id_); }
 
@@ -248,6 +249,7 @@ void WsSession::finish(beast::error_code ec) {
     info.code = kCloseAbnormal;
   }
   cut();
+  ip_slot_.reset();
   if (open_) {
     try {
       handler_->on_close(*this, info);

@@ -22,7 +22,7 @@ class WsSession : public NetSession, public WsConnection, public std::enable_sha
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   WsSession(boost::beast::tcp_stream stream, std::shared_ptr<NetContext> ctx,
-            std::shared_ptr<WsHandler> handler, std::string remote);
+            std::shared_ptr<WsHandler> handler, std::string remote, std::shared_ptr<void> ip_slot = nullptr);
   ~WsSession() override;
   // Completes the upgrade of `req` and starts reading.
   void run(Request req);
@@ -63,6 +63,7 @@ class WsSession : public NetSession, public WsConnection, public std::enable_sha
   const std::string remote_;
   std::string target_;
   const uint64_t id_;
+  std::shared_ptr<void> ip_slot_;  // released when the connection ends (finish)
   bool compressed_ = false;
 
   // Strand only.
