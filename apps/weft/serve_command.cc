@@ -3,10 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "commands.h"
+#include "files.h"
+#include "server/auth.h"
 #include "server/server.h"
 #include "store/sqlite_doc_store.h"
 
@@ -27,7 +30,27 @@ struct ServeArgs {
   uint64_t compact_after = 500;
   int io_threads = 2;
   std::string log_level = "info";
+  std::string auth_secret;
+  std::string auth_secret_file;
+  double message_rate = 200;
+  double message_burst = 1000;
+  size_t max_connections_per_ip = 1000;
+  double handshake_timeout_s = 10;
+  size_t max_header_bytes = size_t{16} << 10;
 };
+
+// The secret from --auth-secret, --auth-secret-file or WEFT_AUTH_SECRET
+// (first given wins; the file and the environment keep it out of `ps`).
+// Empty: auth off. Never logged.
+Result<std::string> auth_secret(const ServeArgs& args) {
+  if (!args.auth_secret.empty() && !args.auth_secret_file.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "give --auth-secret or --auth-secret-file, not both");
+  }
+  if (!args.auth_secret_file.empty()) return read_secret_file(args.auth_secret_file);
+  if (!args.auth_secret.empty()) return args.auth_secret;
+  if (const char* env = std::getenv("WEFT_AUTH_SECRET")) return std::string(env);
+  return std::string();
+}
 
 int run_serve(const ServeArgs& args) {
   spdlog::set_level(spdlog::level::from_str(args.log_level));
@@ -49,6 +72,24 @@ int run_serve(const ServeArgs& args) {
   options.compact_after_updates = args.compact_after;
   options.idle_timeout = std::chrono::milliseconds(static_cast<int64_t>(args.idle_timeout_s * 1000));
   options.static_dir = args.static_dir;
+  options.message_rate = args.message_rate;
+  options.message_burst = args.message_burst;
+  options.net.max_connections_per_ip = args.max_connections_per_ip;
+  options.net.handshake_timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(args.handshake_timeout_s * 1000));
+  options.net.max_http_header_bytes = args.max_header_bytes;
+  Result<std::string> secret = auth_secret(args);
+  if (!secret) {
+    spdlog::error("auth secret: {}", secret.status().to_string());
+    return 1;
+  }
+  if (!secret->empty()) {
+    if (Status s = server::check_secret(*secret); !s) {
+      spdlog::error("auth secret: {}", s.to_string());
+      return 1;
+    }
+  }
+  options.auth_secret = std::move(*secret);
   std::error_code ec;
   if (options.static_dir.empty() && std::filesystem::is_directory("./web/dist", ec))
     options.static_dir = "./web/dist";
@@ -66,8 +107,10 @@ int run_serve(const ServeArgs& args) {
     spdlog::error("cannot listen on {}:{}: {}", args.host, args.port, s.to_string());
     return 1;
   }
-  spdlog::info("weft serve: listening on {}:{}, data {}{}", args.host, srv.port(), store_options.path,
-               options.static_dir.empty() ? "" : ", static files from " + options.static_dir);
+  spdlog::info("weft serve: listening on {}:{}, data {}{}, auth {}", args.host, srv.port(),
+               store_options.path,
+               options.static_dir.empty() ? "" : ", static files from " + options.static_dir,
+               options.auth_secret.empty() ? "off" : "on (tokens required)");
   if (!args.port_file.empty()) {
     const std::string tmp = args.port_file + ".tmp";
     std::ofstream(tmp) << srv.port() << "\n";
@@ -104,6 +147,23 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   serve->add_option("--io-threads", args.io_threads, "network threads")->capture_default_str();
   serve->add_option("--log-level", args.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  serve->add_option("--auth-secret", args.auth_secret,
+                    "require tokens signed with this secret (>= 16 bytes; see also WEFT_AUTH_SECRET)");
+  serve->add_option("--auth-secret-file", args.auth_secret_file, "read the auth secret from this file");
+  serve->add_option("--message-rate", args.message_rate, "messages per second per connection (0: no limit)")
+      ->capture_default_str();
+  serve->add_option("--message-burst", args.message_burst, "messages a connection may send at once")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-connections-per-ip", args.max_connections_per_ip,
+                   "open TCP connections from one address (0: no limit)")
+      ->capture_default_str();
+  serve
+      ->add_option("--handshake-timeout", args.handshake_timeout_s,
+                   "seconds to send the first HTTP request and finish the WebSocket handshake")
+      ->capture_default_str();
+  serve->add_option("--max-header-bytes", args.max_header_bytes, "largest HTTP header block")
+      ->capture_default_str();
   serve->callback([&exit_code] { exit_code = run_serve(args); });
 }
 

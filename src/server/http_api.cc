@@ -36,14 +36,20 @@ HttpResponse ServerCore::handle_http(const HttpRequest& request) {
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       return r;
     }
-    if (path == "/api/rooms") return api_rooms();
+    // With auth on, the API reveals documents: it needs a token like the
+    // rooms themselves (read access is enough; the API only reads).
+    std::optional<TokenClaims> claims;
+    if (path == "/api/rooms") {
+      if (std::optional<HttpResponse> refused = authorize(request, nullptr, claims))
+        return std::move(*refused);
+      return api_rooms(claims);
+    }
     if (path.starts_with(kRoomsPrefix) && path.size() > kRoomsPrefix.size()) {
       std::string room = path.substr(kRoomsPrefix.size());
-      if (room.ends_with(kUpdateSuffix) && room.size() > kUpdateSuffix.size()) {
-        room.resize(room.size() - kUpdateSuffix.size());
-        return api_room_update(room, request);
-      }
-      return api_room(room, request);
+      const bool update = room.ends_with(kUpdateSuffix) && room.size() > kUpdateSuffix.size();
+      if (update) room.resize(room.size() - kUpdateSuffix.size());
+      if (std::optional<HttpResponse> refused = authorize(request, &room, claims)) return std::move(*refused);
+      return update ? api_room_update(room, request) : api_room(room, request);
     }
     return HttpResponse::text(404, "not found\n");
   }
@@ -53,11 +59,13 @@ HttpResponse ServerCore::handle_http(const HttpRequest& request) {
   return HttpResponse::text(404, "not found\n");
 }
 
-HttpResponse ServerCore::api_rooms() {
+HttpResponse ServerCore::api_rooms(const std::optional<TokenClaims>& claims) {
   Result<std::vector<RoomInfo>> rooms = store_.list_rooms();
   if (!rooms) return error_response(rooms.status());
   nlohmann::json out = nlohmann::json::array();
   for (const RoomInfo& info : *rooms) {
+    // A token lists only the rooms its pattern covers.
+    if (claims && !room_matches(claims->pattern, info.room)) continue;
     out.push_back({{"room", info.room},
                    {"bytes", info.total_bytes()},
                    {"log_count", info.log_count},

@@ -24,6 +24,12 @@ const char* reject_reason_name(RejectReason reason) {
       return "too_many_connections";
     case RejectReason::kRefused:
       return "refused";
+    case RejectReason::kReadOnly:
+      return "read_only";
+    case RejectReason::kRateLimited:
+      return "rate_limited";
+    case RejectReason::kTooManyConnectionsPerIp:
+      return "too_many_connections_per_ip";
     case RejectReason::kCount:
       break;
   }
@@ -66,6 +72,12 @@ std::string Metrics::render(const StoreStats& store) const {
   for (size_t i = 0; i < rejected.size(); ++i) {
     out += fmt::format("weft_rejected_messages_total{{reason=\"{}\"}} {}\n",
                        reject_reason_name(static_cast<RejectReason>(i)), rejected[i].load());
+  }
+  out += "# HELP weft_auth_failures_total Requests refused for their token (401 or 403), by reason.\n";
+  out += "# TYPE weft_auth_failures_total counter\n";
+  for (size_t i = 0; i < auth_failures.size(); ++i) {
+    out += fmt::format("weft_auth_failures_total{{reason=\"{}\"}} {}\n",
+                       auth_failure_name(static_cast<AuthFailure>(i)), auth_failures[i].load());
   }
 
   metric(out, "weft_store_updates_persisted_total", "counter", "Updates committed durably.",

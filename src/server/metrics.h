@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "server/auth.h"
 #include "store/doc_store.h"
 
 namespace weft::server {
@@ -21,7 +22,10 @@ enum class RejectReason : uint8_t {
   kDocTooLarge,
   kPersistFailed,
   kTooManyConnections,
-  kRefused,  // policy (read-only, awareness full): dropped, the connection stays
+  kRefused,   // policy (awareness full): dropped, the connection stays
+  kReadOnly,  // a doc update on a read-only connection: dropped, the connection stays
+  kRateLimited,
+  kTooManyConnectionsPerIp,
   kCount,
 };
 const char* reject_reason_name(RejectReason reason);
@@ -41,8 +45,11 @@ struct Metrics {
   std::atomic<uint64_t> slow_consumer_merges{0};
   std::atomic<uint64_t> compactions_started{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(RejectReason::kCount)> rejected{};
+  // Requests refused for their token (WebSocket upgrades and /api/), by why.
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(AuthFailure::kCount)> auth_failures{};
 
   void reject(RejectReason reason) { rejected[static_cast<size_t>(reason)].fetch_add(1); }
+  void auth_failure(AuthFailure why) { auth_failures[static_cast<size_t>(why)].fetch_add(1); }
 
   // The whole exposition: these counters plus the store's.
   std::string render(const StoreStats& store) const;

@@ -96,9 +96,10 @@ void Room::run_or_queue(std::function<void()> op) {
   }
 }
 
-void Room::post_attach(std::shared_ptr<WsConnection> conn) {
-  asio::post(strand_, [self = shared_from_this(), conn = std::move(conn)]() mutable {
-    self->run_or_queue([self, conn = std::move(conn)]() mutable { self->attach(std::move(conn)); });
+void Room::post_attach(std::shared_ptr<WsConnection> conn, bool read_only) {
+  asio::post(strand_, [self = shared_from_this(), conn = std::move(conn), read_only]() mutable {
+    self->run_or_queue(
+        [self, conn = std::move(conn), read_only]() mutable { self->attach(std::move(conn), read_only); });
   });
 }
 
@@ -139,7 +140,7 @@ void Room::broadcast(std::optional<std::vector<uint8_t>> frame) {
   if (frame) broadcast(shared_bytes(std::move(*frame)));
 }
 
-void Room::attach(std::shared_ptr<WsConnection> conn) {
+void Room::attach(std::shared_ptr<WsConnection> conn, bool read_only) {
   if (failed_) {
     conn->close(1011, "room unavailable");
     return;
@@ -148,6 +149,7 @@ void Room::attach(std::shared_ptr<WsConnection> conn) {
   Conn& c = conns_[id];
   c.conn = std::move(conn);
   c.protocol = std::make_unique<sync::RoomProtocol>(*doc_, awareness_, id);
+  c.read_only = read_only;
   for (auto& frame : c.protocol->on_connect()) send(c, std::move(frame));
 }
 
@@ -196,7 +198,7 @@ void Room::handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& 
     reject(c, RejectReason::kTextFrame, "text frame on the sync endpoint", kCloseProtocolError);
     return;
   }
-  Result<sync::MessageOutcome> out = c.protocol->on_message(bytes, now_ms(), /*read_only=*/false);
+  Result<sync::MessageOutcome> out = c.protocol->on_message(bytes, now_ms(), c.read_only);
   if (!out) {
     if (sync::is_refusal(out.status())) {
       ctx_.metrics.reject(RejectReason::kRefused);
@@ -207,9 +209,23 @@ void Room::handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& 
     reject(c, classify(bytes), out.status().to_string(), kCloseProtocolError);
     return;
   }
+  if (out->refused_update) return refuse_read_only(c, *out->refused_update);
   for (auto& reply : out->replies) send(c, std::move(reply));
   broadcast(std::move(out->awareness_broadcast));
   if (out->doc_update) persist(c, std::move(*out->doc_update));
+}
+
+void Room::refuse_read_only(Conn& c, sync::SyncType type) {
+  // Dropped, and the connection stays: a read-only y-websocket client
+  // answers every SyncStep1 with a SyncStep2, so closing would make it
+  // reconnect forever. A sync update (type 2) only comes from a local edit:
+  // the first one is answered with y-protocols' permission-denied message,
+  // which the client logs (console.warn) and otherwise ignores.
+  ctx_.metrics.reject(RejectReason::kReadOnly);
+  if (type != sync::SyncType::kUpdate || c.told_read_only) return;
+  c.told_read_only = true;
+  spdlog::debug("room '{}': connection {} is read-only; its updates are dropped", name_, c.conn->id());
+  send(c, sync::encode_permission_denied("read-only connection: document updates are not accepted"));
 }
 
 void Room::persist(Conn& c, std::vector<uint8_t> update) {

@@ -63,7 +63,10 @@ class Room : public std::enable_shared_from_this<Room> {
 
   // Any thread.
   void start_load();
-  void post_attach(std::shared_ptr<WsConnection> conn);
+  // A read-only connection receives everything; its doc updates are
+  // dropped by type (RoomProtocol), counted, and answered once with a
+  // permission-denied message (docs/server.md, "Read-only connections").
+  void post_attach(std::shared_ptr<WsConnection> conn, bool read_only = false);
   void post_message(uint64_t conn_id, FrameKind kind, std::vector<uint8_t> bytes);
   void post_detach(uint64_t conn_id);
   // Periodic upkeep: awareness expiry; then, if the room may be dropped
@@ -89,12 +92,15 @@ class Room : public std::enable_shared_from_this<Room> {
   struct Conn {
     std::shared_ptr<WsConnection> conn;
     std::unique_ptr<sync::RoomProtocol> protocol;
+    bool read_only = false;
+    bool told_read_only = false;  // the permission-denied message went out
   };
 
   // Strand only.
   void run_or_queue(std::function<void()> op);
   void on_loaded(Result<Loaded> loaded);
-  void attach(std::shared_ptr<WsConnection> conn);
+  void attach(std::shared_ptr<WsConnection> conn, bool read_only);
+  void refuse_read_only(Conn& c, sync::SyncType type);
   void handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& bytes);
   void detach(uint64_t conn_id);
   void persist(Conn& c, std::vector<uint8_t> update);

@@ -9,6 +9,7 @@
 
 #include "store/sqlite_doc_store.h"
 #include "store/store_test_util.h"
+#include "sync/awareness.h"
 #include "sync/message.h"
 
 namespace weft::server {
@@ -176,6 +177,84 @@ TEST(Room, LoadsBeforeSyncAndPersistsBeforeBroadcast) {
   auto loaded = (*sqlite)->load("r");
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->updates.size(), 2u);
+}
+
+TEST(Room, ReadOnlyConnectionReceivesButItsUpdatesAreDroppedAndNeverStored) {
+  testing_util::ScratchDir dir;
+  SqliteDocStoreOptions o;
+  o.path = dir.file("weft.db");
+  auto sqlite = SqliteDocStore::open(o);
+  ASSERT_TRUE(sqlite);
+  HoldingStore store(**sqlite);
+
+  boost::asio::io_context ioc;
+  auto work = boost::asio::make_work_guard(ioc);
+  std::thread io([&] { ioc.run(); });
+  ServerOptions options;
+  Metrics metrics;
+  RoomContext ctx{options, store, metrics, ioc.get_executor()};
+  const auto read_only_refusals = [&] {
+    return metrics.rejected[static_cast<size_t>(RejectReason::kReadOnly)].load();
+  };
+  const auto denials = [](const FakeConnection& c) {
+    size_t n = 0;
+    for (const auto& bytes : c.sent()) {
+      auto m = sync::decode_message(bytes);
+      n += m && std::holds_alternative<sync::PermissionDeniedMessage>(*m);
+    }
+    return n;
+  };
+
+  auto writer = std::make_shared<FakeConnection>(1);
+  auto reader = std::make_shared<FakeConnection>(2);
+  {
+    auto room = std::make_shared<Room>("r", boost::asio::make_strand(ioc), ctx);
+    room->start_load();
+    room->post_attach(writer);
+    room->post_attach(reader, /*read_only=*/true);
+    ASSERT_TRUE(wait_until([&] { return !reader->sent().empty(); }));
+
+    // The reader's handshake SyncStep2 and its edits: dropped, counted, not stored.
+    room->post_message(2, FrameKind::kBinary, sync::encode_sync_step2(map_update(5, "ro-offline")));
+    ASSERT_TRUE(wait_until([&] { return read_only_refusals() == 1; }));
+    EXPECT_EQ(denials(*reader), 0u);  // a SyncStep2 is part of every read-only handshake
+    room->post_message(2, FrameKind::kBinary, sync::encode_sync_update(map_update(5, "ro-1")));
+    room->post_message(2, FrameKind::kBinary, sync::encode_sync_update(map_update(6, "ro-2")));
+    ASSERT_TRUE(wait_until([&] { return read_only_refusals() == 3; }));
+    EXPECT_EQ(denials(*reader), 1u);  // told once
+    EXPECT_EQ(store.held(), 0u);
+
+    // It still answers SyncStep1, relays the reader's awareness, and sends it the writer's updates.
+    room->post_message(2, FrameKind::kBinary, sync::encode_sync_step1(std::vector<uint8_t>{0}));
+    const std::vector<sync::AwarenessEntry> presence = {{5, 1, R"({"user":"viewer"})"}};
+    room->post_message(2, FrameKind::kBinary,
+                       sync::encode_awareness_message(sync::encode_awareness_update(presence)));
+    room->post_message(1, FrameKind::kBinary, sync::encode_sync_update(map_update(9, "rw")));
+    ASSERT_TRUE(wait_until([&] { return store.held() == 1; }));
+    store.release();
+    ASSERT_TRUE(wait_until([&] { return !reader->sync_messages(sync::SyncType::kUpdate).empty(); }));
+    EXPECT_EQ(reader->sync_messages(sync::SyncType::kStep2).size(), 1u);
+    ASSERT_TRUE(wait_until([&] {
+      for (const auto& bytes : writer->sent()) {
+        auto m = sync::decode_message(bytes);
+        if (m && std::holds_alternative<sync::AwarenessMessage>(*m)) return true;
+      }
+      return false;
+    }));
+    room->post_detach(1);
+    room->post_detach(2);
+  }
+  (*sqlite)->close();
+  work.reset();
+  ioc.run_for(std::chrono::milliseconds(200));
+  ioc.stop();
+  io.join();
+  auto loaded = (*sqlite)->load("r");
+  ASSERT_TRUE(loaded);
+  ASSERT_EQ(loaded->updates.size(), 1u);  // the writer's only
+  Doc stored(99);
+  ASSERT_TRUE(stored.apply_update(loaded->updates[0]));
+  EXPECT_EQ(stored.to_canonical_json({{"m", TypeRef::kMap}}), "{\"m\":{\"rw\":\"v\"}}");
 }
 
 }  // namespace

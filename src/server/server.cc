@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "server/rate_limit.h"
 #include "server/slow_consumer.h"
 #include "weft/update.h"
 
@@ -18,23 +19,37 @@ bool reserved_path(std::string_view path) {
          path.starts_with("/signaling/");
 }
 
-// One per WebSocket connection: routes its callbacks to its room.
+// One per WebSocket connection: routes its callbacks to its room, after
+// the connection's message rate limit.
 class ConnHandler final : public WsHandler {
  public:
-  ConnHandler(std::shared_ptr<ServerCore> core, std::string room)
-      : core_(std::move(core)), room_name_(std::move(room)) {}
+  ConnHandler(std::shared_ptr<ServerCore> core, std::string room, bool read_only)
+      : core_(std::move(core)),
+        room_name_(std::move(room)),
+        read_only_(read_only),
+        bucket_(core_->options().message_rate, core_->options().message_burst, TokenBucket::Clock::now()) {}
 
   void on_open(const std::shared_ptr<WsConnection>& conn) override {
     core_->metrics().connections.fetch_add(1);
     core_->metrics().connections_total.fetch_add(1);
     room_ = core_->acquire_room(room_name_);
     spdlog::debug("connection {} from {} joined room '{}'", conn->id(), conn->remote(), room_name_);
-    room_->post_attach(conn);
+    room_->post_attach(conn, read_only_);
   }
 
   void on_message(WsConnection& conn, FrameKind kind, std::span<const uint8_t> data) override {
     core_->metrics().messages_in.fetch_add(1);
     core_->metrics().bytes_in.fetch_add(data.size());
+    if (rate_limited_) return;  // closing: nothing more reaches the room
+    if (!bucket_.take(TokenBucket::Clock::now())) {
+      rate_limited_ = true;
+      core_->metrics().reject(RejectReason::kRateLimited);
+      spdlog::warn("room '{}': closing connection {} from {}: rate_limited: over {} messages/s (burst {})",
+                   room_name_, conn.id(), conn.remote(), core_->options().message_rate,
+                   core_->options().message_burst);
+      conn.close(kClosePolicy, "rate limit");
+      return;
+    }
     room_->post_message(conn.id(), kind, std::vector<uint8_t>(data.begin(), data.end()));
   }
 
@@ -59,6 +74,9 @@ class ConnHandler final : public WsHandler {
  private:
   std::shared_ptr<ServerCore> core_;
   const std::string room_name_;
+  const bool read_only_;
+  TokenBucket bucket_;
+  bool rate_limited_ = false;
   std::shared_ptr<Room> room_;
 };
 
@@ -71,6 +89,7 @@ ServerCore::ServerCore(ServerOptions options, DocStore& store)
       signaling_(
           std::make_shared<SignalingHub>(SignalingLimits{.max_connections = options_.max_connections})) {
   if (!options_.static_dir.empty()) static_files_.emplace(options_.static_dir);
+  if (!options_.auth_secret.empty()) verifier_.emplace(options_.auth_secret);
 }
 
 ServerCore::~ServerCore() { clear_rooms(); }
@@ -133,19 +152,38 @@ HttpReply ServerCore::on_request(const HttpRequest& request) {
     r.headers.emplace_back("Retry-After", "5");
     return r;
   }
-  return WsAccept{std::make_shared<ConnHandler>(shared_from_this(), request.path.substr(1))};
+  std::string room = request.path.substr(1);
+  std::optional<TokenClaims> claims;
+  if (std::optional<HttpResponse> refused = authorize(request, &room, claims)) return std::move(*refused);
+  const bool read_only = claims && claims->access == Access::kRead;
+  return WsAccept{std::make_shared<ConnHandler>(shared_from_this(), std::move(room), read_only)};
 }
+
+namespace {
+
+NetServerOptions net_options(const std::shared_ptr<ServerCore>& core) {
+  NetServerOptions net = core->options().net;
+  net.on_ip_limit = [weak = std::weak_ptr<ServerCore>(core),
+                     max = net.max_connections_per_ip](const std::string& remote) {
+    if (auto c = weak.lock()) c->metrics().reject(RejectReason::kTooManyConnectionsPerIp);
+    spdlog::warn("refusing a request from {}: max_connections_per_ip {} reached", remote, max);
+  };
+  return net;
+}
+
+}  // namespace
 
 Server::Server(ServerOptions options, DocStore& store)
     : store_(store),
       core_(std::make_shared<ServerCore>(std::move(options), store)),
-      net_(std::make_unique<NetServer>(core_->options().net, core_)) {
+      net_(std::make_unique<NetServer>(net_options(core_), core_)) {
   core_->set_io_context(&net_->io_context());
 }
 
 Server::~Server() { stop(); }
 
 Status Server::start() {
+  if (!core_->options().auth_secret.empty()) WEFT_RETURN_IF_ERROR(check_secret(core_->options().auth_secret));
   WEFT_RETURN_IF_ERROR(net_->start());
   tick_timer_.emplace(net_->io_context());
   schedule_tick();

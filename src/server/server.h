@@ -35,6 +35,7 @@
 #include "net/http_handler.h"
 #include "net/net_server.h"
 #include "net/static_files.h"
+#include "server/auth.h"
 #include "server/metrics.h"
 #include "server/room.h"
 #include "server/server_options.h"
@@ -72,7 +73,13 @@ class ServerCore : public HttpHandler, public std::enable_shared_from_this<Serve
 
  private:
   HttpResponse handle_http(const HttpRequest& request);
-  HttpResponse api_rooms();
+  // access.cc. With auth off: nullopt, `claims` empty. With auth on:
+  // nullopt and the token's claims when the request's token is valid and
+  // (if `room` is given) covers *room; else the 401/403 answer, after one
+  // warning line and a count.
+  std::optional<HttpResponse> authorize(const HttpRequest& request, const std::string* room,
+                                        std::optional<TokenClaims>& claims);
+  HttpResponse api_rooms(const std::optional<TokenClaims>& claims);
   HttpResponse api_room(const std::string& room, const HttpRequest& request);
   HttpResponse api_room_update(const std::string& room, const HttpRequest& request);
 
@@ -80,6 +87,7 @@ class ServerCore : public HttpHandler, public std::enable_shared_from_this<Serve
   DocStore& store_;
   Metrics metrics_;
   std::optional<StaticFiles> static_files_;
+  std::optional<TokenVerifier> verifier_;  // set when options_.auth_secret is
   boost::asio::io_context* ioc_ = nullptr;
   boost::asio::thread_pool loader_{1};
   RoomContext room_ctx_;

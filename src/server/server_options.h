@@ -29,6 +29,15 @@ struct ServerOptions {
   std::chrono::milliseconds awareness_timeout{30000};
   // Served at `/` when not empty (the web app).
   std::string static_dir;
+
+  // When not empty (at least 16 bytes), WebSocket upgrades and /api/ need a
+  // token signed with it (auth.h); never logged.
+  std::string auth_secret;
+  // Incoming messages per connection: a token bucket holding `message_burst`
+  // messages, refilled at `message_rate` per second. A connection that
+  // finds it empty is closed with 1008. 0 rate: no limit.
+  double message_rate = 200;
+  double message_burst = 1000;
 };
 
 }  // namespace weft::server
