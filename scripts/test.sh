@@ -28,7 +28,7 @@ fi
 if [ "${WEFT_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== libFuzzer (${FUZZ_SECONDS:-20}s per target) == $(date -u +%T)"
   scripts/build.sh fuzz
-  for t in fuzz_update_v1 fuzz_update_v2 fuzz_any; do
+  for t in fuzz_update_v1 fuzz_update_v2 fuzz_any fuzz_sync_message; do
     work=$(mktemp -d)
     cp fuzz/corpus/$t/* "$work"/ 2>/dev/null || true
     build-fuzz/fuzz/$t -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -timeout=10 \
@@ -47,4 +47,4 @@ fi
 echo "== Yjs interop (node --test) == $(date -u +%T)"
 cd tests/interop
 WEFT_BIN="$root/build/apps/weft" WEFT_PEER_BIN="$root/build/tests/interop/weft-peer" \
-  node --test yjs_to_weft.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs serve.test.mjs kill9.test.mjs signaling.test.mjs
+  node --test yjs_to_weft.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs serve.test.mjs kill9.test.mjs signaling.test.mjs auth.test.mjs
