@@ -38,6 +38,34 @@ def main():
             put("fuzz_any", bytes.fromhex(c["hex"]))
         elif c["op"] in ("json", "json_parse"):
             put("fuzz_any", c["text"].encode("utf-8"))
+    # y-protocols messages made by the real npm packages (tests/vectors/sync.json).
+    sync = json.load(open(os.path.join(VEC, "sync.json")))
+    for v in sync["sync"]:
+        put("fuzz_sync_message", bytes.fromhex(v["frame"].replace(" ", "")))
+        if "step1" in v:
+            put("fuzz_sync_message", bytes.fromhex(v["step1"].replace(" ", "")))
+    for v in sync["awareness"]:
+        if v.get("apply"):
+            a = bytes.fromhex(v["apply"].replace(" ", ""))
+            put("fuzz_sync_message", bytes([1]) + varuint(len(a)) + a)
+        if v.get("states"):  # a whole awareness frame
+            put("fuzz_sync_message", bytes.fromhex(v["states"].replace(" ", "")))
+        if v.get("event") and v["event"].get("broadcast"):
+            put("fuzz_sync_message", bytes.fromhex(v["event"]["broadcast"].replace(" ", "")))
+    put("fuzz_sync_message", bytes([3]))  # query awareness
+    for s in updates:
+        b = bytes.fromhex(s["v1"])
+        if len(b) <= 200:
+            put("fuzz_sync_message", bytes([0, 2]) + varuint(len(b)) + b)
+
+
+def varuint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
 
 
 if __name__ == "__main__":
