@@ -73,7 +73,11 @@ export const SERVERS = {
   weft: () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-bench-'))
     return new ServerProcess('weft', WEFT,
-      (port) => ['serve', '--host', '127.0.0.1', '--port', String(port), '--data', dir, '--log-level', 'warn'],
+      // The reference server has no limits; the load generator sends faster than
+      // one client should (--message-rate) and opens thousands of connections
+      // from one address (--max-connections-per-ip): both off here.
+      (port) => ['serve', '--host', '127.0.0.1', '--port', String(port), '--data', dir, '--log-level', 'warn',
+        '--message-rate', '0', '--max-connections-per-ip', '0'],
       () => ({}), () => fs.rmSync(dir, { recursive: true, force: true }))
   },
   'y-websocket': () => new ServerProcess('y-websocket', process.execPath, () => [REFERENCE],
