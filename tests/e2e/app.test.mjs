@@ -6,9 +6,10 @@
 // Run: node --test app.test.mjs   (after scripts/build.sh and `npm run build` in web/)
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import {
   WeftServer, launchBrowser, openApp, uniqueRoom, waitSynced, addTask, task, converge, boardState, docState,
-  screenshot, waitFor, sleep
+  screenshot, waitFor, sleep, WEFT
 } from './harness.mjs'
 
 let browser
@@ -16,8 +17,8 @@ before(async () => { browser = await launchBrowser() })
 after(async () => { await browser?.close() })
 
 // Runs `body` with a fresh server; stops it and the contexts afterwards.
-async function withServer (body) {
-  const server = await new WeftServer().start()
+async function withServer (body, serverOptions) {
+  const server = await new WeftServer(serverOptions).start()
   const contexts = []
   const open = async (room, opts) => {
     const p = await openApp(browser, server, room, opts)
@@ -273,4 +274,23 @@ test('two pages sync peer to peer through /signaling with the WebSocket provider
     await screenshot(a.page, 'p2p-ada')
     noErrors(a.page, b.page)
   })
+})
+
+test('with --auth-secret, the app syncs with ?token= and stays out without one', async () => {
+  const secret = 'e2e-secret-0123456789abcdef'
+  await withServer(async (server, open) => {
+    const room = uniqueRoom('auth')
+    const token = execFileSync(WEFT, ['token', '--secret', secret, '--room', 'auth-*'], { encoding: 'utf8' }).trim()
+    const a = await open(room, { name: 'Ada', params: `rtc=0&token=${token}` })
+    const b = await open(room, { name: 'Mallory' })
+    await waitSynced(a.page)
+    await addTask(a.page, 'Only for token holders')
+    await sleep(500)
+    assert.notEqual(await b.page.getByTestId('ws-status').getAttribute('data-state'), 'ok')
+    assert.equal(await task(b.page, 'Only for token holders').count(), 0)
+    const c = await open(room, { name: 'Grace', params: `rtc=0&token=${token}` })
+    await waitSynced(c.page)
+    await converge([a.page, c.page])
+    noErrors(a.page, c.page)
+  }, { env: { WEFT_AUTH_SECRET: secret } })
 })

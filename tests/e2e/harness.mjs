@@ -31,8 +31,11 @@ export const waitFor = async (what, cond, timeoutMs = 15000) => {
 }
 
 export class WeftServer {
-  constructor (dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-e2e-'))) {
-    this.dataDir = dataDir
+  // `args`: extra `weft serve` flags; `env`: extra environment.
+  constructor ({ args = [], env = {} } = {}) {
+    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-e2e-'))
+    this.args = args
+    this.env = env
     this.log = ''
     this.port = 0
   }
@@ -41,7 +44,8 @@ export class WeftServer {
   async start () {
     const portFile = path.join(this.dataDir, `port-${Date.now()}`)
     this.proc = spawn(WEFT, ['serve', '--port', String(this.port), '--port-file', portFile, '--data', this.dataDir,
-      '--static', STATIC, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      '--static', STATIC, '--log-level', 'info', ...this.args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } })
     this.proc.stdout.on('data', (d) => { this.log += d })
     this.proc.stderr.on('data', (d) => { this.log += d })
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })))

@@ -3,7 +3,8 @@
 //   - y-webrtc through that server's /signaling (direct browser-to-browser),
 //   - y-indexeddb (this browser's offline copy).
 // URL parameters: ?room=NAME (a random one is chosen and put in the URL when
-// missing), ws=0 turns the WebSocket provider off, rtc=0 turns WebRTC off.
+// missing), ws=0 turns the WebSocket provider off, rtc=0 turns WebRTC off,
+// token=T is passed to the server (weft serve --auth-secret; docs/server.md).
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { WebrtcProvider } from 'y-webrtc'
@@ -19,6 +20,7 @@ const params = new URLSearchParams(location.search)
 const room = roomFromUrl(params)
 const useWs = params.get('ws') !== '0'
 const useRtc = params.get('rtc') !== '0'
+const token = params.get('token')
 
 const doc = new Y.Doc()
 const awareness = new Awareness(doc)
@@ -32,7 +34,11 @@ const local = new IndexeddbPersistence(`weft:${room}`, doc)
 const serverHost = import.meta.env.DEV ? `${location.hostname}:1234` : location.host
 const sameHost = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${serverHost}`
 // The room name is the WebSocket path: `weft serve` maps ws://HOST/ROOM to the room.
-const ws = useWs ? new WebsocketProvider(sameHost, room, doc, { awareness, connect: navigator.onLine }) : null
+const ws = useWs ? new WebsocketProvider(sameHost, room, doc, {
+    awareness,
+    connect: navigator.onLine,
+    params: token ? { token } : {}
+  }) : null
 const rtc = useRtc
   ? new WebrtcProvider(room, doc, {
     awareness,
@@ -58,7 +64,10 @@ awareness.setLocalStateField('editing', null)
 
 document.querySelector('[data-testid=room-name]').textContent = room
 document.querySelector('[data-testid=copy-link]').addEventListener('click', async (e) => {
-  const url = `${location.origin}${location.pathname}?room=${encodeURIComponent(room)}`
+  // The link carries the room (and the token, if this page has one).
+  const share = new URLSearchParams({ room })
+  if (token) share.set('token', token)
+  const url = `${location.origin}${location.pathname}?${share}`
   try {
     await navigator.clipboard.writeText(url)
     e.target.textContent = 'Copied'
