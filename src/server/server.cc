@@ -142,7 +142,7 @@ size_t ServerCore::room_count() const {
 
 HttpReply ServerCore::on_request(const HttpRequest& request) {
   if (!request.websocket_upgrade) return handle_http(request);
-  if (request.path == "/signaling") return WsAccept{signaling_->make_handler()};
+  if (request.path == "/signaling") return accept_signaling(request);
   if (reserved_path(request.path)) return HttpResponse::text(404, "not a room\n");
   if (metrics_.connections.load() >= static_cast<int64_t>(options_.max_connections)) {
     metrics_.reject(RejectReason::kTooManyConnections);
@@ -157,6 +157,20 @@ HttpReply ServerCore::on_request(const HttpRequest& request) {
   if (std::optional<HttpResponse> refused = authorize(request, &room, claims)) return std::move(*refused);
   const bool read_only = claims && claims->access == Access::kRead;
   return WsAccept{std::make_shared<ConnHandler>(shared_from_this(), std::move(room), read_only)};
+}
+
+// With auth on, signaling needs a read-write token (WebRTC peers accept
+// each other's updates, so a read token must not join them), and its
+// connection may use only the topics (rooms) the token covers.
+HttpReply ServerCore::accept_signaling(const HttpRequest& request) {
+  std::optional<TokenClaims> claims;
+  if (std::optional<HttpResponse> refused = authorize(request, nullptr, claims)) return std::move(*refused);
+  if (claims && claims->access != Access::kReadWrite) {
+    spdlog::warn("refusing signaling from {}: read-only token", request.remote);
+    return HttpResponse::text(403, "signaling needs a read-write token\n");
+  }
+  return WsAccept{
+      signaling_->make_handler(claims ? std::optional<std::string>(claims->pattern) : std::nullopt)};
 }
 
 namespace {

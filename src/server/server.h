@@ -73,6 +73,8 @@ class ServerCore : public HttpHandler, public std::enable_shared_from_this<Serve
 
  private:
   HttpResponse handle_http(const HttpRequest& request);
+  // A /signaling upgrade: auth (server.cc), then a SignalingHub handler.
+  HttpReply accept_signaling(const HttpRequest& request);
   // access.cc. With auth off: nullopt, `claims` empty. With auth on:
   // nullopt and the token's claims when the request's token is valid and
   // (if `room` is given) covers *room; else the 401/403 answer, after one

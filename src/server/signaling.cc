@@ -1,5 +1,7 @@
 #include "server/signaling.h"
 
+#include "server/auth.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -31,10 +33,11 @@ std::optional<std::vector<std::string>> topic_names(const Json& message) {
 
 class SignalingHandler final : public WsHandler {
  public:
-  explicit SignalingHandler(std::shared_ptr<SignalingHub> hub) : hub_(std::move(hub)) {}
+  SignalingHandler(std::shared_ptr<SignalingHub> hub, std::optional<std::string> topic_pattern)
+      : hub_(std::move(hub)), topic_pattern_(std::move(topic_pattern)) {}
 
   void on_open(const std::shared_ptr<WsConnection>& conn) override {
-    attached_ = hub_->attach(conn);
+    attached_ = hub_->attach(conn, std::move(topic_pattern_));
     if (!attached_) {
       spdlog::warn("signaling: refusing connection {} from {}: {} connections open", conn->id(),
                    conn->remote(), hub_->limits().max_connections);
@@ -57,16 +60,25 @@ class SignalingHandler final : public WsHandler {
 
  private:
   std::shared_ptr<SignalingHub> hub_;
+  std::optional<std::string> topic_pattern_;
   bool attached_ = false;  // the connection's strand only
 };
 
 }  // namespace
 
-bool SignalingHub::attach(const std::shared_ptr<WsConnection>& conn) {
+bool SignalingHub::attach(const std::shared_ptr<WsConnection>& conn,
+                          std::optional<std::string> topic_pattern) {
   std::lock_guard lock(mu_);
   if (conns_.size() >= limits_.max_connections) return false;
-  conns_[conn->id()].conn = conn;
+  Conn& c = conns_[conn->id()];
+  c.conn = conn;
+  c.pattern = std::move(topic_pattern);
   return true;
+}
+
+bool SignalingHub::allowed_locked(uint64_t conn_id, const std::string& topic) const {
+  auto c = conns_.find(conn_id);
+  return c != conns_.end() && (!c->second.pattern || room_matches(*c->second.pattern, topic));
 }
 
 void SignalingHub::detach(uint64_t conn_id) {
@@ -85,6 +97,10 @@ void SignalingHub::detach(uint64_t conn_id) {
 bool SignalingHub::subscribe_locked(uint64_t conn_id, Conn& conn, const std::string& topic) {
   if (conn.topics.contains(topic)) return true;
   if (conn.topics.size() >= limits_.max_topics_per_connection) return false;
+  if (conn.pattern && !room_matches(*conn.pattern, topic)) {
+    spdlog::warn("signaling: connection {} not subscribed to a topic its token does not cover", conn_id);
+    return true;
+  }
   auto t = topics_.find(topic);
   if (t == topics_.end()) {
     if (topics_.size() >= limits_.max_topics) {
@@ -179,7 +195,12 @@ void SignalingHub::on_message(WsConnection& conn, FrameKind kind, std::string_vi
         topic_it->get_ref<const std::string&>().empty()) {
       return;
     }
-    auto to = receivers(topic_it->get<std::string>());
+    const std::string& topic = topic_it->get_ref<const std::string&>();
+    {
+      std::lock_guard lock(mu_);
+      if (!allowed_locked(conn.id(), topic)) return;  // its token does not cover the topic
+    }
+    auto to = receivers(topic);
     if (to.empty()) return;
     message["clients"] = to.size();
     auto payload = std::make_shared<const std::vector<uint8_t>>(
@@ -233,8 +254,8 @@ size_t SignalingHub::subscribers(const std::string& topic) const {
   return t == topics_.end() ? 0 : t->second.size();
 }
 
-std::shared_ptr<WsHandler> SignalingHub::make_handler() {
-  return std::make_shared<SignalingHandler>(shared_from_this());
+std::shared_ptr<WsHandler> SignalingHub::make_handler(std::optional<std::string> topic_pattern) {
+  return std::make_shared<SignalingHandler>(shared_from_this(), std::move(topic_pattern));
 }
 
 }  // namespace weft::server

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -59,7 +60,11 @@ class SignalingHub : public std::enable_shared_from_this<SignalingHub> {
 
   // Registers an open connection; false when max_connections are open (the
   // caller closes it).
-  bool attach(const std::shared_ptr<WsConnection>& conn);
+  // `topic_pattern`: with auth on, the room pattern of the connection's
+  // token (auth.h room_matches); it may subscribe and publish only to topics
+  // it covers (others are skipped). nullopt: every topic.
+  bool attach(const std::shared_ptr<WsConnection>& conn,
+              std::optional<std::string> topic_pattern = std::nullopt);
   // Handles one message of `conn` (which must be attached); closes `conn`
   // itself on a violation (see the header comment).
   void on_message(WsConnection& conn, FrameKind kind, std::string_view text);
@@ -75,13 +80,16 @@ class SignalingHub : public std::enable_shared_from_this<SignalingHub> {
   const SignalingLimits& limits() const { return limits_; }
 
   // A WsHandler for one connection of this hub.
-  std::shared_ptr<WsHandler> make_handler();
+  std::shared_ptr<WsHandler> make_handler(std::optional<std::string> topic_pattern = std::nullopt);
 
  private:
   struct Conn {
     std::shared_ptr<WsConnection> conn;
     std::unordered_set<std::string> topics;
+    std::optional<std::string> pattern;
   };
+  // Under mu_: may connection `conn_id` use `topic`?
+  bool allowed_locked(uint64_t conn_id, const std::string& topic) const;
 
   // Under mu_. False when `conn_id` is over its topic bound.
   bool subscribe_locked(uint64_t conn_id, Conn& conn, const std::string& topic);

@@ -158,6 +158,22 @@ TEST_F(SignalingTest, MalformedJsonClosesOnlyThatConnection) {
   EXPECT_EQ(b->close_code(), kCloseProtocolError);
 }
 
+TEST_F(SignalingTest, ATokenPatternLimitsTopics) {
+  auto a = std::make_shared<RecordingConnection>(1);
+  ASSERT_TRUE(hub_->attach(a, "team-*"));
+  auto b = open(2);  // auth off for b: every topic
+  text(*a, R"({"type":"subscribe","topics":["team-1","other"]})");
+  text(*b, R"({"type":"subscribe","topics":["other"]})");
+  EXPECT_EQ(hub_->subscribers("team-1"), 1u);
+  EXPECT_EQ(hub_->subscribers("other"), 1u);  // b only
+  text(*a, R"({"type":"publish","topic":"other","data":1})");
+  EXPECT_TRUE(b->received().empty());
+  text(*a, R"({"type":"publish","topic":"team-1","data":2})");
+  ASSERT_EQ(a->received().size(), 1u);
+  EXPECT_EQ(a->received()[0]["data"], 2);
+  EXPECT_EQ(a->close_code(), 0);
+}
+
 TEST_F(SignalingTest, BinaryFramesAreRefused) {
   auto a = open(1);
   std::string m = R"({"type":"ping"})";

@@ -276,21 +276,24 @@ test('two pages sync peer to peer through /signaling with the WebSocket provider
   })
 })
 
-test('with --auth-secret, the app syncs with ?token= and stays out without one', async () => {
+test('with --auth-secret, the app syncs with ?token= and stays out without one (WebRTC too)', async () => {
   const secret = 'e2e-secret-0123456789abcdef'
   await withServer(async (server, open) => {
     const room = uniqueRoom('auth')
     const token = execFileSync(WEFT, ['token', '--secret', secret, '--room', 'auth-*'], { encoding: 'utf8' }).trim()
-    const a = await open(room, { name: 'Ada', params: `rtc=0&token=${token}` })
-    const b = await open(room, { name: 'Mallory' })
+    // Everyone with WebRTC on: a page without a token must not reach the others that way either.
+    const a = await open(room, { name: 'Ada', params: `token=${token}` })
+    const b = await open(room, { name: 'Mallory', params: '' })
     await waitSynced(a.page)
     await addTask(a.page, 'Only for token holders')
-    await sleep(500)
-    assert.notEqual(await b.page.getByTestId('ws-status').getAttribute('data-state'), 'ok')
-    assert.equal(await task(b.page, 'Only for token holders').count(), 0)
-    const c = await open(room, { name: 'Grace', params: `rtc=0&token=${token}` })
+    const c = await open(room, { name: 'Grace', params: `token=${token}` })
     await waitSynced(c.page)
     await converge([a.page, c.page])
+    await a.page.locator('[data-testid=rtc-status][data-state=ok]').waitFor({ timeout: 20000 })
+    assert.equal(await a.page.getByTestId('rtc-status').getAttribute('data-peers'), '1')
+    assert.notEqual(await b.page.getByTestId('ws-status').getAttribute('data-state'), 'ok')
+    assert.equal(await task(b.page, 'Only for token holders').count(), 0)
+    await screenshot(b.page, 'auth-no-token')
     noErrors(a.page, c.page)
   }, { env: { WEFT_AUTH_SECRET: secret } })
 })

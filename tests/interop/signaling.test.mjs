@@ -7,7 +7,7 @@
 // Run: node --test signaling.test.mjs
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -46,8 +46,8 @@ after(async () => {
 })
 
 // A raw client: records text messages (parsed) and its close code.
-const connect = () => new Promise((resolve, reject) => {
-  const ws = new WebSocket(url)
+const connect = (to = url) => new Promise((resolve, reject) => {
+  const ws = new WebSocket(to)
   ws.received = []
   ws.binaryFrames = 0
   ws.closeCode = null
@@ -170,4 +170,35 @@ test('room connections are unaffected: /signaling is not a room, /signaling/x is
     ws.on('open', resolve)
     ws.on('error', reject)
   }), /404/)
+})
+
+test('with --auth-secret: a read-write token is needed, and it limits the topics', async () => {
+  const secret = 'signaling-secret-0123456789'
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-signaling-auth-'))
+  const portFile = path.join(dir, 'port')
+  const proc = spawn(WEFT, ['serve', '--port', '0', '--port-file', portFile, '--data', dir, '--static', dir],
+    { stdio: 'ignore', env: { ...process.env, WEFT_AUTH_SECRET: secret } })
+  try {
+    await waitFor('the port file', () => fs.existsSync(portFile))
+    const base = `ws://127.0.0.1:${Number(fs.readFileSync(portFile, 'utf8'))}/signaling`
+    const token = (access) => execFileSync(WEFT, ['token', '--secret', secret, '--room', 'team-*', '--access', access],
+      { encoding: 'utf8' }).trim()
+    await assert.rejects(connect(base), /401/)
+    await assert.rejects(connect(`${base}?token=${token('read')}`), /403/)
+    const [a, b] = await Promise.all([connect(`${base}?token=${token('read-write')}`), connect(`${base}?token=${token('read-write')}`)])
+    send(a, { type: 'subscribe', topics: ['team-1', 'other'] })
+    send(b, { type: 'subscribe', topics: ['team-1', 'other'] })
+    await Promise.all([a, b].map(roundTrip))
+    send(a, { type: 'publish', topic: 'other', n: 1 })
+    send(a, { type: 'publish', topic: 'team-1', n: 2 })
+    await waitFor('the team-1 publish', () => b.received.some((m) => m.n === 2))
+    await roundTrip(b)
+    assert.deepEqual(b.received.filter((m) => m.type === 'publish').map((m) => [m.n, m.clients]), [[2, 2]])
+    a.close()
+    b.close()
+  } finally {
+    proc.kill('SIGTERM')
+    await new Promise((resolve) => proc.on('exit', resolve))
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 })

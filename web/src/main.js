@@ -42,7 +42,7 @@ const ws = useWs ? new WebsocketProvider(sameHost, room, doc, {
 const rtc = useRtc
   ? new WebrtcProvider(room, doc, {
     awareness,
-    signaling: [`${sameHost}/signaling`],
+    signaling: [`${sameHost}/signaling${token ? `?token=${encodeURIComponent(token)}` : ''}`],
     // No STUN/TURN: nothing leaves the local network.
     peerOpts: { config: { iceServers: [] } }
   })
