@@ -55,6 +55,11 @@ void NetServer::do_accept() {
       if (ctx_->registry.stopping) {
         socket.close(ec);
       } else {
+        // Sync messages are small and latency-bound: without TCP_NODELAY, Nagle holds
+        // a message back until the previous one is acknowledged (up to the 40 ms
+        // delayed-ACK timer). A failure here only costs latency.
+        boost::system::error_code nodelay_ec;
+        socket.set_option(tcp::no_delay(true), nodelay_ec);
         std::make_shared<net_detail::HttpSession>(std::move(socket), ctx_)->run();
       }
     }
