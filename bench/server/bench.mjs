@@ -4,7 +4,7 @@
 //
 //   node bench.mjs [--servers weft,y-websocket] [--workloads latency,throughput,idle,sync]
 //                  [--rooms 10] [--clients 50] [--writers 2] [--rate 20] [--seconds 10]
-//                  [--window 64] [--idle 4000] [--doc-mb 10] [--json FILE]
+//                  [--window 64] [--idle 4000] [--doc-mb 10] [--deflate on|off] [--repeat 1] [--json FILE]
 // Env: WEFT_BIN (default ../../build/apps/weft).
 import { parseArgs } from 'node:util'
 import fs from 'node:fs'
@@ -28,6 +28,7 @@ const { values: opt } = parseArgs({
     idle: { type: 'string', default: '4000' },
     'doc-mb': { type: 'string', default: '10' },
     deflate: { type: 'string', default: 'on' }, // the sync workload's provider offers permessage-deflate
+    repeat: { type: 'string', default: '1' },
     json: { type: 'string' }
   }
 })
@@ -268,33 +269,65 @@ class PlainWebSocket extends WebSocket {
   constructor (url, protocols) { super(url, protocols, { perMessageDeflate: false }) }
 }
 
+// weft's store figures from /metrics: commits (one fsync each) and their latency.
+const weftStore = async (server) => {
+  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text()
+  const m = (name) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1])
+  const commits = m('weft_store_commits_total')
+  return {
+    commits,
+    updatesPerCommit: m('weft_store_updates_persisted_total') / commits,
+    meanCommitMs: (m('weft_store_commit_latency_seconds_sum') / commits) * 1000,
+    maxCommitMs: m('weft_store_commit_latency_max_seconds') * 1000
+  }
+}
+
 const WORKLOADS = { latency, throughput, idle, sync }
 
+// Each workload runs `--repeat` times per server, the servers alternating;
+// the table shows the median of each figure.
 const main = async () => {
-  const results = {}
+  const runs = {}
   const servers = opt.servers.split(',')
   const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
   log(`machine: ${os.cpus().length} cores (${os.cpus()[0].model}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; ` +
     `node ${process.version}; weft ${WEFT}; load average ${load()}`)
-  for (const wl of opt.workloads.split(',')) {
-    for (const name of servers) {
-      const server = await SERVERS[name]().start()
-      log(`${wl} on ${name} (pid ${server.pid}, port ${server.port})`)
-      try {
-        results[`${wl}/${name}`] = await WORKLOADS[wl](server)
-        log(JSON.stringify(results[`${wl}/${name}`]))
-      } catch (e) {
-        results[`${wl}/${name}`] = { error: e.message }
-        log(`FAILED: ${e.message}\n${server.log}`)
-      } finally {
-        await server.stop()
+  for (let rep = 0; rep < Number(opt.repeat); rep++) {
+    for (const wl of opt.workloads.split(',')) {
+      for (const name of servers) {
+        const server = await SERVERS[name]().start()
+        log(`${wl} on ${name} (pid ${server.pid}, port ${server.port}), run ${rep + 1}`)
+        let res
+        try {
+          res = await WORKLOADS[wl](server)
+          if (name === 'weft' && (wl === 'latency' || wl === 'throughput')) res.store = await weftStore(server)
+          log(JSON.stringify(res))
+        } catch (e) {
+          res = { error: e.message }
+          log(`FAILED: ${e.message}\n${server.log}`)
+        } finally {
+          await server.stop()
+        }
+        ;(runs[`${wl}/${name}`] ??= []).push(res)
+        await sleep(1000)
       }
-      await sleep(1000)
     }
   }
   log(`load average at the end: ${load()}`)
+  const median = (xs) => { const v = xs.filter((x) => typeof x === 'number' && !Number.isNaN(x)).sort((a, b) => a - b); return v.length ? v[(v.length - 1) >> 1] : undefined }
+  const results = {}
+  for (const [k, rs] of Object.entries(runs)) {
+    const failed = rs.find((r) => r.error)
+    if (failed) { results[k] = failed; continue }
+    results[k] = {}
+    for (const key of Object.keys(rs[0])) {
+      results[k][key] = key === 'store'
+        ? Object.fromEntries(Object.keys(rs[0].store).map((sk) => [sk, median(rs.map((r) => r.store[sk]))]))
+        : median(rs.map((r) => r[key]))
+    }
+  }
   printTable(results, servers)
-  if (opt.json) fs.writeFileSync(opt.json, JSON.stringify({ date: new Date().toISOString(), opt, results }, null, 2))
+  if (opt.json) fs.writeFileSync(opt.json, JSON.stringify({ date: new Date().toISOString(), opt, loadavg: os.loadavg(), runs, results }, null, 2))
 }
 
 const ROWS = [
@@ -327,6 +360,13 @@ const printTable = (results, servers) => {
       return typeof x === 'number' && typeof y === 'number' && y !== 0 ? (x / y).toFixed(2) : '-'
     })
     lines.push(`| ${label} | ${cells.join(' | ')} |${ratios.map((r) => ` ${r} |`).join('')} ${better} |`)
+  }
+  for (const wl of ['latency', 'throughput']) {
+    const st = results[`${wl}/weft`]?.store
+    if (st) {
+      lines.push('', `weft store during ${wl}: ${st.commits} commits (fsyncs), ${st.updatesPerCommit.toFixed(1)} updates per commit, ` +
+        `commit latency mean ${st.meanCommitMs.toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`)
+    }
   }
   console.log(lines.join('\n'))
   for (const [k, v] of Object.entries(results)) if (v.error) console.log(`${k}: ${v.error}`)

@@ -43,7 +43,14 @@ const client = (url, room) => {
 }
 
 // Destroying the doc also stops its Awareness timer, which would keep node alive.
-const close = (...clients) => { for (const c of clients) { c.provider.destroy(); c.doc.destroy() } }
+const close = (...clients) => {
+  for (const c of clients) {
+    if (c.closed) continue
+    c.closed = true
+    c.provider.destroy()
+    c.doc.destroy()
+  }
+}
 
 // Writes one transaction every `periodMs`: 1-3 tags `${name}-${seq}`, each
 // pushed to `log` and set in `tags`, connected or not.
@@ -87,6 +94,9 @@ class Observer {
   }
 
   flush () {
+    // A provider can still deliver a message that was already buffered when
+    // it was destroyed: after close nothing more is recorded.
+    if (this.closed) { this.pending = []; return }
     if (this.pending.length === 0) return
     fs.appendFileSync(this.witness, this.pending.join(''))
     fs.fsyncSync(this.witness)
@@ -94,7 +104,11 @@ class Observer {
     this.pending = []
   }
 
-  close () { this.flush(); close(this.c) }
+  close () {
+    this.flush()
+    this.closed = true
+    close(this.c)
+  }
 }
 
 const roomJson = async (server, room) => {
@@ -197,8 +211,8 @@ describe('weft serve under stress', { concurrency: true }, () => {
     } catch (e) {
       fail(e)
     } finally {
-      for (const c of [...strict, ...observers, ...replay]) c.close()
       await server.kill('SIGKILL')
+      for (const c of [...strict, ...observers, ...replay]) c.close() // idempotent, never throws
     }
   })
 
