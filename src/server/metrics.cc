@@ -61,6 +61,9 @@ std::string Metrics::render(const StoreStats& store) const {
          bytes_out.load());
   metric(out, "weft_updates_applied_total", "counter", "Client updates that changed a document.",
          updates_applied.load());
+  metric(out, "weft_updates_redundant_total", "counter",
+         "Sync step 2 messages the document already held (reconnects): not stored.",
+         updates_redundant.load());
   metric(out, "weft_updates_broadcast_total", "counter", "Updates broadcast after their commit.",
          updates_broadcast.load());
   metric(out, "weft_slow_consumer_merges_total", "counter", "Send queues whose updates were merged into one.",

@@ -42,6 +42,7 @@ struct Metrics {
   std::atomic<uint64_t> bytes_out{0};
   std::atomic<uint64_t> updates_applied{0};    // changed a room's doc and were queued to the store
   std::atomic<uint64_t> updates_broadcast{0};  // broadcast after their commit
+  std::atomic<uint64_t> updates_redundant{0};  // sync step 2 the doc already held: not stored
   std::atomic<uint64_t> slow_consumer_merges{0};
   std::atomic<uint64_t> compactions_started{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(RejectReason::kCount)> rejected{};

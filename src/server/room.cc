@@ -212,6 +212,7 @@ void Room::handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& 
   if (out->refused_update) return refuse_read_only(c, *out->refused_update);
   for (auto& reply : out->replies) send(c, std::move(reply));
   broadcast(std::move(out->awareness_broadcast));
+  if (out->redundant_update) ctx_.metrics.updates_redundant.fetch_add(1);
   if (out->doc_update) persist(c, std::move(*out->doc_update));
 }
 

@@ -31,7 +31,12 @@ Result<MessageOutcome> RoomProtocol::on_message(std::span<const uint8_t> frame, 
       return out;
     }
     WEFT_ASSIGN_OR_RETURN(bool has_content, check_update(sync->payload));
-    if (has_content) out.doc_update = std::move(sync->payload);
+    if (!has_content) return out;
+    if (sync->type == SyncType::kStep2 && !changes_doc(doc_, sync->payload)) {
+      out.redundant_update = true;
+      return out;
+    }
+    out.doc_update = std::move(sync->payload);
     return out;
   }
   if (auto* awareness = std::get_if<AwarenessMessage>(&message)) {

@@ -45,6 +45,9 @@ struct MessageOutcome {
   // A validated v1 update (from sync step 2 or update), not yet applied:
   // persist it, then apply_doc_update(). Absent for an empty update.
   std::optional<Bytes> doc_update;
+  // A sync step 2 whose content the doc already holds (changes_doc): not
+  // stored, not applied, not broadcast.
+  bool redundant_update = false;
   // A frame for every connection of the room, this one included (the echo
   // keeps an idle client's 30 s watchdog fed).
   std::optional<Bytes> awareness_broadcast;

@@ -113,6 +113,44 @@ TEST(RoomProtocol, EmptyUpdateNeedsNoPersisting) {
   EXPECT_TRUE(out.replies.empty());
 }
 
+// A reconnecting client's SyncStep2 repeats its whole delete set; when the
+// room already holds all of it, it is neither stored nor applied. Anything
+// new in it (one more struct, one more deleted range) is stored.
+TEST(RoomProtocol, SyncStep2TheDocAlreadyHoldsIsRedundant) {
+  Room room;
+  Doc client(5);
+  TextRef text = client.get_text("t");
+  ASSERT_TRUE(text.insert(0, std::string_view("hello")));
+  ASSERT_TRUE(text.remove_range(1, 2));
+  auto state = client.encode_state_as_update();
+  ASSERT_TRUE(state);
+  ASSERT_TRUE(apply_doc_update(room.doc, *state));
+
+  RoomProtocol conn(room.doc, room.awareness, 1);
+  auto out = ok(conn.on_message(encode_sync_step2(*state), 0, false));
+  EXPECT_TRUE(out.redundant_update);
+  EXPECT_FALSE(out.doc_update);
+  // As a live update (type 2) it is not judged: that check walks the doc.
+  out = ok(conn.on_message(encode_sync_update(*state), 0, false));
+  EXPECT_FALSE(out.redundant_update);
+  EXPECT_TRUE(out.doc_update);
+
+  ASSERT_TRUE(text.remove_range(0, 1));  // a new deleted range, no new struct
+  state = client.encode_state_as_update();
+  ASSERT_TRUE(state);
+  out = ok(conn.on_message(encode_sync_step2(*state), 0, false));
+  EXPECT_FALSE(out.redundant_update);
+  EXPECT_TRUE(out.doc_update);
+  ASSERT_TRUE(apply_doc_update(room.doc, *state));
+
+  ASSERT_TRUE(text.insert(0, std::string_view("x")));  // a new struct
+  state = client.encode_state_as_update();
+  ASSERT_TRUE(state);
+  out = ok(conn.on_message(encode_sync_step2(*state), 0, false));
+  EXPECT_FALSE(out.redundant_update);
+  EXPECT_TRUE(out.doc_update);
+}
+
 TEST(RoomProtocol, ReadOnlyRefusesStep2AndUpdateButAnswersStep1) {
   Room room;
   RoomProtocol conn(room.doc, room.awareness, 1);

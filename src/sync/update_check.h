@@ -7,6 +7,10 @@
 
 #include "weft/status.h"
 
+namespace weft {
+class Doc;
+}
+
 namespace weft::sync {
 
 // What Doc::apply_update checks before it changes anything: the update
@@ -18,5 +22,13 @@ namespace weft::sync {
 // structs and no deletes (`00 00`, what a peer with nothing new answers to
 // SyncStep1), which needs neither storing nor applying.
 Result<bool> check_update(std::span<const uint8_t> update);
+
+// Whether applying `update` (one check_update passed) would change `doc`:
+// false when every struct lies below the doc's state for its client and
+// every deleted range is already deleted there. Reconnecting clients answer
+// SyncStep1 with a SyncStep2 holding their whole delete set; this keeps such
+// no-op updates out of the log. It walks the doc's whole store (a snapshot),
+// so it is meant for sync step 2, not for every live update.
+bool changes_doc(const Doc& doc, std::span<const uint8_t> update);
 
 }  // namespace weft::sync

@@ -112,6 +112,25 @@ test('weft serve with y-websocket clients', async (t) => {
     close(a, b, other)
   })
 
+  await t.test('a reconnect that brings nothing new stores nothing', async () => {
+    const a = client(server, 'reconnect')
+    await synced(a)
+    a.doc.getText('t').insert(0, 'hello world')
+    a.doc.getText('t').delete(0, 6) // a delete set the client resends on every connect
+    const stored = async () => (await (await fetch(`${server.http}/api/rooms`)).json()).find((r) => r.room === 'reconnect')
+    await waitFor('stored', async () => (await stored())?.log_count === 2)
+    const redundant = async () => Number((await (await fetch(`${server.http}/metrics`)).text()).match(/^weft_updates_redundant_total (\d+)$/m)[1])
+    const before = await redundant()
+    for (let i = 0; i < 3; i++) {
+      a.provider.disconnect()
+      a.provider.connect()
+      await waitFor('resynced', () => a.provider.wsconnected && a.provider.synced)
+    }
+    await waitFor('redundant step 2 counted', async () => (await redundant()) >= before + 3)
+    assert.equal((await stored()).log_count, 2)
+    close(a)
+  })
+
   await t.test('HTTP API shows the stored room', async () => {
     const rooms = await (await fetch(`${server.http}/api/rooms`)).json()
     const room = rooms.find((r) => r.room === 'room-1')
