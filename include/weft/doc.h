@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "weft/status.h"
@@ -24,6 +25,23 @@ namespace weft {
 class StructStore;
 class Branch;
 class Transaction;
+
+// A non-owning reference to a callable taking Transaction&: what
+// Doc::transact needs, since it calls fn before returning. Unlike
+// std::function it never copies the callable to the heap.
+class TransactionFn {
+ public:
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, TransactionFn> &&
+                                                    std::is_invocable_v<F&, Transaction&>>>
+  TransactionFn(F&& fn)  // NOLINT(google-explicit-constructor): lambdas convert implicitly
+      : fn_(const_cast<void*>(static_cast<const void*>(std::addressof(fn)))),
+        call_([](void* f, Transaction& txn) { (*static_cast<std::remove_reference_t<F>*>(f))(txn); }) {}
+  void operator()(Transaction& txn) const { call_(fn_, txn); }
+
+ private:
+  void* fn_;
+  void (*call_)(void*, Transaction&);
+};
 
 struct DocOptions {
   uint64_t client_id = 0;  // 0: a random 32-bit id, as Yjs generates
@@ -57,7 +75,7 @@ class Doc {
   Branch* root(const std::string& name) const;
 
   // Runs fn in a transaction (joining the current one if any).
-  void transact(const std::function<void(Transaction&)>& fn, const std::string& origin = {});
+  void transact(TransactionFn fn, const std::string& origin = {});
 
   // Y.applyUpdate. The update is validated completely before anything
   // changes; a malformed update returns an error and leaves the doc as it was.
@@ -101,6 +119,7 @@ class Doc {
   std::map<std::string, std::unique_ptr<Branch>> roots_;
   Transaction* txn_ = nullptr;
   std::vector<std::unique_ptr<Transaction>> cleanups_;
+  std::unique_ptr<Transaction> spare_txn_;  // reused by the next transaction
   std::map<uint64_t, UpdateHandler> update_handlers_;
   std::map<uint64_t, UpdateHandler> update_v2_handlers_;
   std::map<uint64_t, TransactionHandler> after_transaction_handlers_;

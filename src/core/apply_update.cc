@@ -218,8 +218,7 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, const DeleteSet& d
         size_t index = StructStore::find_index(blocks, clock);
         Item* block = blocks[index];
         if (!block->deleted && block->id.clock < clock) {
-          blocks.insert(blocks.begin() + static_cast<ptrdiff_t>(index + 1),
-                        split_item(txn, block, clock - block->id.clock));
+          blocks.insert(index + 1, split_item(txn, block, clock - block->id.clock));
           index++;
         }
         while (index < blocks.size()) {
@@ -227,8 +226,7 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, const DeleteSet& d
           if (block->id.clock >= clock_end) break;
           if (!block->deleted) {
             if (clock_end < block->id.clock + block->length) {
-              blocks.insert(blocks.begin() + static_cast<ptrdiff_t>(index),
-                            split_item(txn, block, clock_end - block->id.clock));
+              blocks.insert(index, split_item(txn, block, clock_end - block->id.clock));
             }
             block->mark_deleted(txn);
           }

@@ -19,15 +19,14 @@ void cleanup_contextless_formatting_gap(Transaction& txn, Item* item);  // text_
 namespace {
 
 bool adds(const Transaction& txn, const Item* item) {
-  auto found = txn.before_state.find(item->id.client);
-  return item->id.clock >= (found == txn.before_state.end() ? 0 : found->second);
+  return item->id.clock >= txn.before_state.get(item->id.client);
 }
 
 bool deletes(const Transaction& txn, const Item* item) { return txn.delete_set.contains(item->id); }
 
-void compute_keys(const Transaction& txn, Event& ev, const std::set<std::optional<std::string>>& subs) {
-  for (const auto& sub : subs) {
-    if (!sub) continue;
+void compute_keys(const Transaction& txn, Event& ev, const std::set<std::string>& subs) {
+  for (const std::string& key : subs) {
+    const std::string* sub = &key;
     auto found = ev.target->map.find(*sub);
     if (found == ev.target->map.end()) continue;
     const Item* item = found->second;
@@ -218,13 +217,6 @@ void compute_list_delta(const Transaction& txn, Event& ev) {
   if (!delta.empty() && delta.back().kind == DeltaOp::Kind::kRetain) delta.pop_back();
 }
 
-bool has_listeners(const Branch* type) {
-  for (const Branch* t = type; t != nullptr; t = t->item ? t->item->parent : nullptr) {
-    if (!t->observers.empty() || !t->deep_observers.empty()) return true;
-  }
-  return false;
-}
-
 std::vector<std::variant<std::string, uint64_t>> path_between(const Branch* ancestor, const Branch* child) {
   std::vector<std::variant<std::string, uint64_t>> path;
   while (child != ancestor && child->item != nullptr) {
@@ -246,6 +238,13 @@ std::vector<std::variant<std::string, uint64_t>> path_between(const Branch* ance
 
 }  // namespace
 
+bool has_listeners(const Branch* type) {
+  for (const Branch* t = type; t != nullptr; t = t->item ? t->item->parent : nullptr) {
+    if (!t->observers.empty() || !t->deep_observers.empty()) return true;
+  }
+  return false;
+}
+
 void call_observers(Transaction& txn) {
   std::vector<std::unique_ptr<Event>> events;
   for (auto& [type, subs] : txn.changed) {
@@ -259,8 +258,8 @@ void call_observers(Transaction& txn) {
     auto ev = std::make_unique<Event>();
     ev->target = type;
     ev->current_target = type;
-    compute_keys(txn, *ev, subs);
-    if (subs.count(std::nullopt) > 0) {
+    compute_keys(txn, *ev, subs.keys);
+    if (subs.list) {
       const auto kind = type->effective_kind();
       if (kind == TypeRef::kText || kind == TypeRef::kXmlText) {
         compute_text_delta(txn, *ev);
@@ -302,8 +301,7 @@ void cleanup_text_after_transaction(Transaction& txn) {
   std::set<Branch*> need_full_cleanup;
   StructStore& store = doc.store();
   for (const auto& [client, after] : txn.after_state) {
-    auto found = txn.before_state.find(client);
-    uint64_t before = found == txn.before_state.end() ? 0 : found->second;
+    uint64_t before = txn.before_state.get(client);
     if (after == before) continue;
     StructStore::Blocks& blocks = *store.blocks(client);
     for (size_t i = StructStore::find_index(blocks, before); i < blocks.size(); i++) {

@@ -3,7 +3,11 @@
 
 namespace weft {
 
+class Branch;
 class Transaction;
+
+// True when the type or one of its ancestors has an observer or deep observer.
+bool has_listeners(const Branch* type);
 
 // Builds an Event per changed type that has observers (or deep observers
 // above it) and calls them: type observers first, then deep observers with

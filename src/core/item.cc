@@ -24,10 +24,7 @@ namespace {
 
 // ContentType.delete: deleting a type deletes its children.
 void delete_type_children(Transaction& txn, Branch& type) {
-  auto before = [&](const Item* it) {
-    auto found = txn.before_state.find(it->id.client);
-    return it->id.clock < (found == txn.before_state.end() ? 0 : found->second);
-  };
+  auto before = [&](const Item* it) { return it->id.clock < txn.before_state.get(it->id.client); };
   for (Item* it = type.start; it != nullptr; it = it->right) {
     if (!it->deleted) {
       it->mark_deleted(txn);

@@ -73,7 +73,7 @@ size_t StructStore::find_index_clean_start(Transaction& txn, Blocks& blocks, uin
   Item* block = blocks[index];
   if (block->id.clock < clock && !block->is_gc) {
     Item* right = split_item(txn, block, clock - block->id.clock);
-    blocks.insert(blocks.begin() + static_cast<ptrdiff_t>(index + 1), right);
+    blocks.insert(index + 1, right);
     return index + 1;
   }
   return index;
@@ -90,7 +90,7 @@ Item* StructStore::get_item_clean_end(Transaction& txn, ID id) {
   Item* block = blocks[index];
   if (id.clock != block->id.clock + block->length - 1 && !block->is_gc) {
     Item* right = split_item(txn, block, id.clock - block->id.clock + 1);
-    blocks.insert(blocks.begin() + static_cast<ptrdiff_t>(index + 1), right);
+    blocks.insert(index + 1, right);
   }
   return block;
 }

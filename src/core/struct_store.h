@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/block_array.h"
 #include "core/item.h"
 #include "encoding/wire.h"
 
@@ -22,13 +23,18 @@ class StructStore {
   StructStore& operator=(const StructStore&) = delete;
   ~StructStore();
 
-  using Blocks = std::vector<Item*>;
+  using Blocks = BlockArray;
   const std::unordered_map<uint64_t, Blocks>& clients() const { return clients_; }
   Blocks* blocks(uint64_t client);
 
   // Next expected clock of a client (0 when unknown).
   uint64_t state(uint64_t client) const;
   StateVector state_vector() const;
+  // The same into `out`, reusing its storage.
+  template <typename Clocks>
+  void fill_state(Clocks& out) const {
+    out.assign(ClientStates{this});
+  }
 
   // Appends; the struct must start at state(client). Takes ownership.
   void add(Item* item);
@@ -53,6 +59,32 @@ class StructStore {
   std::optional<std::vector<uint8_t>> pending_ds;  // v2 update with zero structs
 
  private:
+  // (client, next clock) of every client with blocks, as an iterable range.
+  struct ClientStates {
+    const StructStore* store;
+    struct iterator {
+      std::unordered_map<uint64_t, Blocks>::const_iterator it, end;
+      void skip_empty() {
+        while (it != end && it->second.empty()) ++it;
+      }
+      std::pair<uint64_t, uint64_t> operator*() const {
+        const Item* last = it->second.back();
+        return {it->first, last->id.clock + last->length};
+      }
+      iterator& operator++() {
+        ++it;
+        skip_empty();
+        return *this;
+      }
+      bool operator!=(const iterator& o) const { return it != o.it; }
+    };
+    iterator begin() const {
+      iterator i{store->clients_.begin(), store->clients_.end()};
+      i.skip_empty();
+      return i;
+    }
+    iterator end() const { return iterator{store->clients_.end(), store->clients_.end()}; }
+  };
   std::unordered_map<uint64_t, Blocks> clients_;
 };
 

@@ -11,7 +11,55 @@
 namespace weft {
 
 Transaction::Transaction(Doc& d, std::string o, bool l) : doc(d), origin(std::move(o)), local(l) {
-  before_state = doc.store().state_vector();
+  doc.store().fill_state(before_state);
+}
+
+void Transaction::reset(const std::string& o, bool l) {
+  origin = o;
+  local = l;
+  doc.store().fill_state(before_state);
+  delete_set = DeleteSet();
+  changed.clear();
+  changed_parent_types.clear();
+  merge_structs.clear();
+  if (merge_structs.capacity() > 4096) merge_structs.shrink_to_fit();
+  need_formatting_cleanup = false;
+  subdocs_added.clear();
+  subdocs_removed.clear();
+  subdocs_loaded.clear();
+}
+
+ChangedKeys& ChangedTypes::operator[](Branch* type) {
+  if (!index_.empty()) {
+    auto [it, inserted] = index_.emplace(type, entries_.size());
+    if (inserted) entries_.emplace_back(type, ChangedKeys{});
+    return entries_[it->second].second;
+  }
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (it->first == type) return it->second;
+  }
+  entries_.emplace_back(type, ChangedKeys{});
+  if (entries_.size() >= kIndexFrom) {
+    for (size_t i = 0; i < entries_.size(); i++) index_.emplace(entries_[i].first, i);
+  }
+  return entries_.back().second;
+}
+
+void ChangedTypes::erase(Branch* type) {
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.first == type; });
+  if (it == entries_.end()) return;
+  entries_.erase(it);
+  if (!index_.empty()) {
+    index_.clear();
+    if (entries_.size() >= kIndexFrom) {
+      for (size_t i = 0; i < entries_.size(); i++) index_.emplace(entries_[i].first, i);
+    }
+  }
+}
+
+void ChangedTypes::clear() {
+  entries_.clear();
+  index_.clear();
 }
 
 const std::string& transaction_origin(const Transaction& txn) { return txn.origin; }
@@ -20,11 +68,14 @@ bool transaction_is_local(const Transaction& txn) { return txn.local; }
 void Transaction::add_changed_type(Branch* type, const std::optional<std::string>& parent_sub) {
   const Item* item = type->item;
   if (item != nullptr) {
-    auto found = before_state.find(item->id.client);
-    uint64_t before = found == before_state.end() ? 0 : found->second;
-    if (!(item->id.clock < before && !item->deleted)) return;
+    if (!(item->id.clock < before_state.get(item->id.client) && !item->deleted)) return;
   }
-  changed[type].insert(parent_sub);
+  ChangedKeys& keys = changed[type];
+  if (parent_sub) {
+    keys.keys.insert(*parent_sub);
+  } else {
+    keys.list = true;
+  }
 }
 
 namespace {
@@ -47,8 +98,7 @@ size_t try_merge_with_lefts(StructStore::Blocks& blocks, size_t pos) {
   }
   size_t merged = pos - i;
   if (merged > 0) {
-    blocks.erase(blocks.begin() + static_cast<ptrdiff_t>(pos + 1 - merged),
-                 blocks.begin() + static_cast<ptrdiff_t>(pos + 1));
+    blocks.erase(pos + 1 - merged, pos + 1);
   }
   return merged;
 }
@@ -85,11 +135,16 @@ void try_merge_delete_set(const DeleteSet& ds, StructStore& store) {
 
 }  // namespace
 
-void Doc::transact(const std::function<void(Transaction&)>& fn, const std::string& origin) {
+void Doc::transact(TransactionFn fn, const std::string& origin) {
   bool initial = false;
   if (txn_ == nullptr) {
     initial = true;
-    cleanups_.push_back(std::make_unique<Transaction>(*this, origin, true));
+    if (spare_txn_) {
+      spare_txn_->reset(origin, true);
+      cleanups_.push_back(std::move(spare_txn_));
+    } else {
+      cleanups_.push_back(std::make_unique<Transaction>(*this, origin, true));
+    }
     txn_ = cleanups_.back().get();
   }
   fn(*txn_);
@@ -99,13 +154,14 @@ void Doc::transact(const std::function<void(Transaction&)>& fn, const std::strin
   if (!finish_cleanup) return;
   // Observers may open new transactions; those are cleaned up in order, not nested.
   for (size_t i = 0; i < cleanups_.size(); i++) cleanup_transaction(*cleanups_[i]);
+  spare_txn_ = std::move(cleanups_.front());
   cleanups_.clear();
 }
 
 void Doc::cleanup_transaction(Transaction& txn) {
   StructStore& store = *store_;
   txn.delete_set.sort_and_merge();
-  txn.after_state = store.state_vector();
+  store.fill_state(txn.after_state);
   call_observers(txn);
   for (auto& [id, handler] : after_transaction_handlers_) handler(txn);
   if (txn.need_formatting_cleanup) cleanup_text_after_transaction(txn);
@@ -113,11 +169,15 @@ void Doc::cleanup_transaction(Transaction& txn) {
   if (gc_) try_gc_delete_set(txn.delete_set, store);
   try_merge_delete_set(txn.delete_set, store);
   for (const auto& [client, clock] : txn.after_state) {
-    auto found = txn.before_state.find(client);
-    uint64_t before = found == txn.before_state.end() ? 0 : found->second;
+    uint64_t before = txn.before_state.get(client);
     if (before == clock) continue;
     StructStore::Blocks& blocks = *store.blocks(client);
-    auto first = static_cast<int64_t>(std::max<size_t>(StructStore::find_index(blocks, before), 1));
+    // A block that starts before `before` was extended in place by the local
+    // typing fast path (text_ops.cc); yjs would have merged the appended run
+    // into it right here, and would not try to merge that block leftwards.
+    size_t changed_from = StructStore::find_index(blocks, before);
+    if (blocks[changed_from]->id.clock < before) changed_from++;
+    auto first = static_cast<int64_t>(std::max<size_t>(changed_from, 1));
     for (auto i = static_cast<int64_t>(blocks.size()) - 1; i >= first;) {
       i -= 1 + static_cast<int64_t>(try_merge_with_lefts(blocks, static_cast<size_t>(i)));
     }
@@ -132,18 +192,16 @@ void Doc::cleanup_transaction(Transaction& txn) {
     if (pos > 0) try_merge_with_lefts(blocks, pos);
   }
   if (!txn.local) {
-    auto before = txn.before_state.find(client_id_);
-    auto after = txn.after_state.find(client_id_);
-    uint64_t b = before == txn.before_state.end() ? 0 : before->second;
-    uint64_t a = after == txn.after_state.end() ? 0 : after->second;
-    if (a != b) client_id_ = generate_client_id();  // another peer uses our id
+    if (txn.after_state.get(client_id_) != txn.before_state.get(client_id_))
+      client_id_ = generate_client_id();  // another peer uses our id
   }
-  bool changed = !txn.delete_set.empty() || txn.after_state != txn.before_state;
-  if (changed) {
+  bool changed = !txn.delete_set.empty() || !(txn.after_state == txn.before_state);
+  if (changed && !(update_handlers_.empty() && update_v2_handlers_.empty())) {
+    StateVector before = txn.before_state.to_state_vector();
     auto emit = [&](UpdateFormat format, const std::map<uint64_t, UpdateHandler>& handlers) {
       if (handlers.empty()) return;
       auto enc = make_update_encoder(format);
-      write_clients_structs(*enc, store, txn.before_state);
+      write_clients_structs(*enc, store, before);
       txn.delete_set.write(*enc);
       UpdateBytes update = enc->finish();
       for (auto& [id, handler] : handlers) handler(update, txn);

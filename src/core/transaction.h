@@ -4,11 +4,13 @@
 // blocks are merged and the update events fire.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "encoding/id.h"
@@ -20,18 +22,76 @@ class Doc;
 class Branch;
 struct Event;
 
+// client -> next clock, sorted by client, in a flat vector: a transaction
+// takes two of these, and most documents have a handful of clients.
+class ClientClocks {
+ public:
+  using Entry = std::pair<uint64_t, uint64_t>;
+  using const_iterator = std::vector<Entry>::const_iterator;
+  const_iterator begin() const { return entries_.begin(); }
+  const_iterator end() const { return entries_.end(); }
+  const_iterator find(uint64_t client) const {
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), client,
+                               [](const Entry& e, uint64_t c) { return e.first < c; });
+    return it != entries_.end() && it->first == client ? it : entries_.end();
+  }
+  // The clock of `client`, 0 when absent.
+  uint64_t get(uint64_t client) const {
+    auto it = find(client);
+    return it == end() ? 0 : it->second;
+  }
+  // Replaces the content (entries in any order); keeps the capacity.
+  template <typename Range>
+  void assign(const Range& clocks) {
+    entries_.clear();
+    for (const auto& [client, clock] : clocks) entries_.emplace_back(client, clock);
+    std::sort(entries_.begin(), entries_.end());
+  }
+  StateVector to_state_vector() const { return StateVector(entries_.begin(), entries_.end()); }
+  bool operator==(const ClientClocks& o) const { return entries_ == o.entries_; }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// What changed in one type: its list part and/or these keys of its map part.
+struct ChangedKeys {
+  bool list = false;
+  std::set<std::string> keys;
+};
+
+// Changed types in first-change order (as yjs' Map). Lookups are a scan of
+// the few entries, with a hash index once there are many.
+class ChangedTypes {
+ public:
+  using Entry = std::pair<Branch*, ChangedKeys>;
+  std::vector<Entry>::iterator begin() { return entries_.begin(); }
+  std::vector<Entry>::iterator end() { return entries_.end(); }
+  bool empty() const { return entries_.empty(); }
+  ChangedKeys& operator[](Branch* type);
+  void erase(Branch* type);
+  void clear();
+
+ private:
+  static constexpr size_t kIndexFrom = 16;
+  std::vector<Entry> entries_;
+  std::unordered_map<Branch*, size_t> index_;  // filled once entries_ reaches kIndexFrom
+};
+
 class Transaction {
  public:
   Transaction(Doc& doc, std::string origin, bool local);
+  // Makes this a fresh transaction again (Doc reuses one to spare allocations).
+  void reset(const std::string& origin, bool local);
 
   Doc& doc;
   std::string origin;  // empty = none; providers put their own tag here
   bool local;          // false while applying a remote update
-  StateVector before_state;
-  StateVector after_state;
+  ClientClocks before_state;
+  ClientClocks after_state;
   DeleteSet delete_set;
-  // Changed types and the keys changed in their map part (nullopt = the list part).
-  std::map<Branch*, std::set<std::optional<std::string>>> changed;
+  // Changed types and the keys changed in their map and list parts.
+  ChangedTypes changed;
   // Deep observer bookkeeping: events per ancestor type.
   std::map<Branch*, std::vector<Event*>> changed_parent_types;
   // Blocks split or touched during the transaction, merged at cleanup.
