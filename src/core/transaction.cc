@@ -124,6 +124,9 @@ void try_merge_delete_set(const DeleteSet& ds, StructStore& store) {
     if (blocks == nullptr) continue;
     for (size_t di = ranges.size(); di-- > 0;) {
       const DeleteRange& r = ranges[di];
+      // An empty range at clock 0 (hostile input) would look up clock -1;
+      // Yjs throws there (findIndexSS). It deletes nothing, so nothing merges.
+      if (r.end() == 0) continue;
       auto most_right = static_cast<int64_t>(
           std::min(blocks->size() - 1, 1 + StructStore::find_index(*blocks, r.end() - 1)));
       for (int64_t si = most_right; si > 0 && (*blocks)[static_cast<size_t>(si)]->id.clock >= r.clock;) {
