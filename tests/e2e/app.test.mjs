@@ -145,6 +145,36 @@ test('edits made offline sync when the network returns', async () => {
   })
 })
 
+test('two people move the same task at once: still one task, and an edit made meanwhile is kept', async () => {
+  await withServer(async (server, open) => {
+    const room = uniqueRoom('move')
+    const a = await open(room, { name: 'Ada' })
+    const b = await open(room, { name: 'Grace' })
+    await Promise.all([waitSynced(a.page), waitSynced(b.page)])
+    await addTask(a.page, 'Contested')
+    await addTask(a.page, 'Other')
+    await converge([a.page, b.page])
+
+    await a.context.setOffline(true)
+    await a.page.locator('[data-testid=ws-status][data-state=bad]').waitFor()
+    await task(a.page, 'Contested').getByTestId('task-right').click() // to doing
+    await task(a.page, 'Contested').getByTestId('task-assignee').fill('ada')
+    await task(b.page, 'Contested').getByTestId('task-right').click() // to doing
+    await task(b.page, 'Contested').getByTestId('task-right').click() // to done
+    await task(b.page, 'Other').getByTestId('task-right').click()
+
+    await a.context.setOffline(false)
+    await waitSynced(a.page)
+    const state = await converge([a.page, b.page])
+    const all = Object.values(state.columns).flat()
+    assert.equal(all.filter((t) => t.title === 'Contested').length, 1, JSON.stringify(state.columns))
+    assert.equal(all.find((t) => t.title === 'Contested').assignee, 'ada')
+    assert.deepEqual(state.columns.doing.map((t) => t.title).filter((t) => t === 'Other'), ['Other'])
+    assert.equal((await docState(a.page)).tasks.length, 2)
+    noErrors(a.page, b.page)
+  })
+})
+
 test('a reload while offline keeps offline edits (y-indexeddb), which sync on reconnect', async () => {
   await withServer(async (server, open) => {
     const room = uniqueRoom('reload')

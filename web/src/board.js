@@ -1,9 +1,11 @@
 // The task board. Model: doc.getArray('tasks'), a Y.Array of Y.Map, each
-//   { id, title, status: 'todo' | 'doing' | 'done', assignee, done }
-// The array order is the board order; a column shows its tasks in array
-// order. Moving a task (drag and drop, or the arrow buttons) deletes its map
-// and inserts a copy at the new place in one transaction: Yjs types cannot
-// be moved, and one transaction keeps the move atomic for every peer.
+//   { id, title, status: 'todo' | 'doing' | 'done', assignee, done, rank }
+// A column shows its tasks sorted by rank (a number; ties broken by id).
+// Moving a task (drag and drop, or the arrow buttons) only sets its status
+// and a rank between its new neighbours: the map itself never moves, so two
+// people moving the same task at once end with one task (last move wins),
+// and an edit to its title made meanwhile is kept. Tasks stored without a
+// rank (older boards) rank by their array index.
 //
 // Rendering is keyed by task id: cards and their inputs are reused, so an
 // input being typed in keeps its focus and caret while others edit.
@@ -16,7 +18,7 @@ export const COLUMNS = [
   { id: 'done', title: 'Done' }
 ]
 
-const FIELDS = ['id', 'title', 'status', 'assignee', 'done']
+const FIELDS = ['id', 'title', 'status', 'assignee', 'done', 'rank']
 
 function newId () {
   return Math.random().toString(36).slice(2, 10) + Date.now().toString(36).slice(-4)
@@ -37,8 +39,28 @@ function indexOfTask (tasks, id) {
   return -1
 }
 
+// The tasks of column `status` in board order, as { id, rank, task }.
+export function columnTasks (tasks, status) {
+  const out = []
+  tasks.forEach((task, index) => {
+    if ((task.get('status') || 'todo') !== status) return
+    const rank = task.get('rank')
+    out.push({ id: task.get('id'), rank: typeof rank === 'number' ? rank : index, task })
+  })
+  return out.sort((x, y) => x.rank - y.rank || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))
+}
+
+function lastRank (tasks) {
+  let max = 0
+  tasks.forEach((task, index) => {
+    const rank = task.get('rank')
+    max = Math.max(max, typeof rank === 'number' ? rank : index)
+  })
+  return max
+}
+
 export function addTask (tasks, { title, status = 'todo', assignee = '' }) {
-  const task = makeTask({ id: newId(), title, status, assignee, done: status === 'done' })
+  const task = makeTask({ id: newId(), title, status, assignee, done: status === 'done', rank: lastRank(tasks) + 1 })
   tasks.push([task])
   return task.get('id')
 }
@@ -46,22 +68,22 @@ export function addTask (tasks, { title, status = 'todo', assignee = '' }) {
 // Moves task `id` to column `status`, before task `beforeId` (or to the end
 // of that column when beforeId is null).
 export function moveTask (tasks, id, status, beforeId = null) {
+  if (id === beforeId) return
   tasks.doc.transact(() => {
-    const from = indexOfTask(tasks, id)
-    if (from < 0 || id === beforeId) return
-    const fields = tasks.get(from).toJSON()
-    tasks.delete(from, 1)
-    let to = beforeId ? indexOfTask(tasks, beforeId) : -1
-    if (to < 0) {
-      // After the last task of the column, else at the end.
-      to = tasks.length
-      for (let i = tasks.length - 1; i >= 0; i--) {
-        if (tasks.get(i).get('status') === status) { to = i + 1; break }
-      }
-    }
-    const wasDone = fields.status === 'done'
-    const done = status === 'done' ? true : wasDone ? false : fields.done
-    tasks.insert(to, [makeTask({ ...fields, status, done })])
+    const index = indexOfTask(tasks, id)
+    if (index < 0) return
+    const task = tasks.get(index)
+    const column = columnTasks(tasks, status).filter((t) => t.id !== id)
+    let at = beforeId ? column.findIndex((t) => t.id === beforeId) : -1
+    if (at < 0) at = column.length
+    const prev = column[at - 1]
+    const next = column[at]
+    const rank = prev && next ? (prev.rank + next.rank) / 2 : prev ? prev.rank + 1 : next ? next.rank - 1 : lastRank(tasks) + 1
+    const wasDone = task.get('status') === 'done'
+    task.set('status', status)
+    task.set('rank', rank)
+    if (status === 'done') task.set('done', true)
+    else if (wasDone) task.set('done', false)
   })
 }
 
@@ -215,7 +237,13 @@ export function mountBoard ({ tasks, awareness }) {
   function render () {
     const seen = new Set()
     const byColumn = Object.fromEntries(COLUMNS.map((c) => [c.id, []]))
-    tasks.forEach((t) => {
+    const ordered = []
+    tasks.forEach((t, index) => {
+      const rank = t.get('rank')
+      ordered.push({ t, rank: typeof rank === 'number' ? rank : index, id: t.get('id') })
+    })
+    ordered.sort((x, y) => x.rank - y.rank || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))
+    ordered.forEach(({ t }) => {
       const id = t.get('id')
       if (!id || seen.has(id)) return
       seen.add(id)
