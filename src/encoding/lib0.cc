@@ -46,9 +46,11 @@ void Encoder::write_var_string(std::string_view utf8) {
 }
 
 void Encoder::write_var_string(std::u16string_view utf16) {
-  std::string s = utf16_to_utf8(utf16);
-  write_var_uint(s.size());
-  buf_.insert(buf_.end(), s.begin(), s.end());
+  const size_t length = utf16_as_utf8_length(utf16);
+  write_var_uint(length);
+  const size_t at = buf_.size();
+  buf_.resize(at + length);
+  write_utf16_as_utf8(utf16, buf_.data() + at);
 }
 
 namespace {

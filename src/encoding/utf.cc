@@ -116,13 +116,59 @@ std::optional<std::u16string> utf8_to_utf16(std::string_view utf8) {
   return out;
 }
 
+size_t utf16_as_utf8_length(std::u16string_view utf16) {
+  size_t n = 0;
+  for (size_t i = 0; i < utf16.size(); i++) {
+    const char16_t c = utf16[i];
+    if (c < 0x80) {
+      n += 1;
+    } else if (c < 0x800) {
+      n += 2;
+    } else if (is_high_surrogate(c) && i + 1 < utf16.size() && is_low_surrogate(utf16[i + 1])) {
+      n += 4;
+      i++;
+    } else {
+      n += 3;  // the rest of the BMP, and lone surrogates (as U+FFFD)
+    }
+  }
+  return n;
+}
+
+uint8_t* write_utf16_as_utf8(std::u16string_view utf16, uint8_t* out) {
+  const size_t size = utf16.size();
+  for (size_t i = 0; i < size; i++) {
+    char32_t c = utf16[i];
+    if (c < 0x80) {
+      *out++ = static_cast<uint8_t>(c);
+    } else if (c < 0x800) {
+      *out++ = static_cast<uint8_t>(0xC0 | (c >> 6));
+      *out++ = static_cast<uint8_t>(0x80 | (c & 0x3F));
+    } else if (is_high_surrogate(static_cast<char16_t>(c)) && i + 1 < size &&
+               is_low_surrogate(utf16[i + 1])) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (char32_t(utf16[++i]) - 0xDC00);
+      *out++ = static_cast<uint8_t>(0xF0 | (c >> 18));
+      *out++ = static_cast<uint8_t>(0x80 | ((c >> 12) & 0x3F));
+      *out++ = static_cast<uint8_t>(0x80 | ((c >> 6) & 0x3F));
+      *out++ = static_cast<uint8_t>(0x80 | (c & 0x3F));
+    } else {
+      if (is_high_surrogate(static_cast<char16_t>(c)) || is_low_surrogate(static_cast<char16_t>(c)))
+        c = 0xFFFD;
+      *out++ = static_cast<uint8_t>(0xE0 | (c >> 12));
+      *out++ = static_cast<uint8_t>(0x80 | ((c >> 6) & 0x3F));
+      *out++ = static_cast<uint8_t>(0x80 | (c & 0x3F));
+    }
+  }
+  return out;
+}
+
 void append_utf16_as_utf8(std::u16string_view utf16, std::string& out) {
-  for_each_utf16(utf16, [&](char32_t cp, bool lone) { append_utf8(lone ? 0xFFFD : cp, out); });
+  const size_t at = out.size();
+  out.resize(at + utf16_as_utf8_length(utf16));
+  write_utf16_as_utf8(utf16, reinterpret_cast<uint8_t*>(out.data() + at));
 }
 
 std::string utf16_to_utf8(std::u16string_view utf16) {
   std::string out;
-  out.reserve(utf16.size());
   append_utf16_as_utf8(utf16, out);
   return out;
 }

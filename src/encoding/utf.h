@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,10 @@ std::string utf16_to_utf8(std::u16string_view utf16);
 // Appends one code point (a surrogate value is written as is: WTF-8).
 void append_utf8(char32_t cp, std::string& out);
 void append_utf16_as_utf8(std::u16string_view utf16, std::string& out);
+// The same conversion in two passes, for writers that place the bytes
+// themselves: the UTF-8 size, then the bytes at `out` (returns their end).
+size_t utf16_as_utf8_length(std::u16string_view utf16);
+uint8_t* write_utf16_as_utf8(std::u16string_view utf16, uint8_t* out);
 // Number of UTF-16 code units of valid UTF-8 text.
 size_t utf16_length(std::string_view utf8);
 bool is_valid_utf8(std::string_view utf8);
