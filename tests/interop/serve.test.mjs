@@ -12,6 +12,7 @@ import path from 'node:path'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
+import { Rng } from './rng.mjs'
 
 const WEFT = process.env.WEFT_BIN || '/work/main/build/apps/weft'
 
@@ -209,6 +210,68 @@ test('weft serve with y-websocket clients', async (t) => {
     assert.deepEqual(stored.m, clients[0].doc.getMap('m').toJSON())
     close(...clients)
   })
+
+  // Seeded sessions: 3 rooms x 3 clients; each step one client edits (text
+  // with emoji / CJK / surrogate pairs, array, map) or drops / regains its
+  // connection, editing offline meanwhile. At the end every room converges
+  // and the store holds exactly what its clients hold.
+  const SESSION_SEEDS = (process.env.SERVE_SEEDS || '1,2,3').split(',').map(Number)
+  for (const seed of SESSION_SEEDS) {
+    await t.test(`seeded session ${seed}: rooms converge through disconnects and offline edits`, async () => {
+      const rng = new Rng(seed)
+      const pieces = ['a', 'hello ', '世界', '😀', '👍🏽', 'é', '\n', '漢字かな']
+      const rooms = [0, 1, 2].map((r) => `session-${seed}-${r}`)
+      const clients = rooms.flatMap((room) => [0, 1, 2].map(() => ({ room, ...client(server, room) })))
+      await Promise.all(clients.map(synced))
+      try {
+        for (let step = 0; step < 120; step++) {
+          const c = rng.pick(clients)
+          const r = rng.next()
+          if (r < 0.1) {
+            if (c.provider.shouldConnect) c.provider.disconnect()
+            else c.provider.connect()
+            continue
+          }
+          const text = c.doc.getText('t')
+          if (r < 0.55) {
+            let i = rng.int(0, text.length)
+            const s = text.toString()
+            while (i > 0 && i < s.length && s.charCodeAt(i) >= 0xdc00 && s.charCodeAt(i) <= 0xdfff) i--
+            text.insert(i, rng.pick(pieces))
+          } else if (r < 0.7 && text.length > 2) {
+            const s = text.toString()
+            let i = rng.int(0, s.length - 2)
+            while (i > 0 && s.charCodeAt(i) >= 0xdc00 && s.charCodeAt(i) <= 0xdfff) i--
+            let n = rng.int(1, 2)
+            if (s.charCodeAt(i + n - 1) >= 0xd800 && s.charCodeAt(i + n - 1) <= 0xdbff) n++
+            text.delete(i, n)
+          } else if (r < 0.85) {
+            c.doc.getArray('a').push([`${seed}-${step}`])
+          } else {
+            c.doc.getMap('m').set(`k${rng.int(0, 3)}`, step)
+          }
+          if (rng.chance(0.2)) await sleep(rng.int(1, 20))
+        }
+        for (const c of clients) if (!c.provider.shouldConnect) c.provider.connect()
+        for (const room of rooms) {
+          const inRoom = clients.filter((c) => c.room === room)
+          // Map keys sorted: their JS order depends on each client's history.
+          const sorted = (m) => Object.fromEntries(Object.entries(m).sort(([x], [y]) => (x < y ? -1 : 1)))
+          const state = (c) => JSON.stringify([c.doc.getText('t').toString(), c.doc.getArray('a').toJSON(), sorted(c.doc.getMap('m').toJSON())])
+          await waitFor(`room ${room} to converge (seed ${seed})`, () => inRoom.every((c) => c.provider.synced && state(c) === state(inRoom[0])), 20000)
+            .catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(inRoom.map((c) => ({ synced: c.provider.synced, connected: c.provider.wsconnected, state: state(c) })))}`) })
+          const [t, a, m] = JSON.parse(state(inRoom[0]))
+          await waitFor(`room ${room} stored (seed ${seed})`, async () => {
+            const stored = await (await fetch(`${server.http}/api/rooms/${room}?type=t:text,a:array,m:map`)).json()
+            return stored.t === t && JSON.stringify(stored.a) === JSON.stringify(a) && JSON.stringify(sorted(stored.m)) === JSON.stringify(m)
+          })
+          assert.equal(new Set(a).size, a.length, `seed ${seed}: an array entry is doubled`)
+        }
+      } finally {
+        close(...clients)
+      }
+    })
+  }
 
   const metric = async (name) => {
     const text = await (await fetch(`${server.http}/metrics`)).text()
