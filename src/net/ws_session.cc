@@ -32,6 +32,7 @@ void WsSession::run(Request req) {
 
   websocket::permessage_deflate pmd;
   pmd.server_enable = o.permessage_deflate;
+  pmd.compLevel = o.deflate_level;
   ws_.set_option(pmd);
   // Beast accepts the offer whenever server_enable is set and the client offered it.
   compressed_ =
