@@ -8,63 +8,21 @@
 // Run: node --test auth.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
+import { WEFT, WeftServer, sleep, tmpDir, waitFor } from './server_process.mjs'
 
-const WEFT = process.env.WEFT_BIN || '/work/main/build/apps/weft'
 const SECRET = 'interop-test-secret-0123456789'
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-const waitFor = async (what, cond, timeoutMs = 10000) => {
-  const end = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
 
 // v1.<base64url(access:expiry:pattern)>.<base64url(HMAC-SHA256(secret, "v1.<payload>"))>
 const makeToken = ({ secret = SECRET, access = 'rw', expires = Math.floor(Date.now() / 1000) + 600, room }) => {
   const signed = 'v1.' + Buffer.from(`${access}:${expires}:${room}`).toString('base64url')
   return signed + '.' + crypto.createHmac('sha256', secret).update(signed).digest('base64url')
-}
-
-class WeftServer {
-  constructor (dataDir, extraArgs) {
-    this.dataDir = dataDir
-    this.extraArgs = extraArgs
-    this.log = ''
-  }
-
-  async start () {
-    const portFile = path.join(this.dataDir, `port-${Date.now()}`)
-    this.proc = spawn(WEFT, ['serve', '--port', '0', '--port-file', portFile, '--data', this.dataDir,
-      '--log-level', 'info', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.proc.stdout.on('data', (d) => { this.log += d })
-    this.proc.stderr.on('data', (d) => { this.log += d })
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })))
-    await waitFor('the port file', () => {
-      if (this.proc.exitCode !== null) throw new Error(`weft serve exited (${this.proc.exitCode}): ${this.log}`)
-      return fs.existsSync(portFile)
-    })
-    this.port = Number(fs.readFileSync(portFile, 'utf8').trim())
-    this.url = `ws://127.0.0.1:${this.port}`
-    this.http = `http://127.0.0.1:${this.port}`
-    return this
-  }
-
-  async metric (name) {
-    const text = await (await fetch(`${this.http}/metrics`)).text()
-    const m = text.match(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm'))
-    return m ? Number(m[1]) : NaN
-  }
 }
 
 const client = (server, room, token) => {
@@ -104,11 +62,11 @@ test('weft serve with auth tokens and limits', async (t) => {
     t.skip(`weft binary not found at ${WEFT} (build it, or set WEFT_BIN)`)
     return
   }
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-auth-'))
+  const dataDir = tmpDir('weft-auth-')
   const secretFile = path.join(dataDir, 'secret')
   fs.writeFileSync(secretFile, SECRET + '\n')
   const server = await new WeftServer(dataDir,
-    ['--auth-secret-file', secretFile, '--message-rate', '100', '--message-burst', '300']).start()
+    { args: ['--log-level', 'info', '--auth-secret-file', secretFile, '--message-rate', '100', '--message-burst', '300'] }).start()
   t.after(() => server.proc.kill('SIGKILL'))
 
   const cliToken = (room, access) =>
@@ -228,8 +186,8 @@ test('weft serve --max-connections-per-ip answers 429 past the cap', async (t) =
     t.skip(`weft binary not found at ${WEFT}`)
     return
   }
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-auth-ip-'))
-  const server = await new WeftServer(dataDir, ['--max-connections-per-ip', '3']).start()
+  const dataDir = tmpDir('weft-auth-ip-')
+  const server = await new WeftServer(dataDir, { args: ['--log-level', 'info', '--max-connections-per-ip', '3'] }).start()
   t.after(() => server.proc.kill('SIGKILL'))
   // Every TCP connection counts (fetch's keep-alive ones too), so the
   // metric is read only after the sockets are gone.

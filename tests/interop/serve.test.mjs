@@ -5,58 +5,15 @@
 // Run: node --test serve.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
 import { Rng } from './rng.mjs'
+import { WEFT, WeftServer, sleep, tmpDir, waitFor } from './server_process.mjs'
 
-const WEFT = process.env.WEFT_BIN || '/work/main/build/apps/weft'
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-// Polls `cond` (which may return a promise) until it holds.
-const waitFor = async (what, cond, timeoutMs = 10000) => {
-  const end = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
-
-class WeftServer {
-  constructor (dataDir) {
-    this.dataDir = dataDir
-    this.stderr = ''
-  }
-
-  async start () {
-    const portFile = path.join(this.dataDir, `port-${Date.now()}`)
-    this.proc = spawn(WEFT, ['serve', '--port', '0', '--port-file', portFile, '--data', this.dataDir,
-      '--log-level', 'info', '--idle-timeout', '1', '--compact-after', '20'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.proc.stdout.on('data', (d) => { this.stderr += d })
-    this.proc.stderr.on('data', (d) => { this.stderr += d })
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })))
-    await waitFor('the port file', () => {
-      if (this.proc.exitCode !== null) throw new Error(`weft serve exited (${this.proc.exitCode}): ${this.stderr}`)
-      return fs.existsSync(portFile)
-    })
-    this.port = Number(fs.readFileSync(portFile, 'utf8').trim())
-    this.url = `ws://127.0.0.1:${this.port}`
-    this.http = `http://127.0.0.1:${this.port}`
-    return this
-  }
-
-  async kill (signal = 'SIGKILL') {
-    this.proc.kill(signal)
-    return this.exited
-  }
-}
-
-const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'weft-serve-'))
+// Short idle timeout and compaction threshold, so the tests see both happen.
+const SERVE_ARGS = ['--log-level', 'info', '--idle-timeout', '1', '--compact-after', '20']
 
 const client = (server, room) => {
   const doc = new Y.Doc()
@@ -86,8 +43,8 @@ test('weft serve with y-websocket clients', async (t) => {
     t.skip(`weft binary not found at ${WEFT} (build it, or set WEFT_BIN)`)
     return
   }
-  const dataDir = tmpDir()
-  let server = await new WeftServer(dataDir).start()
+  const dataDir = tmpDir('weft-serve-')
+  let server = await new WeftServer(dataDir, { args: SERVE_ARGS }).start()
   t.after(() => server.proc.kill('SIGKILL'))
 
   await t.test('HTTP: healthz, metrics', async () => {
@@ -120,7 +77,7 @@ test('weft serve with y-websocket clients', async (t) => {
     a.doc.getText('t').delete(0, 6) // a delete set the client resends on every connect
     const stored = async () => (await (await fetch(`${server.http}/api/rooms`)).json()).find((r) => r.room === 'reconnect')
     await waitFor('stored', async () => (await stored())?.log_count === 2)
-    const redundant = async () => Number((await (await fetch(`${server.http}/metrics`)).text()).match(/^weft_updates_redundant_total (\d+)$/m)[1])
+    const redundant = () => server.metric('weft_updates_redundant_total')
     const before = await redundant()
     for (let i = 0; i < 3; i++) {
       a.provider.disconnect()
@@ -273,11 +230,7 @@ test('weft serve with y-websocket clients', async (t) => {
     })
   }
 
-  const metric = async (name) => {
-    const text = await (await fetch(`${server.http}/metrics`)).text()
-    const m = text.match(new RegExp(`^${name} (\\S+)$`, 'm'))
-    return m ? Number(m[1]) : NaN
-  }
+  const metric = (name) => server.metric(name)
 
   await t.test('the log is compacted past --compact-after updates', async () => {
     const a = client(server, 'compact')
@@ -319,7 +272,7 @@ test('weft serve with y-websocket clients', async (t) => {
     await waitFor('b has everything', () => b.doc.getText('t').toString() === expected)
     close(a, b)
     await server.kill('SIGKILL')
-    server = await new WeftServer(dataDir).start()
+    server = await new WeftServer(dataDir, { args: SERVE_ARGS }).start()
     const c = client(server, 'durable')
     await synced(c)
     assert.equal(c.doc.getText('t').toString(), expected)

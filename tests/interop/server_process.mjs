@@ -1,5 +1,5 @@
-// The real `weft serve` binary as a child process, for the node suites that
-// need to start, kill -9 and restart it (kill9.test.mjs).
+// The real `weft serve` binary as a child process, for the node suites
+// (serve, auth, signaling, kill9): start, read /metrics, kill -9, restart.
 //
 // Env: WEFT_BIN (default /work/main/build/apps/weft).
 import { spawn } from 'node:child_process'
@@ -24,18 +24,20 @@ export const tmpDir = (prefix) => fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 
 // One `weft serve` process on `dataDir`. `port` 0 picks a free port; a
 // restart passes the previous port so that clients reconnect to the same URL.
+// `args` are more flags, `env` more environment variables.
 export class WeftServer {
-  constructor (dataDir, { port = 0, args = [] } = {}) {
+  constructor (dataDir, { port = 0, args = [], env = {} } = {}) {
     this.dataDir = dataDir
     this.port = port
     this.args = args
+    this.env = env
     this.log = ''
   }
 
   async start () {
     const portFile = path.join(this.dataDir, `port-${process.pid}-${Date.now()}`)
     this.proc = spawn(WEFT, ['serve', '--port', String(this.port), '--port-file', portFile, '--data', this.dataDir,
-      ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      ...this.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } })
     this.proc.stdout.on('data', (d) => { this.log += d })
     this.proc.stderr.on('data', (d) => { this.log += d })
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })))
@@ -50,6 +52,13 @@ export class WeftServer {
     this.url = `ws://127.0.0.1:${this.port}`
     this.http = `http://127.0.0.1:${this.port}`
     return this
+  }
+
+  /** One sample of GET /metrics (`name` may carry labels); NaN when absent. */
+  async metric (name) {
+    const text = await (await fetch(`${this.http}/metrics`)).text()
+    const m = text.match(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm'))
+    return m ? Number(m[1]) : NaN
   }
 
   /** True while the process has not exited. */

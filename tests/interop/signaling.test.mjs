@@ -7,41 +7,21 @@
 // Run: node --test signaling.test.mjs
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import WebSocket from 'ws'
+import { WEFT, WeftServer, sleep, tmpDir, waitFor } from './server_process.mjs'
 
-const WEFT = process.env.WEFT_BIN || '/work/main/build/apps/weft'
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const waitFor = async (what, cond, timeoutMs = 10000) => {
-  const end = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
-}
-
-let server, url, log = ''
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-signaling-'))
+let server, url
+const dataDir = tmpDir('weft-signaling-')
 
 before(async () => {
-  const portFile = path.join(dataDir, 'port')
-  server = spawn(WEFT, ['serve', '--port', '0', '--port-file', portFile, '--data', dataDir, '--static', dataDir],
-    { stdio: ['ignore', 'pipe', 'pipe'] })
-  server.stdout.on('data', (d) => { log += d })
-  server.stderr.on('data', (d) => { log += d })
-  await waitFor('the port file', () => {
-    if (server.exitCode !== null) throw new Error(`weft serve exited: ${log}`)
-    return fs.existsSync(portFile)
-  })
-  url = `ws://127.0.0.1:${Number(fs.readFileSync(portFile, 'utf8'))}/signaling`
+  server = await new WeftServer(dataDir, { args: ['--static', dataDir] }).start()
+  url = `${server.url}/signaling`
 })
 
 after(async () => {
-  server.kill('SIGTERM')
-  await new Promise((resolve) => server.on('exit', resolve))
+  await server.kill('SIGTERM')
   fs.rmSync(dataDir, { recursive: true, force: true })
 })
 
@@ -174,13 +154,10 @@ test('room connections are unaffected: /signaling is not a room, /signaling/x is
 
 test('with --auth-secret: a read-write token is needed, and it limits the topics', async () => {
   const secret = 'signaling-secret-0123456789'
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-signaling-auth-'))
-  const portFile = path.join(dir, 'port')
-  const proc = spawn(WEFT, ['serve', '--port', '0', '--port-file', portFile, '--data', dir, '--static', dir],
-    { stdio: 'ignore', env: { ...process.env, WEFT_AUTH_SECRET: secret } })
+  const dir = tmpDir('weft-signaling-auth-')
+  const authServer = await new WeftServer(dir, { args: ['--static', dir], env: { WEFT_AUTH_SECRET: secret } }).start()
   try {
-    await waitFor('the port file', () => fs.existsSync(portFile))
-    const base = `ws://127.0.0.1:${Number(fs.readFileSync(portFile, 'utf8'))}/signaling`
+    const base = `${authServer.url}/signaling`
     const token = (access) => execFileSync(WEFT, ['token', '--secret', secret, '--room', 'team-*', '--access', access],
       { encoding: 'utf8' }).trim()
     await assert.rejects(connect(base), /401/)
@@ -197,8 +174,7 @@ test('with --auth-secret: a read-write token is needed, and it limits the topics
     a.close()
     b.close()
   } finally {
-    proc.kill('SIGTERM')
-    await new Promise((resolve) => proc.on('exit', resolve))
+    await authServer.kill('SIGTERM')
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
