@@ -2,66 +2,43 @@
 // the built app (web/dist), Debian's chromium driven by playwright-core, and
 // helpers that read the app's state through its data-testid elements.
 //
-// Env: WEFT_BIN (default ../../build/apps/weft), CHROMIUM (default /usr/bin/chromium),
+// Env: WEFT_BIN (see ../interop/server_process.mjs), CHROMIUM (default /usr/bin/chromium),
 // WEFT_STATIC (default ../../web/dist).
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { WeftServer as ServeProcess, waitFor as waitForBase } from '../interop/server_process.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '../..')
-export const WEFT = process.env.WEFT_BIN || path.join(root, 'build/apps/weft')
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 export const STATIC = process.env.WEFT_STATIC || path.join(root, 'web/dist')
 export const ARTIFACTS = path.join(here, 'artifacts')
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+export { WEFT, sleep } from '../interop/server_process.mjs'
 
-export const waitFor = async (what, cond, timeoutMs = 15000) => {
-  const end = Date.now() + timeoutMs
-  let last
-  while (!(last = await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-  return last
-}
+// Browser-paced waits get a longer default timeout than the interop suites.
+export const waitFor = (what, cond, timeoutMs = 15000) => waitForBase(what, cond, timeoutMs)
 
-export class WeftServer {
+// `weft serve` on a fresh data directory, serving the built app.
+export class WeftServer extends ServeProcess {
   // `args`: extra `weft serve` flags; `env`: extra environment.
   constructor ({ args = [], env = {} } = {}) {
-    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-e2e-'))
-    this.args = args
-    this.env = env
-    this.log = ''
-    this.port = 0
+    super(fs.mkdtempSync(path.join(os.tmpdir(), 'weft-e2e-')),
+      { args: ['--static', STATIC, '--log-level', 'info', ...args], env })
   }
 
   // Starts on `this.port` (0 the first time: a free one); a restart reuses it.
   async start () {
-    const portFile = path.join(this.dataDir, `port-${Date.now()}`)
-    this.proc = spawn(WEFT, ['serve', '--port', String(this.port), '--port-file', portFile, '--data', this.dataDir,
-      '--static', STATIC, '--log-level', 'info', ...this.args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } })
-    this.proc.stdout.on('data', (d) => { this.log += d })
-    this.proc.stderr.on('data', (d) => { this.log += d })
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })))
-    await waitFor('the port file', () => {
-      if (this.proc.exitCode !== null) throw new Error(`weft serve exited (${this.proc.exitCode}): ${this.log}`)
-      return fs.existsSync(portFile)
-    })
-    this.port = Number(fs.readFileSync(portFile, 'utf8').trim())
-    this.origin = `http://127.0.0.1:${this.port}`
+    await super.start()
+    this.origin = this.http
     return this
   }
 
   async stop (signal = 'SIGTERM') {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return
-    this.proc.kill(signal)
-    return this.exited
+    if (this.proc) return this.kill(signal)
   }
 
   async cleanup () {

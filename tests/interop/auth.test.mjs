@@ -4,7 +4,7 @@
 // implementation of the documented format (docs/server.md, "Auth") with
 // node's crypto, which also makes the expired and forged ones.
 //
-// Env: WEFT_BIN (default /work/main/build/apps/weft).
+// Env: WEFT_BIN (default build/apps/weft of this checkout).
 // Run: node --test auth.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'

@@ -19,6 +19,7 @@ import path from 'node:path'
 import { canonicalJson, canonicalJsonOfUpdates, typeArgs, DEFAULT_TYPES } from './canonical.mjs'
 import { declareRoots, randomTransaction } from './ops.mjs'
 import { createRng } from './rng.mjs'
+import { WEFT } from './server_process.mjs'
 
 const SYNC = Symbol('sync') // origin of remote applications inside a session
 const int = (g, min, max) => g.int(min, max)
@@ -243,7 +244,7 @@ const shellQuote = a => /^[A-Za-z0-9_./=:-]+$/.test(a) ? a : `'${a.replace(/'/g,
 export const commandLine = (bin, check) => [bin, ...check.args].map(shellQuote).join(' ')
 
 /** Writes a session directory: inputs, expected/, out/, session.json, checks.sh. */
-export const writeSession = (dir, s, { files, checks }, bin = '/work/main/build/apps/weft') => {
+export const writeSession = (dir, s, { files, checks }, bin = WEFT) => {
   for (const [rel, bytes] of files) {
     fs.mkdirSync(path.join(dir, path.dirname(rel)), { recursive: true })
     fs.writeFileSync(path.join(dir, rel), bytes)

@@ -15,8 +15,8 @@ import fs from 'node:fs'
 import * as Y from 'yjs'
 import { WeftPeer, toHex } from './peers.mjs'
 import { Rng } from './rng.mjs'
+import { WEFT_PEER as PEER_BIN } from './server_process.mjs'
 
-const PEER_BIN = process.env.WEFT_PEER_BIN || new URL('../../build/tests/interop/weft-peer', import.meta.url).pathname
 const SEEDS = Number(process.env.INTEROP_EDIT_SEEDS || 40)
 const PIECES = ['a', 'hello', 'xyz ', '世界', '漢字かな', '😀', 'é', '👍🏽', '\n', 'Ünï']
 

@@ -1,7 +1,7 @@
 // `weft serve` as a drop-in y-websocket server: real yjs + y-websocket
 // (WebsocketProvider over the `ws` package) against the real binary.
 //
-// Env: WEFT_BIN (default /work/main/build/apps/weft).
+// Env: WEFT_BIN (default build/apps/weft of this checkout).
 // Run: node --test serve.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'

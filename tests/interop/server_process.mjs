@@ -1,23 +1,28 @@
 // The real `weft serve` binary as a child process, for the node suites
 // (serve, auth, signaling, kill9): start, read /metrics, kill -9, restart.
 //
-// Env: WEFT_BIN (default /work/main/build/apps/weft).
+// Env: WEFT_BIN (default build/apps/weft of this checkout), WEFT_PEER_BIN (default
+// build/tests/interop/weft-peer).
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-export const WEFT = process.env.WEFT_BIN || '/work/main/build/apps/weft'
+const repoRoot = new URL('../../', import.meta.url).pathname
+export const WEFT = process.env.WEFT_BIN || path.join(repoRoot, 'build/apps/weft')
+export const WEFT_PEER = process.env.WEFT_PEER_BIN || path.join(repoRoot, 'build/tests/interop/weft-peer')
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-// Polls `cond` (which may return a promise) until it holds.
+// Polls `cond` (which may return a promise) until it holds; returns its value.
 export const waitFor = async (what, cond, timeoutMs = 10000) => {
   const end = Date.now() + timeoutMs
-  while (!(await cond())) {
+  let value
+  while (!(value = await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await sleep(20)
   }
+  return value
 }
 
 export const tmpDir = (prefix) => fs.mkdtempSync(path.join(os.tmpdir(), prefix))

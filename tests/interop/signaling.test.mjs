@@ -3,7 +3,7 @@
 // (yjs-compat.md 10.1), and the real lib0 WebsocketClient/y-webrtc
 // message shapes.
 //
-// Env: WEFT_BIN (default /work/main/build/apps/weft).
+// Env: WEFT_BIN (default build/apps/weft of this checkout).
 // Run: node --test signaling.test.mjs
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'

@@ -6,7 +6,7 @@
 //   INTEROP_PEER_SEEDS=500 node --test weft_to_yjs.test.mjs        long run
 //   INTEROP_PEER_SEED_LIST=17 node --test weft_to_yjs.test.mjs     reproduce
 //
-// Env: WEFT_PEER_BIN (default /work/main/build/tests/interop/weft-peer),
+// Env: WEFT_PEER_BIN (default build/tests/interop/weft-peer of this checkout),
 // INTEROP_PEER_SEEDS (sessions of each kind, default 20),
 // INTEROP_PEER_SEED_START (default 0), INTEROP_PEER_SEED_LIST.
 
@@ -20,8 +20,8 @@ import { canonicalJson, DEFAULT_TYPES, firstDifference } from './canonical.mjs'
 import { normalisedDeleteSet } from './gen.mjs'
 import { WeftPeer, YjsPeer, toHex } from './peers.mjs'
 import { createRng } from './rng.mjs'
+import { WEFT_PEER as BIN } from './server_process.mjs'
 
-const BIN = process.env.WEFT_PEER_BIN || '/work/main/build/tests/interop/weft-peer'
 const START = Number(process.env.INTEROP_PEER_SEED_START ?? 0)
 const SEEDS = process.env.INTEROP_PEER_SEED_LIST
   ? process.env.INTEROP_PEER_SEED_LIST.split(',').map(Number)

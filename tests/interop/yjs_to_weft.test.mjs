@@ -4,7 +4,7 @@
 //   INTEROP_SEEDS=5000 node --test yjs_to_weft.test.mjs    long run
 //   INTEROP_SEED_LIST=17,42 node --test yjs_to_weft.test.mjs   reproduce seeds
 //
-// Env: WEFT_BIN (default /work/main/build/apps/weft), INTEROP_SEEDS,
+// Env: WEFT_BIN (default build/apps/weft of this checkout), INTEROP_SEEDS,
 // INTEROP_SEED_START (default 0), INTEROP_SEED_LIST, INTEROP_JOBS (concurrent
 // sessions, default 2), INTEROP_KEEP=1 (keep passing session dirs),
 // INTEROP_MAX_FAILED (stop after this many failing seeds, default 10),
@@ -18,8 +18,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { generateSession, sessionFiles, writeSession, semanticDiff, selfCheck, commandLine } from './gen.mjs'
 import { firstDifference } from './canonical.mjs'
+import { WEFT } from './server_process.mjs'
 
-const WEFT = process.env.WEFT_BIN || '/work/main/build/apps/weft'
 const START = Number(process.env.INTEROP_SEED_START ?? 0)
 const SEEDS = process.env.INTEROP_SEED_LIST
   ? process.env.INTEROP_SEED_LIST.split(',').map(Number)
