@@ -94,6 +94,10 @@ std::string Metrics::render(const StoreStats& store) const {
   metric(out, "weft_store_compactions_total", "counter", "Compactions committed.", store.compactions);
   metric(out, "weft_store_max_batch", "gauge", "Most appends made durable by one commit.", store.max_batch);
   metric(out, "weft_store_queue_depth", "gauge", "Writes queued right now.", store.queue_depth);
+  metric(out, "weft_store_checkpoints_total", "counter",
+         "WAL checkpoint rounds (mostly off the commit path).", store.checkpoints);
+  metric(out, "weft_store_checkpoint_failures_total", "counter", "WAL checkpoints that failed.",
+         store.checkpoint_failures);
   metric(out, "weft_store_commit_latency_max_seconds", "gauge", "Slowest commit, fsync included.",
          static_cast<double>(store.commit_latency_us_max) / 1e6);
   out += "# HELP weft_store_commit_latency_seconds Commit latency, fsync included.\n";

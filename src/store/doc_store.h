@@ -69,6 +69,8 @@ struct StoreStats {
   uint64_t commit_latency_us_max = 0;
   std::array<uint64_t, kCommitLatencyBoundsUs.size() + 1> commit_latency_buckets{};
   uint64_t max_batch = 0;    // most appends made durable by one commit
+  uint64_t checkpoints = 0;  // WAL checkpoint rounds (SQLite; docs/storage.md, "Checkpoints")
+  uint64_t checkpoint_failures = 0;
   uint64_t queue_depth = 0;  // writes queued right now
 };
 

@@ -105,16 +105,86 @@ Result<std::unique_ptr<SqliteDocStore>> SqliteDocStore::open(SqliteDocStoreOptio
   WEFT_ASSIGN_OR_RETURN(SqliteDb writer, SqliteDb::open(options.path));
   WEFT_RETURN_IF_ERROR(prepare_sqlite_schema(writer, /*create=*/true));
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<WriterStmts> stmts, WriterStmts::prepare(writer));
+  // Checkpoints are the checkpointer's job (class comment). The WAL file
+  // keeps its size between cycles, up to this bound after a burst.
+  WEFT_RETURN_IF_ERROR(writer.exec("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;"));
   WEFT_ASSIGN_OR_RETURN(SqliteDb reader, SqliteDb::open(options.path));
   WEFT_RETURN_IF_ERROR(prepare_sqlite_schema(reader, /*create=*/false));
-  return std::unique_ptr<SqliteDocStore>(
-      new SqliteDocStore(std::move(options), std::move(writer), std::move(reader), std::move(stmts)));
+  WEFT_ASSIGN_OR_RETURN(SqliteDb checkpointer, SqliteDb::open(options.path));
+  WEFT_RETURN_IF_ERROR(prepare_sqlite_schema(checkpointer, /*create=*/false));
+  WEFT_RETURN_IF_ERROR(checkpointer.exec("PRAGMA wal_autocheckpoint=0"));
+  return std::unique_ptr<SqliteDocStore>(new SqliteDocStore(
+      std::move(options), std::move(writer), std::move(reader), std::move(checkpointer), std::move(stmts)));
 }
 
 SqliteDocStore::SqliteDocStore(SqliteDocStoreOptions options, SqliteDb writer, SqliteDb reader,
-                               std::unique_ptr<WriterStmts> stmts)
-    : options_(std::move(options)), wdb_(std::move(writer)), ws_(std::move(stmts)), rdb_(std::move(reader)) {
+                               SqliteDb checkpointer, std::unique_ptr<WriterStmts> stmts)
+    : options_(std::move(options)),
+      wdb_(std::move(writer)),
+      ws_(std::move(stmts)),
+      rdb_(std::move(reader)),
+      cdb_(std::move(checkpointer)) {
+  sqlite3_wal_hook(wdb_.handle(), &SqliteDocStore::on_wal_commit, this);
   writer_ = std::thread([this] { writer_loop(); });
+  checkpointer_ = std::thread([this] { checkpointer_loop(); });
+}
+
+int SqliteDocStore::on_wal_commit(void* self, sqlite3*, const char*, int frames) {
+  static_cast<SqliteDocStore*>(self)->wal_frames_ = frames;
+  return SQLITE_OK;
+}
+
+void SqliteDocStore::maybe_checkpoint() {
+  switch (ckpt_phase_.load()) {
+    case kCkptIdle:
+      if (wal_frames_ < options_.checkpoint_frames) return;
+      {
+        std::lock_guard lock(ckpt_mu_);
+        ckpt_phase_ = kCkptRunning;
+      }
+      ckpt_cv_.notify_one();
+      return;
+    case kCkptRunning:
+      return;
+    case kCkptCopied: {
+      // The background round copied the WAL as it was when it started; this
+      // copies what was committed since (a few frames) with no commit
+      // running, so the next transaction starts the WAL over.
+      int log = 0;
+      int copied = 0;
+      const int rc =
+          sqlite3_wal_checkpoint_v2(wdb_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      ckpt_phase_ = kCkptIdle;
+      std::lock_guard lock(stats_mu_);
+      if (rc == SQLITE_OK) {
+        ++stats_.checkpoints;
+      } else {
+        ++stats_.checkpoint_failures;
+      }
+      return;
+    }
+  }
+}
+
+void SqliteDocStore::checkpointer_loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(ckpt_mu_);
+      ckpt_cv_.wait(lock, [this] { return ckpt_phase_ == kCkptRunning || ckpt_closing_; });
+      if (ckpt_closing_) return;
+    }
+    // PASSIVE: copies pages into the database file and fsyncs it without
+    // ever waiting for (or blocking) the writer.
+    int log = 0;
+    int copied = 0;
+    const int rc =
+        sqlite3_wal_checkpoint_v2(cdb_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc != SQLITE_OK) {
+      std::lock_guard lock(stats_mu_);
+      ++stats_.checkpoint_failures;
+    }
+    ckpt_phase_ = kCkptCopied;  // the writer finishes it between two transactions
+  }
 }
 
 SqliteDocStore::~SqliteDocStore() { close(); }
@@ -125,11 +195,17 @@ void SqliteDocStore::close() {
     closing_ = true;
   }
   cv_.notify_all();
+  {
+    std::lock_guard lock(ckpt_mu_);
+    ckpt_closing_ = true;
+  }
+  ckpt_cv_.notify_all();
   // From a callback the writer cannot join itself: it drains the queue and
   // ends after the current batch; the destructor (on another thread) joins.
   if (on_writer_thread()) return;
   std::lock_guard close_lock(close_mu_);
   if (writer_.joinable()) writer_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
 }
 
 bool SqliteDocStore::on_writer_thread() const { return t_writer_of == this; }
@@ -177,6 +253,7 @@ void SqliteDocStore::writer_loop() {
     }
     run_batch(batch);
     batch.clear();
+    maybe_checkpoint();
   }
 }
 

@@ -9,10 +9,20 @@
 // Reads (load, list_rooms, room_size) use a second connection and never wait
 // for the writer's fsync.
 //
+// Checkpoints run mostly off the commit path: the writer turns SQLite's
+// automatic checkpoint off and, once the WAL holds checkpoint_frames
+// frames, wakes a checkpointer thread that runs a PASSIVE checkpoint on its
+// own connection (it copies pages into the database file and fsyncs it
+// without blocking the writer). Then the writer, between two transactions,
+// checkpoints the few frames committed meanwhile; its next transaction
+// starts the WAL over from its beginning, so commits overwrite blocks the
+// file already has and their fdatasync need not update file metadata.
+//
 // One process at a time should open a given file: the writer caches each
 // room's next seq.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -34,6 +44,8 @@ struct SqliteDocStoreOptions {
   // Bounds on one group commit, so one transaction's latency stays bounded.
   size_t max_batch_writes = 4096;
   size_t max_batch_bytes = size_t{16} << 20;
+  // WAL frames (pages) after which the checkpointer runs.
+  int checkpoint_frames = 1000;
 };
 
 class SqliteDocStore final : public DocStore {
@@ -77,10 +89,13 @@ class SqliteDocStore final : public DocStore {
   };
   struct WriterStmts;
 
-  SqliteDocStore(SqliteDocStoreOptions options, SqliteDb writer, SqliteDb reader,
+  SqliteDocStore(SqliteDocStoreOptions options, SqliteDb writer, SqliteDb reader, SqliteDb checkpointer,
                  std::unique_ptr<WriterStmts> stmts);
   void enqueue(Job job);
   void writer_loop();
+  void checkpointer_loop();
+  void maybe_checkpoint();  // writer thread, between transactions
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames);
   void run_batch(std::vector<Job>& batch);
   Result<Seq> write_append(const std::string& room, const AppendJob& job);
   Status write_compact(const std::string& room, const CompactJob& job);
@@ -107,6 +122,18 @@ class SqliteDocStore final : public DocStore {
 
   std::mutex close_mu_;
   std::thread writer_;
+
+  SqliteDb cdb_;  // the checkpointer's connection
+  // Checkpoint rounds: the writer starts one (idle -> running), the
+  // checkpointer copies in the background (running -> copied), the writer
+  // copies the rest between two transactions (copied -> idle).
+  enum CkptPhase : int { kCkptIdle, kCkptRunning, kCkptCopied };
+  std::atomic<int> ckpt_phase_{kCkptIdle};
+  std::mutex ckpt_mu_;  // guards ckpt_closing_, with ckpt_cv_
+  std::condition_variable ckpt_cv_;
+  bool ckpt_closing_ = false;
+  int wal_frames_ = 0;  // writer thread: frames in the WAL after its last commit
+  std::thread checkpointer_;
 };
 
 }  // namespace weft
