@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/post.hpp>
 
 namespace weft::server {
@@ -15,6 +17,12 @@ int64_t now_ms() {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+
+// A SyncStep1 with an empty state vector, [0 sync][0 step 1][1 byte][0
+// clients]: what every new client without local state sends. Its answer is
+// the room's whole state, which Room caches (full_state_).
+constexpr std::array<uint8_t, 4> kEmptyStep1 = {0, 0, 1, 0};
+constexpr std::array<uint8_t, 1> kEmptyStateVector = {0};
 
 std::shared_ptr<const std::vector<uint8_t>> shared_bytes(std::vector<uint8_t> bytes) {
   return std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
@@ -198,6 +206,9 @@ void Room::handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& 
     reject(c, RejectReason::kTextFrame, "text frame on the sync endpoint", kCloseProtocolError);
     return;
   }
+  if (bytes.size() == kEmptyStep1.size() && std::equal(bytes.begin(), bytes.end(), kEmptyStep1.begin())) {
+    return send_full_state(c);
+  }
   Result<sync::MessageOutcome> out = c.protocol->on_message(bytes, now_ms(), c.read_only);
   if (!out) {
     if (sync::is_refusal(out.status())) {
@@ -214,6 +225,20 @@ void Room::handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& 
   broadcast(std::move(out->awareness_broadcast));
   if (out->redundant_update) ctx_.metrics.updates_redundant.fetch_add(1);
   if (out->doc_update) persist(c, std::move(*out->doc_update));
+}
+
+void Room::send_full_state(Conn& c) {
+  if (!full_state_) {
+    Result<UpdateBytes> update = doc_->encode_state_as_update(kEmptyStateVector);
+    if (!update) {
+      spdlog::error("room '{}': encoding the state failed: {}", name_, update.status().to_string());
+      return c.conn->close(1011, "internal error");
+    }
+    full_state_ = shared_bytes(sync::encode_sync_step2(*update));
+  }
+  ctx_.metrics.messages_out.fetch_add(1);
+  ctx_.metrics.bytes_out.fetch_add(full_state_->size());
+  c.conn->send(OutMessage{full_state_, FrameKind::kBinary});
 }
 
 void Room::refuse_read_only(Conn& c, sync::SyncType type) {
@@ -243,36 +268,66 @@ void Room::persist(Conn& c, std::vector<uint8_t> update) {
   auto shared = std::make_shared<std::vector<uint8_t>>(std::move(update));
   const uint64_t conn_id = c.conn->id();
   ctx_.store.append(name_, Bytes(*shared), [self = shared_from_this(), conn_id, shared](Result<Seq> seq) {
-    asio::post(self->strand_, [self, conn_id, shared, seq = std::move(seq)]() mutable {
-      self->on_durable(conn_id, *shared, std::move(seq));
-    });
+    self->on_durable(conn_id, shared, std::move(seq));
   });
 }
 
-void Room::on_durable(uint64_t conn_id, const std::vector<uint8_t>& update, Result<Seq> seq) {
-  --in_flight_;
-  if (!seq) {
-    // Not stored, not applied: the sender still has it and sends it again
-    // in its SyncStep2 after reconnecting.
-    ctx_.metrics.reject(RejectReason::kPersistFailed);
-    spdlog::error("room '{}': persisting an update of connection {} failed: {}", name_, conn_id,
-                  seq.status().to_string());
-    if (auto it = conns_.find(conn_id); it != conns_.end()) it->second.conn->close(1011, "persist failed");
-    return;
+void Room::on_durable(uint64_t conn_id, std::shared_ptr<std::vector<uint8_t>> update, Result<Seq> seq) {
+  bool first = false;
+  {
+    std::lock_guard lock(durable_mu_);
+    first = durable_.empty();
+    durable_.push_back(Durable{conn_id, std::move(update), std::move(seq)});
   }
-  last_seq_ = *seq;
-  ++log_count_;
-  if (failed_) return;
-  Result<std::optional<sync::Bytes>> frame = sync::apply_doc_update(*doc_, update, "remote");
-  if (!frame) {
-    // check_update promises this cannot happen; the update is stored, so
-    // the next load will skip it with a log line too.
-    spdlog::error("room '{}': a persisted update did not apply: {}", name_, frame.status().to_string());
-    return;
+  // One drain per batch: later acknowledgements join the queued one.
+  if (first) asio::post(strand_, [self = shared_from_this()] { self->drain_durable(); });
+}
+
+void Room::drain_durable() {
+  draining_.clear();
+  {
+    std::lock_guard lock(durable_mu_);
+    draining_.swap(durable_);
   }
-  if (*frame) {
+  std::vector<std::span<const uint8_t>> stored;
+  stored.reserve(draining_.size());
+  for (Durable& d : draining_) {
+    --in_flight_;
+    if (!d.seq) {
+      // Not stored, not applied: the sender still has it and sends it again
+      // in its SyncStep2 after reconnecting.
+      ctx_.metrics.reject(RejectReason::kPersistFailed);
+      spdlog::error("room '{}': persisting an update of connection {} failed: {}", name_, d.conn_id,
+                    d.seq.status().to_string());
+      if (auto it = conns_.find(d.conn_id); it != conns_.end())
+        it->second.conn->close(1011, "persist failed");
+      continue;
+    }
+    last_seq_ = *d.seq;
+    ++log_count_;
+    stored.emplace_back(*d.update);
+  }
+  if (failed_ || stored.empty()) return;
+  // All in one transaction, so the doc emits one update for the batch.
+  std::vector<UpdateBytes> events;
+  const uint64_t subscription =
+      doc_->on_update([&](const UpdateBytes& bytes, const Transaction&) { events.push_back(bytes); });
+  doc_->transact(
+      [&](Transaction&) {
+        for (std::span<const uint8_t> update : stored) {
+          // check_update promises this cannot fail; the update is stored, so
+          // the next load would skip it with a log line too.
+          if (Status s = doc_->apply_update(update, UpdateFormat::kV1, "remote"); !s) {
+            spdlog::error("room '{}': a persisted update did not apply: {}", name_, s.to_string());
+          }
+        }
+      },
+      "remote");
+  doc_->unobserve(subscription);
+  if (!events.empty()) full_state_.reset();
+  for (const UpdateBytes& event : events) {
     ctx_.metrics.updates_broadcast.fetch_add(1);
-    broadcast(std::move(**frame));
+    broadcast(shared_bytes(sync::encode_sync_update(event)));
   }
   maybe_compact();
 }

@@ -16,6 +16,13 @@
 // the Doc and broadcasts the doc's update as [0,2,update] to every
 // connection of the room. So the Doc only ever holds durable state, and a
 // SyncStep2 never carries anything the server could still lose.
+//
+// Durable updates are drained in batches: the store acknowledges a group
+// commit's appends one after another from its writer thread; the room
+// collects them and, on the strand, applies all that have arrived in one
+// Doc transaction and broadcasts that transaction's one update. Under load
+// (many updates per commit) each connection gets one message per commit
+// instead of one per update; at low load a batch is a single update.
 #pragma once
 
 #include <atomic>
@@ -28,6 +35,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,10 +109,15 @@ class Room : public std::enable_shared_from_this<Room> {
   void on_loaded(Result<Loaded> loaded);
   void attach(std::shared_ptr<WsConnection> conn, bool read_only);
   void refuse_read_only(Conn& c, sync::SyncType type);
+  // Answers an empty-state-vector SyncStep1 from the cache (full_state_).
+  void send_full_state(Conn& c);
   void handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& bytes);
   void detach(uint64_t conn_id);
   void persist(Conn& c, std::vector<uint8_t> update);
-  void on_durable(uint64_t conn_id, const std::vector<uint8_t>& update, Result<Seq> seq);
+  // Any thread (the store's writer): queues one acknowledged append.
+  void on_durable(uint64_t conn_id, std::shared_ptr<std::vector<uint8_t>> update, Result<Seq> seq);
+  // Strand only: applies and broadcasts the queued acknowledgements.
+  void drain_durable();
   void maybe_compact();
   void reject(Conn& c, RejectReason reason, const std::string& detail, uint16_t code);
   void fail_all(const std::string& why);
@@ -129,6 +142,18 @@ class Room : public std::enable_shared_from_this<Room> {
   Seq last_seq_ = 0;
   bool compacting_ = false;
   std::chrono::steady_clock::time_point idle_since_;
+  // The SyncStep2 answering an empty state vector (the whole doc), shared by
+  // every new client until the doc changes; null when not encoded yet.
+  std::shared_ptr<const std::vector<uint8_t>> full_state_;
+
+  struct Durable {
+    uint64_t conn_id;
+    std::shared_ptr<std::vector<uint8_t>> update;
+    Result<Seq> seq;
+  };
+  std::mutex durable_mu_;          // guards durable_
+  std::vector<Durable> durable_;   // acknowledged appends not yet drained, in seq order
+  std::vector<Durable> draining_;  // strand only: reused buffer
 };
 
 }  // namespace weft::server

@@ -166,6 +166,30 @@ TEST(Room, LoadsBeforeSyncAndPersistsBeforeBroadcast) {
     ASSERT_TRUE(seen.apply_update(b->sync_messages(sync::SyncType::kUpdate).front().payload));
     EXPECT_EQ(seen.to_canonical_json({{"m", TypeRef::kMap}}), "{\"m\":{\"new\":\"v\",\"stored\":\"v\"}}");
 
+    // The whole state a new client gets (cached for empty state vectors) has
+    // followed the change.
+    room->post_message(2, FrameKind::kBinary, sync::encode_sync_step1(std::vector<uint8_t>{0}));
+    ASSERT_TRUE(wait_until([&] { return b->sync_messages(sync::SyncType::kStep2).size() == 2; }));
+    Doc fresh(97);
+    ASSERT_TRUE(fresh.apply_update(b->sync_messages(sync::SyncType::kStep2)[1].payload));
+    EXPECT_EQ(fresh.to_canonical_json({{"m", TypeRef::kMap}}), "{\"m\":{\"new\":\"v\",\"stored\":\"v\"}}");
+
+    // Updates acknowledged together reach everyone (as one broadcast when
+    // they are drained together); the doc holds them all.
+    for (uint64_t client : {10, 11, 12}) {
+      room->post_message(1, FrameKind::kBinary,
+                         sync::encode_sync_update(map_update(client, "k" + std::to_string(client))));
+    }
+    ASSERT_TRUE(wait_until([&] { return store.held() == 3; }));
+    store.release();
+    ASSERT_TRUE(wait_until([&] {
+      Doc d(96);
+      for (const auto& m : b->sync_messages(sync::SyncType::kUpdate)) (void)d.apply_update(m.payload);
+      return d.to_canonical_json({{"m", TypeRef::kMap}}) ==
+             "{\"m\":{\"k10\":\"v\",\"k11\":\"v\",\"k12\":\"v\",\"new\":\"v\"}}";
+    }));
+    EXPECT_LE(b->sync_messages(sync::SyncType::kUpdate).size(), 4u);
+
     room->post_detach(1);
     room->post_detach(2);
   }
@@ -176,7 +200,7 @@ TEST(Room, LoadsBeforeSyncAndPersistsBeforeBroadcast) {
   io.join();
   auto loaded = (*sqlite)->load("r");
   ASSERT_TRUE(loaded);
-  EXPECT_EQ(loaded->updates.size(), 2u);
+  EXPECT_EQ(loaded->updates.size(), 5u);
 }
 
 TEST(Room, ReadOnlyConnectionReceivesButItsUpdatesAreDroppedAndNeverStored) {
