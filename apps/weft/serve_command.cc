@@ -37,6 +37,7 @@ struct ServeArgs {
   size_t max_connections_per_ip = 1000;
   double handshake_timeout_s = 10;
   size_t max_header_bytes = size_t{16} << 10;
+  int deflate_level = 3;
 };
 
 // The secret from --auth-secret, --auth-secret-file or WEFT_AUTH_SECRET
@@ -66,6 +67,8 @@ int run_serve(const ServeArgs& args) {
   options.net.host = args.host;
   options.net.port = args.port;
   options.net.io_threads = args.io_threads;
+  options.net.permessage_deflate = args.deflate_level > 0;
+  options.net.deflate_level = args.deflate_level;
   options.net.max_message_bytes = args.max_message_bytes;
   options.max_doc_bytes = args.max_doc_bytes;
   options.max_connections = args.max_connections;
@@ -163,6 +166,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                    "seconds to send the first HTTP request and finish the WebSocket handshake")
       ->capture_default_str();
   serve->add_option("--max-header-bytes", args.max_header_bytes, "largest HTTP header block")
+      ->capture_default_str();
+  serve
+      ->add_option("--deflate-level", args.deflate_level,
+                   "zlib level of permessage-deflate, 1-9 (0: do not negotiate compression)")
+      ->check(CLI::Range(0, 9))
       ->capture_default_str();
   serve->callback([&exit_code] { exit_code = run_serve(args); });
 }
