@@ -1,8 +1,9 @@
-// Server load benchmark: `weft serve` beside the reference y-websocket server,
-// one server at a time, the same client code, the same workloads. Prints one
-// table with both and the ratio weft/reference. See bench/README.md.
+// Server load benchmark: `weft serve` beside the reference y-websocket server
+// and Hocuspocus, one server at a time, the same client code, the same
+// workloads. Prints one table with all and the ratios weft/other. See
+// bench/README.md.
 //
-//   node bench.mjs [--servers weft,y-websocket] [--workloads latency,throughput,idle,sync]
+//   node bench.mjs [--servers weft,y-websocket,hocuspocus] [--workloads latency,throughput,idle,sync]
 //                  [--rooms 10] [--clients 50] [--writers 2] [--rate 20] [--seconds 10]
 //                  [--window 64] [--idle 4000] [--doc-mb 10] [--deflate on|off] [--repeat 1] [--json FILE]
 // Env: WEFT_BIN (default ../../build/apps/weft).
@@ -11,13 +12,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
+import { HocuspocusProvider } from '@hocuspocus/provider'
 import WebSocket from 'ws'
-import { RawClient, entry, entriesOf, openMany, scanEntries } from './clients.mjs'
+import { RawClient, checkEntryUpdates, entry, entriesOf, entryUpdate, openMany, scanEntries } from './clients.mjs'
 import { SERVERS, WEFT, cpuSeconds, rssBytes } from './servers.mjs'
 
 const { values: opt } = parseArgs({
   options: {
-    servers: { type: 'string', default: 'weft,y-websocket' },
+    servers: { type: 'string', default: 'weft,y-websocket,hocuspocus' },
     workloads: { type: 'string', default: 'latency,throughput,idle,sync' },
     rooms: { type: 'string', default: '10' },
     clients: { type: 'string', default: '50' },
@@ -27,7 +29,7 @@ const { values: opt } = parseArgs({
     window: { type: 'string', default: '64' }, // updates in flight per writer (throughput)
     idle: { type: 'string', default: '4000' },
     'doc-mb': { type: 'string', default: '10' },
-    deflate: { type: 'string', default: 'on' }, // the sync workload's provider offers permessage-deflate
+    deflate: { type: 'string', default: 'on' }, // off: the sync workload skips its deflate-offering clients
     repeat: { type: 'string', default: '1' },
     json: { type: 'string' }
   }
@@ -70,6 +72,7 @@ class Room {
       const rec = { id, doc, received: new Map(), lastSeq: new Map(), sampled: 0 }
       rec.client = new RawClient(this.server.url, this.name, {
         doc,
+        framing: this.server.framing,
         onUpdate: (payload, now) => {
           const found = scanEntries(payload)
           // Check the byte scan against a real decode on a sample.
@@ -92,7 +95,6 @@ class Room {
       if (doc) {
         rec.seq = 0
         rec.inFlight = 0
-        doc.on('update', (u) => rec.client.sendUpdate(u))
         this.writers.push(rec)
       }
       this.clients.push(rec)
@@ -100,8 +102,11 @@ class Room {
     await Promise.all(this.clients.map((c) => c.client.syncedPromise))
   }
 
+  // What w.doc.getArray('log').push([entry]) would send (entryUpdate, checked
+  // against yjs at startup); the writer's doc itself stays empty.
   write (w) {
-    w.doc.getArray('log').push([entry(w.id, w.seq++, performance.now())])
+    w.client.sendUpdate(entryUpdate(w.doc.clientID, w.seq, entry(w.id, w.seq, performance.now())))
+    w.seq++
   }
 
   /** True once every client holds every entry of every other writer. */
@@ -119,7 +124,7 @@ class Room {
   /** A fresh yjs doc synced from the server holds each entry exactly once. */
   async verifyState () {
     const doc = new Y.Doc()
-    const c = new RawClient(this.server.url, this.name, { doc, onUpdate: (u) => Y.applyUpdate(doc, u) })
+    const c = new RawClient(this.server.url, this.name, { doc, framing: this.server.framing, onUpdate: (u) => Y.applyUpdate(doc, u) })
     await c.syncedPromise
     c.close()
     const entries = doc.getArray('log').toArray()
@@ -214,7 +219,7 @@ const idle = async (server) => {
   await sleep(500)
   const before = rssBytes(server.pid)
   const t0 = performance.now()
-  const clients = await openMany(n, (i) => new RawClient(server.url, `idle-${i % 100}`))
+  const clients = await openMany(n, (i) => new RawClient(server.url, `idle-${i % 100}`, { framing: server.framing }))
   const failed = n - clients.length
   const connectS = (performance.now() - t0) / 1000
   await sleep(2000)
@@ -239,28 +244,42 @@ const sync = async (server) => {
   for (let i = 0; i < mb * 100; i++) text.insert(text.length, chunk)
   doc.getMap('meta').set('chunks', mb * 100)
   const update = Y.encodeStateAsUpdate(doc)
-  const writer = new RawClient(server.url, 'big', { doc })
+  const writer = new RawClient(server.url, 'big', { doc, framing: server.framing })
   await writer.syncedPromise // it answers the server's SyncStep1 with the whole document
   // Stored once another client receives it all.
   const probeDoc = new Y.Doc()
-  const probe = new RawClient(server.url, 'big', { onUpdate: (u) => Y.applyUpdate(probeDoc, u) })
+  const probe = new RawClient(server.url, 'big', { framing: server.framing, onUpdate: (u) => Y.applyUpdate(probeDoc, u) })
   await probe.syncedPromise
   await waitFor('the big document stored', () => probeDoc.getText('t').length === text.length, 60000)
   probe.close()
-  const times = []
-  for (let i = 0; i < 3; i++) {
+  // A fresh provider per try, the first offering permessage-deflate (as
+  // browsers and ws do), the second not; three tries each, the median.
+  const timeSync = async (WebSocketPolyfill) => {
     const d = new Y.Doc()
     const t0 = performance.now()
-    const p = new WebsocketProvider(server.url, 'big', d, { WebSocketPolyfill: opt.deflate === 'off' ? PlainWebSocket : WebSocket, disableBc: true })
-    await new Promise((resolve) => p.on('sync', (s) => s && resolve()))
+    let p
+    if (server.framing === 'hocuspocus') {
+      p = new HocuspocusProvider({ url: server.url, name: 'big', document: d, WebSocketPolyfill, quiet: true })
+      await new Promise((resolve) => p.on('synced', resolve))
+    } else {
+      p = new WebsocketProvider(server.url, 'big', d, { WebSocketPolyfill, disableBc: true })
+      await new Promise((resolve) => p.on('sync', (s) => s && resolve()))
+    }
+    const ms = performance.now() - t0
     if (d.getText('t').length !== text.length) throw new Error(`synced ${d.getText('t').length} chars of ${text.length}`)
-    times.push(performance.now() - t0)
     p.destroy()
     d.destroy()
+    return ms
+  }
+  const offered = []
+  const plain = []
+  for (let i = 0; i < 3; i++) {
+    if (opt.deflate !== 'off') offered.push(await timeSync(WebSocket))
+    plain.push(await timeSync(PlainWebSocket))
   }
   writer.close()
-  times.sort((a, b) => a - b)
-  return { ms: times[1], bytes: update.length }
+  const mid = (xs) => xs.length ? xs.sort((a, b) => a - b)[(xs.length - 1) >> 1] : undefined
+  return { ms: mid(offered), msPlain: mid(plain), bytes: update.length }
 }
 
 // A `ws` client that does not offer permessage-deflate (ws offers it by
@@ -287,6 +306,7 @@ const WORKLOADS = { latency, throughput, idle, sync }
 // Each workload runs `--repeat` times per server, the servers alternating;
 // the table shows the median of each figure.
 const main = async () => {
+  checkEntryUpdates()
   const runs = {}
   const servers = opt.servers.split(',')
   const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
@@ -341,7 +361,8 @@ const ROWS = [
   ['idle', 'held', 'idle connections held', 0, 'higher'],
   ['idle', 'perConnKiB', 'server memory per connection (KiB)', 1, 'lower'],
   ['idle', 'rssMiB', 'server RSS with them (MiB)', 1, 'lower'],
-  ['sync', 'ms', 'new client syncs the big doc (ms)', 0, 'lower'],
+  ['sync', 'ms', 'new client syncs the big doc (ms), client offers deflate', 0, 'lower'],
+  ['sync', 'msPlain', 'same, client offers no deflate (ms)', 0, 'lower'],
   ['sync', 'bytes', 'big doc size (bytes)', 0, '']
 ]
 

@@ -2,6 +2,8 @@
 //   weft         `weft serve` (durable: SQLite in a temp folder, WAL, fsync before broadcast)
 //   y-websocket  the reference server from npm (@y/websocket-server), documents in memory
 //   y-websocket-leveldb  the same with YPERSISTENCE (LevelDB; not in the default set)
+//   hocuspocus   @hocuspocus/server with its defaults, documents in memory; its
+//                messages carry the document name first (`framing`)
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -11,7 +13,10 @@ import { fileURLToPath } from 'node:url'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const WEFT = process.env.WEFT_BIN || path.resolve(here, '../../build/apps/weft')
+// Extra `weft serve` flags, e.g. WEFT_ARGS='--deflate-level 1'.
+const WEFT_ARGS = (process.env.WEFT_ARGS || '').split(/\s+/).filter(Boolean)
 const REFERENCE = path.join(here, 'node_modules/@y/websocket-server/src/server.js')
+const HOCUSPOCUS = path.join(here, 'hocuspocus-server.mjs')
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -40,8 +45,8 @@ export const cpuSeconds = (pid) => {
 }
 
 class ServerProcess {
-  constructor (name, cmd, args, env, cleanup) {
-    Object.assign(this, { name, cmd, args, env, cleanup })
+  constructor (name, cmd, args, env, cleanup, framing = 'y-websocket') {
+    Object.assign(this, { name, cmd, args, env, cleanup, framing })
     this.log = ''
   }
 
@@ -77,11 +82,13 @@ export const SERVERS = {
       // one client should (--message-rate) and opens thousands of connections
       // from one address (--max-connections-per-ip): both off here.
       (port) => ['serve', '--host', '127.0.0.1', '--port', String(port), '--data', dir, '--log-level', 'warn',
-        '--message-rate', '0', '--max-connections-per-ip', '0'],
+        '--message-rate', '0', '--max-connections-per-ip', '0', ...WEFT_ARGS],
       () => ({}), () => fs.rmSync(dir, { recursive: true, force: true }))
   },
   'y-websocket': () => new ServerProcess('y-websocket', process.execPath, () => [REFERENCE],
     (port) => ({ HOST: '127.0.0.1', PORT: String(port) })),
+  hocuspocus: () => new ServerProcess('hocuspocus', process.execPath, () => [HOCUSPOCUS],
+    (port) => ({ HOST: '127.0.0.1', PORT: String(port) }), null, 'hocuspocus'),
   // The reference server with its optional LevelDB persistence (y-leveldb):
   // writes are not synced before the broadcast, so it is not durable either.
   'y-websocket-leveldb': () => {
