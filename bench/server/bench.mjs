@@ -297,7 +297,8 @@ const weftStore = async (server) => {
     commits,
     updatesPerCommit: m('weft_store_updates_persisted_total') / commits,
     meanCommitMs: (m('weft_store_commit_latency_seconds_sum') / commits) * 1000,
-    maxCommitMs: m('weft_store_commit_latency_max_seconds') * 1000
+    maxCommitMs: m('weft_store_commit_latency_max_seconds') * 1000,
+    checkpoints: m('weft_store_checkpoints_total')
   }
 }
 
@@ -386,7 +387,7 @@ const printTable = (results, servers) => {
     const st = results[`${wl}/weft`]?.store
     if (st) {
       lines.push('', `weft store during ${wl}: ${st.commits} commits (fsyncs), ${st.updatesPerCommit.toFixed(1)} updates per commit, ` +
-        `commit latency mean ${st.meanCommitMs.toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`)
+        `commit latency mean ${st.meanCommitMs.toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms, ${st.checkpoints} WAL checkpoint rounds`)
     }
   }
   console.log(lines.join('\n'))
