@@ -24,6 +24,12 @@ class BlockArray {
   Item*& operator[](size_t i) { return buf_[i < gap_begin_ ? i : i + gap_size()]; }
   Item* operator[](size_t i) const { return buf_[i < gap_begin_ ? i : i + gap_size()]; }
   Item* front() const { return (*this)[0]; }
+
+  // The index StructStore::find_index found last. Lookups cluster (cleanup
+  // re-finds blocks a transaction just split or touched), so the search
+  // checks here first. Only a guess: edits may have moved it.
+  size_t hint() const { return hint_; }
+  void set_hint(size_t i) const { hint_ = i; }
   Item* back() const { return (*this)[size() - 1]; }
 
   void push_back(Item* item) {
@@ -107,6 +113,7 @@ class BlockArray {
   // Free slots [gap_begin_, gap_end_) of buf_; empty when equal.
   size_t gap_begin_ = 0;
   size_t gap_end_ = 0;
+  mutable size_t hint_ = 0;
 };
 
 }  // namespace weft

@@ -1,6 +1,8 @@
 #include "core/struct_store.h"
 
+#include <algorithm>
 #include <cassert>
+#include <stdexcept>
 
 #include "core/branch.h"
 #include "core/transaction.h"
@@ -13,15 +15,18 @@ StructStore::~StructStore() {
   }
 }
 
-StructStore::Blocks* StructStore::blocks(uint64_t client) {
+StructStore::Blocks* StructStore::lookup(uint64_t client) {
   auto it = clients_.find(client);
-  return it == clients_.end() ? nullptr : &it->second;
+  if (it == clients_.end()) return nullptr;
+  last_client_ = client;
+  last_blocks_ = &it->second;
+  return last_blocks_;
 }
 
 uint64_t StructStore::state(uint64_t client) const {
-  auto it = clients_.find(client);
-  if (it == clients_.end() || it->second.empty()) return 0;
-  const Item* last = it->second.back();
+  const Blocks* b = blocks(client);
+  if (b == nullptr || b->empty()) return 0;
+  const Item* last = b->back();
   return last->id.clock + last->length;
 }
 
@@ -34,7 +39,15 @@ StateVector StructStore::state_vector() const {
 }
 
 void StructStore::add(Item* item) {
-  Blocks& blocks = clients_[item->id.client];
+  uint64_t client = item->id.client;
+  Blocks* found = this->blocks(client);
+  if (found == nullptr) {
+    found = &clients_[client];
+    auto pos = std::lower_bound(by_client_.begin(), by_client_.end(), client,
+                                [](const auto& e, uint64_t c) { return e.first < c; });
+    by_client_.emplace(pos, client, found);
+  }
+  Blocks& blocks = *found;
   assert(blocks.empty() || blocks.back()->id.clock + blocks.back()->length == item->id.clock);
   blocks.push_back(item);
 }
@@ -42,16 +55,47 @@ void StructStore::add(Item* item) {
 size_t StructStore::find_index(const Blocks& blocks, uint64_t clock) {
   size_t left = 0;
   size_t right = blocks.size() - 1;
-  const Item* mid = blocks[right];
-  if (mid->id.clock == clock) return right;
+  // The remembered position and its neighbours, then the last block.
+  size_t h = blocks.hint();
+  if (h <= right) {
+    const Item* b = blocks[h];
+    if (b->id.clock <= clock) {
+      if (clock < b->id.clock + b->length) return h;
+      if (h < right) {
+        b = blocks[h + 1];
+        if (clock < b->id.clock + b->length) {
+          blocks.set_hint(h + 1);
+          return h + 1;
+        }
+        left = h + 2;
+      }
+    } else if (h > 0) {
+      b = blocks[h - 1];
+      if (b->id.clock <= clock) {
+        blocks.set_hint(h - 1);
+        return h - 1;
+      }
+      if (h < 2) return 0;  // unreachable: blocks start at clock 0
+      right = h - 2;
+    }
+  }
+  const Item* mid = blocks[blocks.size() - 1];
+  if (mid->id.clock <= clock && clock < mid->id.clock + mid->length) {
+    blocks.set_hint(blocks.size() - 1);
+    return blocks.size() - 1;
+  }
   // Pivot on the expected position: clocks grow roughly linearly with the index.
   size_t mid_index = static_cast<size_t>(
-      (static_cast<double>(clock) / static_cast<double>(mid->id.clock + mid->length - 1)) * right);
-  if (mid_index > right) mid_index = right;
+      (static_cast<double>(clock) / static_cast<double>(mid->id.clock + mid->length - 1)) *
+      static_cast<double>(blocks.size() - 1));
+  if (mid_index > right || mid_index < left) mid_index = (left + right) / 2;
   while (left <= right) {
     mid = blocks[mid_index];
     if (mid->id.clock <= clock) {
-      if (clock < mid->id.clock + mid->length) return mid_index;
+      if (clock < mid->id.clock + mid->length) {
+        blocks.set_hint(mid_index);
+        return mid_index;
+      }
       left = mid_index + 1;
     } else {
       if (mid_index == 0) break;
@@ -64,7 +108,7 @@ size_t StructStore::find_index(const Blocks& blocks, uint64_t clock) {
 }
 
 Item* StructStore::find(ID id) {
-  Blocks& blocks = clients_.at(id.client);
+  Blocks& blocks = at(id.client);
   return blocks[find_index(blocks, id.clock)];
 }
 
@@ -80,12 +124,12 @@ size_t StructStore::find_index_clean_start(Transaction& txn, Blocks& blocks, uin
 }
 
 Item* StructStore::get_item_clean_start(Transaction& txn, ID id) {
-  Blocks& blocks = clients_.at(id.client);
+  Blocks& blocks = at(id.client);
   return blocks[find_index_clean_start(txn, blocks, id.clock)];
 }
 
 Item* StructStore::get_item_clean_end(Transaction& txn, ID id) {
-  Blocks& blocks = clients_.at(id.client);
+  Blocks& blocks = at(id.client);
   size_t index = find_index(blocks, id.clock);
   Item* block = blocks[index];
   if (id.clock != block->id.clock + block->length - 1 && !block->is_gc) {
@@ -96,7 +140,7 @@ Item* StructStore::get_item_clean_end(Transaction& txn, ID id) {
 }
 
 void StructStore::replace_with_gc(Item* item) {
-  Blocks& blocks = clients_.at(item->id.client);
+  Blocks& blocks = at(item->id.client);
   size_t index = find_index(blocks, item->id.clock);
   blocks[index] = make_gc(item->id, item->length);
   delete item;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -25,7 +26,11 @@ class StructStore {
 
   using Blocks = BlockArray;
   const std::unordered_map<uint64_t, Blocks>& clients() const { return clients_; }
-  Blocks* blocks(uint64_t client);
+  Blocks* blocks(uint64_t client) {
+    if (last_blocks_ != nullptr && last_client_ == client) return last_blocks_;
+    return lookup(client);
+  }
+  const Blocks* blocks(uint64_t client) const { return const_cast<StructStore*>(this)->blocks(client); }
 
   // Next expected clock of a client (0 when unknown).
   uint64_t state(uint64_t client) const;
@@ -59,16 +64,23 @@ class StructStore {
   std::optional<std::vector<uint8_t>> pending_ds;  // v2 update with zero structs
 
  private:
-  // (client, next clock) of every client with blocks, as an iterable range.
+  Blocks* lookup(uint64_t client);
+  // blocks(client), which must exist (throws std::out_of_range like map::at).
+  Blocks& at(uint64_t client) {
+    Blocks* b = blocks(client);
+    if (b == nullptr) throw std::out_of_range("StructStore: unknown client");
+    return *b;
+  }
+  // (client, next clock) of every client with blocks, by client, as an iterable range.
   struct ClientStates {
     const StructStore* store;
     struct iterator {
-      std::unordered_map<uint64_t, Blocks>::const_iterator it, end;
+      std::vector<std::pair<uint64_t, Blocks*>>::const_iterator it, end;
       void skip_empty() {
-        while (it != end && it->second.empty()) ++it;
+        while (it != end && it->second->empty()) ++it;
       }
       std::pair<uint64_t, uint64_t> operator*() const {
-        const Item* last = it->second.back();
+        const Item* last = it->second->back();
         return {it->first, last->id.clock + last->length};
       }
       iterator& operator++() {
@@ -79,13 +91,19 @@ class StructStore {
       bool operator!=(const iterator& o) const { return it != o.it; }
     };
     iterator begin() const {
-      iterator i{store->clients_.begin(), store->clients_.end()};
+      iterator i{store->by_client_.begin(), store->by_client_.end()};
       i.skip_empty();
       return i;
     }
-    iterator end() const { return iterator{store->clients_.end(), store->clients_.end()}; }
+    iterator end() const { return iterator{store->by_client_.end(), store->by_client_.end()}; }
   };
+  // Every client's blocks (entries are never removed, so pointers into it stay valid).
   std::unordered_map<uint64_t, Blocks> clients_;
+  // The same clients sorted by id (transactions take the state twice each).
+  std::vector<std::pair<uint64_t, Blocks*>> by_client_;
+  // The client looked up last (nearly every lookup is of the local client).
+  uint64_t last_client_ = 0;
+  Blocks* last_blocks_ = nullptr;
 };
 
 }  // namespace weft

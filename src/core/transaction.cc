@@ -199,18 +199,22 @@ void Doc::cleanup_transaction(Transaction& txn) {
       client_id_ = generate_client_id();  // another peer uses our id
   }
   bool changed = !txn.delete_set.empty() || !(txn.after_state == txn.before_state);
-  if (changed && !(update_handlers_.empty() && update_v2_handlers_.empty())) {
-    StateVector before = txn.before_state.to_state_vector();
-    auto emit = [&](UpdateFormat format, const std::map<uint64_t, UpdateHandler>& handlers) {
-      if (handlers.empty()) return;
-      auto enc = make_update_encoder(format);
-      write_clients_structs(*enc, store, before);
-      txn.delete_set.write(*enc);
-      UpdateBytes update = enc->finish();
-      for (auto& [id, handler] : handlers) handler(update, txn);
-    };
-    emit(UpdateFormat::kV1, update_handlers_);
-    emit(UpdateFormat::kV2, update_v2_handlers_);
+  if (changed && !update_handlers_.empty()) {
+    // One v1 encoder per transaction object, reused: no allocation once its
+    // buffer has grown. Handlers get a view of it for the call.
+    if (!txn.update_encoder) txn.update_encoder = make_update_encoder(UpdateFormat::kV1);
+    UpdateEncoder& enc = *txn.update_encoder;
+    enc.rest().clear();  // a v1 update is the plain stream; v1 writers never fail
+    write_transaction_structs(enc, store, txn.before_state, txn.after_state);
+    txn.delete_set.write(enc);
+    for (auto& [id, handler] : update_handlers_) handler(enc.rest().bytes(), txn);
+  }
+  if (changed && !update_v2_handlers_.empty()) {
+    auto enc = make_update_encoder(UpdateFormat::kV2);
+    write_transaction_structs(*enc, store, txn.before_state, txn.after_state);
+    txn.delete_set.write(*enc);
+    UpdateBytes update = enc->finish();
+    for (auto& [id, handler] : update_v2_handlers_) handler(update, txn);
   }
 }
 

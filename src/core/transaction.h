@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "encoding/id.h"
+#include "encoding/update_codec.h"
 #include "encoding/wire.h"
 
 namespace weft {
@@ -45,7 +47,7 @@ class ClientClocks {
   void assign(const Range& clocks) {
     entries_.clear();
     for (const auto& [client, clock] : clocks) entries_.emplace_back(client, clock);
-    std::sort(entries_.begin(), entries_.end());
+    if (!std::is_sorted(entries_.begin(), entries_.end())) std::sort(entries_.begin(), entries_.end());
   }
   StateVector to_state_vector() const { return StateVector(entries_.begin(), entries_.end()); }
   bool operator==(const ClientClocks& o) const { return entries_ == o.entries_; }
@@ -99,6 +101,8 @@ class Transaction {
   bool need_formatting_cleanup = false;
   // Subdocuments (guid) added / removed / loaded in this transaction.
   std::vector<std::string> subdocs_added, subdocs_removed, subdocs_loaded;
+  // Kept across reuse of this object (Doc::transact): the v1 update encoder.
+  std::unique_ptr<UpdateEncoder> update_encoder;
 
   void add_changed_type(Branch* type, const std::optional<std::string>& parent_sub);
 };

@@ -4,6 +4,7 @@
 
 #include "core/branch.h"
 #include "core/struct_store.h"
+#include "core/transaction.h"
 
 namespace weft {
 
@@ -36,6 +37,22 @@ void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset) {
   write_content(enc, item.content, offset);
 }
 
+namespace {
+
+// One client's blocks from `clock` on (writeStructs).
+void write_client_structs(UpdateEncoder& enc, const StructStore::Blocks& blocks, uint64_t client,
+                          uint64_t clock) {
+  clock = std::max(clock, blocks.front()->id.clock);
+  size_t start = StructStore::find_index(blocks, clock);
+  enc.rest().write_var_uint(blocks.size() - start);
+  enc.write_client(client);
+  enc.rest().write_var_uint(clock);
+  write_item(enc, *blocks[start], clock - blocks[start]->id.clock);
+  for (size_t i = start + 1; i < blocks.size(); i++) write_item(enc, *blocks[i], 0);
+}
+
+}  // namespace
+
 void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const StateVector& target) {
   std::vector<std::pair<uint64_t, uint64_t>> clients;  // client, start clock
   for (const auto& [client, blocks] : store.clients()) {
@@ -46,15 +63,19 @@ void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const S
   }
   std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   enc.rest().write_var_uint(clients.size());
-  for (auto [client, clock] : clients) {
-    const StructStore::Blocks& blocks = store.clients().at(client);
-    clock = std::max(clock, blocks.front()->id.clock);
-    size_t start = StructStore::find_index(blocks, clock);
-    enc.rest().write_var_uint(blocks.size() - start);
-    enc.write_client(client);
-    enc.rest().write_var_uint(clock);
-    write_item(enc, *blocks[start], clock - blocks[start]->id.clock);
-    for (size_t i = start + 1; i < blocks.size(); i++) write_item(enc, *blocks[i], 0);
+  for (auto [client, clock] : clients) write_client_structs(enc, store.clients().at(client), client, clock);
+}
+
+void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
+                               const ClientClocks& after) {
+  uint64_t count = 0;
+  for (const auto& [client, clock] : after) count += clock > before.get(client) ? 1 : 0;
+  enc.rest().write_var_uint(count);
+  for (auto it = after.end(); it != after.begin();) {
+    --it;
+    uint64_t from = before.get(it->first);
+    if (it->second <= from) continue;
+    write_client_structs(enc, *store.blocks(it->first), it->first, from);
   }
 }
 

@@ -9,10 +9,16 @@
 namespace weft {
 
 class StructStore;
+class ClientClocks;
 
 // Item.write / GC.write from `offset` clocks on.
 void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset);
 // Every client whose state exceeds `target` (absent = 0), descending.
 void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const StateVector& target);
+// A transaction's structs: every client whose clock moved from `before` to
+// `after` (sorted by client, as Transaction keeps them), descending, the same
+// bytes as write_clients_structs(store, before) without building a map.
+void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
+                               const ClientClocks& after);
 
 }  // namespace weft

@@ -11,8 +11,10 @@ void DeleteSet::add(uint64_t client, uint64_t clock, uint64_t len) {
 
 void DeleteSet::sort_and_merge() {
   for (auto& [client, dels] : clients_) {
-    std::stable_sort(dels.begin(), dels.end(),
-                     [](const auto& a, const auto& b) { return a.clock < b.clock; });
+    // Ranges with equal clocks merge to the same result in any order, so an
+    // unstable sort will do; most sets arrive sorted (and stable_sort allocates).
+    auto by_clock = [](const auto& a, const auto& b) { return a.clock < b.clock; };
+    if (!std::is_sorted(dels.begin(), dels.end(), by_clock)) std::sort(dels.begin(), dels.end(), by_clock);
     size_t j = 1;
     for (size_t i = 1; i < dels.size(); i++) {
       DeleteRange& left = dels[j - 1];
