@@ -64,7 +64,8 @@ std::string Metrics::render(const StoreStats& store) const {
   metric(out, "weft_updates_redundant_total", "counter",
          "Sync step 2 messages the document already held (reconnects): not stored.",
          updates_redundant.load());
-  metric(out, "weft_updates_broadcast_total", "counter", "Updates broadcast after their commit.",
+  metric(out, "weft_updates_broadcast_total", "counter",
+         "Update messages broadcast after a commit (one per batch of updates committed together).",
          updates_broadcast.load());
   metric(out, "weft_slow_consumer_merges_total", "counter", "Send queues whose updates were merged into one.",
          slow_consumer_merges.load());
