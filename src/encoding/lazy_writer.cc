@@ -9,17 +9,6 @@ void LazyStructWriter::flush() {
   written_ = 0;
 }
 
-void LazyStructWriter::write(const WireStruct& s, uint64_t offset) {
-  if (written_ > 0 && curr_client_ != s.id.client) flush();
-  if (written_ == 0) {
-    curr_client_ = s.id.client;
-    enc_.write_client(s.id.client);
-    enc_.rest().write_var_uint(s.id.clock + offset);
-  }
-  s.write(enc_, offset);
-  written_++;
-}
-
 void LazyStructWriter::finish() {
   flush();
   lib0::Encoder& rest = enc_.rest();

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "encoding/struct_reader.h"
 #include "encoding/update_codec.h"
 #include "encoding/wire.h"
 
@@ -15,11 +16,28 @@ class LazyStructWriter {
  public:
   explicit LazyStructWriter(UpdateEncoder& enc) : enc_(enc) {}
   // writeStructToLazyStructWriter: starts a new client block when the client changes.
-  void write(const WireStruct& s, uint64_t offset);
+  void write(const WireStruct& s, uint64_t offset) {
+    start(s.id, offset);
+    s.write(enc_, offset);
+  }
+  // The same; false if `s` cannot be written from views (LazyStruct::write).
+  bool write(const LazyStruct& s, uint64_t offset) {
+    start(s.id, offset);
+    return s.write(enc_, offset);
+  }
   // finishLazyStructWriting: writes the block count and the collected blocks to rest.
   void finish();
 
  private:
+  void start(ID id, uint64_t offset) {
+    if (written_ > 0 && curr_client_ != id.client) flush();
+    if (written_ == 0) {
+      curr_client_ = id.client;
+      enc_.write_client(id.client);
+      enc_.rest().write_var_uint(id.clock + offset);
+    }
+    written_++;
+  }
   void flush();
   UpdateEncoder& enc_;
   uint64_t curr_client_ = 0;

@@ -63,13 +63,26 @@ std::vector<uint8_t> IntDiffOptRleEncoder::finish() {
 }
 
 void StringColumnEncoder::write(std::u16string_view s) {
-  all_.append(s);
+  for (size_t i = 0; i < s.size() && !lone_surrogates_; i++) {
+    const char16_t c = s[i];
+    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < s.size() && s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
+      i++;
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+      lone_surrogates_ = true;
+    }
+  }
+  all_ += utf16_to_wtf8(s);
   lens_.write(s.size());
 }
 
 std::vector<uint8_t> StringColumnEncoder::finish() {
   Encoder enc;
-  enc.write_var_string(std::u16string_view(all_));
+  if (lone_surrogates_) {
+    // WTF-8 -> UTF-16 re-pairs adjacent halves; the rest become U+FFFD.
+    enc.write_var_string(std::u16string_view(wtf8_to_utf16(all_)));
+  } else {
+    enc.write_var_bytes(std::span(reinterpret_cast<const uint8_t*>(all_.data()), all_.size()));
+  }
   std::vector<uint8_t> lens = lens_.finish();
   enc.write_raw(lens);
   return enc.take();
@@ -122,20 +135,81 @@ uint64_t IntDiffOptRleDecoder::read() {
 }
 
 StringColumnDecoder::StringColumnDecoder(std::span<const uint8_t> bytes) : lens_(bytes) {
-  all_ = lens_.raw().read_var_string_utf16();
-  if (!lens_.raw().ok()) status_ = lens_.raw().status();
+  auto text = lens_.raw().read_var_bytes();
+  all_ = std::string_view(reinterpret_cast<const char*>(text.data()), text.size());
+  if (!lens_.raw().ok()) {
+    status_ = lens_.raw().status();
+  } else if (!is_valid_utf8(all_)) {
+    status_ = Status(ErrorCode::kMalformed, "invalid UTF-8 in string");
+  }
+}
+
+size_t StringColumnDecoder::bytes_for(uint64_t units) const {
+  size_t p = pos_;
+  const size_t n = all_.size();
+  while (units > 0) {
+    if (p >= n) return SIZE_MAX;
+    const uint8_t b = static_cast<uint8_t>(all_[p]);
+    if (b < 0x80) {
+      p++;
+      units--;
+    } else if (b < 0xE0) {
+      p += 2;
+      units--;
+    } else if (b < 0xF0) {
+      p += 3;
+      units--;
+    } else {
+      if (units == 1) return SIZE_MAX - 1;
+      p += 4;
+      units -= 2;
+    }
+  }
+  return p - pos_;
+}
+
+bool StringColumnDecoder::read_utf8(std::string_view& out, uint64_t& utf16_length) {
+  if (!status_.is_ok() || pending_low_) return false;
+  const uint64_t len = lens_.read();
+  if (!lens_.status().is_ok()) return false;
+  const size_t k = bytes_for(len);
+  if (k >= SIZE_MAX - 1) return false;
+  out = all_.substr(pos_, k);
+  utf16_length = len;
+  pos_ += k;
+  return true;
 }
 
 std::u16string StringColumnDecoder::read() {
   if (!status_.is_ok()) return {};
   uint64_t len = lens_.read();
   if (!lens_.status().is_ok()) return {};
-  if (len > all_.size() - pos_) {
+  std::u16string out;
+  if (len > 0 && pending_low_) {
+    // The low half of the pair whose high half ended the previous piece.
+    std::u16string pair = utf8_to_utf16(all_.substr(pos_, 4)).value_or(u"");
+    out.push_back(pair.size() == 2 ? pair[1] : u'\uFFFD');
+    pos_ += 4;
+    pending_low_ = false;
+    len--;
+  }
+  size_t k = bytes_for(len);
+  bool split = false;
+  if (k == SIZE_MAX - 1) {
+    split = true;
+    k = bytes_for(len - 1);
+  }
+  if (k == SIZE_MAX) {
     status_ = Status(ErrorCode::kMalformed, "string column lengths exceed its text");
     return {};
   }
-  std::u16string out = all_.substr(pos_, static_cast<size_t>(len));
-  pos_ += static_cast<size_t>(len);
+  out += utf8_to_utf16(all_.substr(pos_, k)).value_or(u"");
+  pos_ += k;
+  if (split) {
+    std::u16string pair = utf8_to_utf16(all_.substr(pos_, 4)).value_or(u"");
+    out.push_back(pair.empty() ? u'\uFFFD' : pair[0]);
+    pending_low_ = true;
+  }
   return out;
 }
 

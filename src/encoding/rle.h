@@ -56,15 +56,24 @@ class IntDiffOptRleEncoder {
   uint64_t count_ = 0;
 };
 
-// All strings concatenated in UTF-16, written once as a varString, followed
-// by a UintOptRle stream of the UTF-16 lengths.
+// All strings concatenated (as JS concatenates UTF-16 strings), written once
+// as a varString, followed by a UintOptRle stream of the UTF-16 lengths. The
+// text is kept as UTF-8; pieces with lone surrogates are kept as WTF-8 and the
+// whole text is re-paired / made well-formed at finish(), so a high and a low
+// surrogate written by adjacent pieces form one character, as in JS.
 class StringColumnEncoder {
  public:
   void write(std::u16string_view s);
+  // `utf8` must be valid UTF-8 of `utf16_length` UTF-16 units.
+  void write_utf8(std::string_view utf8, uint64_t utf16_length) {
+    all_.append(utf8);
+    lens_.write(utf16_length);
+  }
   std::vector<uint8_t> finish();
 
  private:
-  std::u16string all_;
+  std::string all_;
+  bool lone_surrogates_ = false;
   UintOptRleEncoder lens_;
 };
 
@@ -110,15 +119,23 @@ class IntDiffOptRleDecoder {
 
 class StringColumnDecoder {
  public:
-  // Reads the concatenated string; check status() afterwards.
+  // Validates the concatenated text (UTF-8); check status() afterwards.
   explicit StringColumnDecoder(std::span<const uint8_t> bytes);
   std::u16string read();
+  // The next piece as a view of the column's UTF-8 text. False if the piece
+  // holds half of a surrogate pair (which only read() can return) or on
+  // errors; the decoder must not be used after that.
+  bool read_utf8(std::string_view& out, uint64_t& utf16_length);
   const Status& status() const { return status_.is_ok() ? lens_.status() : status_; }
 
  private:
+  // Byte length of the next `units` UTF-16 units from pos_; SIZE_MAX if the
+  // text ends first, SIZE_MAX - 1 if the last unit is half of a pair.
+  size_t bytes_for(uint64_t units) const;
   UintOptRleDecoder lens_;
-  std::u16string all_;
+  std::string_view all_;
   size_t pos_ = 0;
+  bool pending_low_ = false;  // pos_ is inside a 4-byte sequence whose high half was read
   Status status_;
 };
 

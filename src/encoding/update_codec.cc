@@ -12,7 +12,7 @@ void UpdateEncoder::write_string(std::string_view utf8) {
   write_string(std::u16string_view(wtf8_to_utf16(utf8)));
 }
 
-bool UpdateDecoder::ok() const { return rest_->ok() && column_status().is_ok(); }
+bool UpdateDecoder::ok() const { return rest_->ok() && columns_ok(); }
 
 Status UpdateDecoder::status() const {
   Status c = column_status();
@@ -38,6 +38,9 @@ class UpdateEncoderV1 final : public UpdateEncoder {
   void write_client(uint64_t client) override { rest_.write_var_uint(client); }
   void write_info(uint8_t info) override { rest_.write_u8(info); }
   void write_string(std::u16string_view s) override { rest_.write_var_string(s); }
+  void write_string_view(std::string_view utf8, uint64_t) override {
+    rest_.write_var_bytes(std::span(reinterpret_cast<const uint8_t*>(utf8.data()), utf8.size()));
+  }
   void write_parent_info(bool is_root_key) override { rest_.write_var_uint(is_root_key ? 1 : 0); }
   void write_type_ref(uint8_t ref) override { rest_.write_var_uint(ref); }
   void write_len(uint64_t len) override { rest_.write_var_uint(len); }
@@ -63,6 +66,13 @@ class UpdateDecoderV1 final : public UpdateDecoder {
   uint64_t read_client() override { return rest_->read_var_uint(); }
   uint8_t read_info() override { return rest_->read_u8(); }
   std::u16string read_string() override { return rest_->read_var_string_utf16(); }
+  bool read_string_view(std::string_view& out, uint64_t& utf16_len) override {
+    auto bytes = rest_->read_var_bytes();
+    out = std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (!rest_->ok() || !is_valid_utf8(out)) return false;
+    utf16_len = utf16_length(out);
+    return true;
+  }
   bool read_parent_info() override { return rest_->read_var_uint() == 1; }
   uint8_t read_type_ref() override {
     uint64_t r = rest_->read_var_uint();
@@ -124,6 +134,9 @@ class UpdateEncoderV2 : public UpdateEncoder {
   void write_client(uint64_t client) override { client_.write(client); }
   void write_info(uint8_t info) override { info_.write(info); }
   void write_string(std::u16string_view s) override { string_.write(s); }
+  void write_string_view(std::string_view utf8, uint64_t utf16_length) override {
+    string_.write_utf8(utf8, utf16_length);
+  }
   void write_parent_info(bool is_root_key) override { parent_info_.write(is_root_key ? 1 : 0); }
   void write_type_ref(uint8_t ref) override { type_ref_.write(ref); }
   void write_len(uint64_t len) override { len_.write(len); }
@@ -217,6 +230,9 @@ class UpdateDecoderV2 final : public UpdateDecoder {
   uint64_t read_client() override { return client_.read(); }
   uint8_t read_info() override { return info_.read(); }
   std::u16string read_string() override { return string_.read(); }
+  bool read_string_view(std::string_view& out, uint64_t& utf16_length) override {
+    return string_.read_utf8(out, utf16_length);
+  }
   bool read_parent_info() override { return parent_info_.read() == 1; }
   uint8_t read_type_ref() override {
     uint64_t r = type_ref_.read();
@@ -238,6 +254,11 @@ class UpdateDecoderV2 final : public UpdateDecoder {
   }
 
  protected:
+  bool columns_ok() const override {
+    return key_clock_.status().is_ok() && client_.status().is_ok() && left_clock_.status().is_ok() &&
+           right_clock_.status().is_ok() && info_.status().is_ok() && string_.status().is_ok() &&
+           parent_info_.status().is_ok() && type_ref_.status().is_ok() && len_.status().is_ok();
+  }
   Status column_status() const override {
     for (const Status* s :
          {&key_clock_.status(), &client_.status(), &left_clock_.status(), &right_clock_.status(),

@@ -36,6 +36,8 @@ class UpdateEncoder {
   virtual void write_info(uint8_t info) = 0;
   virtual void write_string(std::u16string_view s) = 0;
   void write_string(std::string_view utf8);
+  // The same for valid UTF-8 of `utf16_length` UTF-16 units, without converting.
+  virtual void write_string_view(std::string_view utf8, uint64_t utf16_length) = 0;
   virtual void write_parent_info(bool is_root_key) = 0;
   virtual void write_type_ref(uint8_t ref) = 0;
   virtual void write_len(uint64_t len) = 0;
@@ -79,6 +81,11 @@ class UpdateDecoder {
   virtual uint8_t read_info() = 0;
   virtual std::u16string read_string() = 0;
   std::string read_string_utf8();
+  // The next string as a view of the input's UTF-8 and its UTF-16 length.
+  // False if the string is not valid UTF-8 or (v2) holds half of a surrogate
+  // pair: read_string() is needed then, on a fresh decoder (this one must not
+  // be used further).
+  virtual bool read_string_view(std::string_view& out, uint64_t& utf16_length) = 0;
   virtual bool read_parent_info() = 0;
   virtual uint8_t read_type_ref() = 0;
   virtual uint64_t read_len() = 0;
@@ -90,6 +97,8 @@ class UpdateDecoder {
  protected:
   // Column decoders report errors here as well as through rest().
   virtual Status column_status() const { return Status(); }
+  // Whether column_status() is ok, without copying a Status (ok() is hot).
+  virtual bool columns_ok() const { return true; }
   std::unique_ptr<lib0::Decoder> rest_;
 };
 

@@ -13,20 +13,37 @@ namespace weft {
 
 namespace {
 
-struct Input {
+// One input update. S is LazyStruct (strings as views, the fast path) or
+// WireStruct (the generic path, for what views cannot hold).
+template <typename S>
+struct BasicInput {
   std::unique_ptr<UpdateDecoder> dec;
-  std::unique_ptr<StructReader> reader;
+  std::unique_ptr<BasicStructReader<S>> reader;
 };
+using Input = BasicInput<WireStruct>;
 
-Result<Input> open_input(std::span<const uint8_t> update, UpdateFormat format, bool filter_skips) {
+template <typename S = WireStruct>
+Result<BasicInput<S>> open_input(std::span<const uint8_t> update, UpdateFormat format, bool filter_skips) {
   WEFT_ASSIGN_OR_RETURN(auto dec, make_update_decoder(format, update));
-  Input in;
-  in.reader = std::make_unique<StructReader>(*dec, update.size(), filter_skips);
+  BasicInput<S> in;
+  in.reader = std::make_unique<BasicStructReader<S>>(*dec, update.size(), filter_skips);
   in.dec = std::move(dec);
   return in;
 }
 
-uint64_t end_of(const WireStruct& s) { return s.id.clock + s.length; }
+template <typename S>
+uint64_t end_of(const S& s) {
+  return s.id.clock + s.length;
+}
+
+LazyStruct slice_struct(const LazyStruct& s, uint64_t diff) { return s.slice(diff); }
+
+// Writes `s`; false if a LazyStruct needs the generic path.
+bool write_struct(LazyStructWriter& w, const LazyStruct& s, uint64_t offset) { return w.write(s, offset); }
+bool write_struct(LazyStructWriter& w, const WireStruct& s, uint64_t offset) {
+  w.write(s, offset);
+  return true;
+}
 
 // sliceStruct: the part of `s` from `diff` on. Items get origin (client, clock+diff-1)
 // and their content spliced (a split surrogate pair becomes U+FFFD).
@@ -50,7 +67,8 @@ WireStruct slice_struct(const WireStruct& s, uint64_t diff) {
 
 // AbstractStruct.mergeWith as it behaves on lazily read structs: GC with GC and
 // Skip with Skip; Items never merge (their `right` is not set).
-bool merge_with(WireStruct& left, const WireStruct& right) {
+template <typename S>
+bool merge_with(S& left, const S& right) {
   if (left.kind != right.kind || left.kind == StructKind::kItem) return false;
   left.length += right.length;
   return true;
@@ -60,9 +78,10 @@ bool merge_with(WireStruct& left, const WireStruct& right) {
 // weak order: two structs of one client at the same clock but of different
 // kinds compare as "first argument first" both ways, so the result depends on
 // the sort algorithm and is reproduced only by sorting the way V8 does.
-int yjs_compare(const Input* a, const Input* b) {
-  const WireStruct& x = *a->reader->curr();
-  const WireStruct& y = *b->reader->curr();
+template <typename In>
+int yjs_compare(In* a, In* b) {
+  const auto& x = *a->reader->curr();
+  const auto& y = *b->reader->curr();
   if (x.id.client == y.id.client) {
     if (x.id.clock == y.id.clock) {
       if (x.kind == y.kind) return 0;
@@ -77,11 +96,12 @@ int yjs_compare(const Input* a, const Input* b) {
 // shorter than 64 are one run made by CountAndMakeRun and extended by binary
 // insertion sort. Longer arrays use a stable sort, which agrees with V8
 // whenever the comparator is consistent.
-void js_sort_decoders(std::vector<Input*>& a) {
+template <typename In>
+void js_sort_decoders(std::vector<In*>& a) {
   const size_t n = a.size();
   if (n < 2) return;
   if (n >= 64) {
-    std::stable_sort(a.begin(), a.end(), [](Input* x, Input* y) { return yjs_compare(x, y) < 0; });
+    std::stable_sort(a.begin(), a.end(), [](In* x, In* y) { return yjs_compare(x, y) < 0; });
     return;
   }
   // CountAndMakeRun(0, n)
@@ -95,7 +115,7 @@ void js_sort_decoders(std::vector<Input*>& a) {
   if (descending) std::reverse(a.begin(), a.begin() + static_cast<ptrdiff_t>(run));
   // BinaryInsertionSort(0, run, n)
   for (size_t start = run; start < n; start++) {
-    Input* pivot = a[start];
+    In* pivot = a[start];
     size_t left = 0, right = start;
     while (left < right) {
       size_t mid = left + ((right - left) >> 1);
@@ -110,52 +130,159 @@ void js_sort_decoders(std::vector<Input*>& a) {
   }
 }
 
-Status finish_status(const std::vector<Input>& inputs) {
-  for (const Input& in : inputs) {
+// Same (client, clock), different kinds: the pair Yjs's comparator orders
+// "first argument first" both ways.
+template <typename In>
+bool mixed_pair(In* a, In* b) {
+  const auto& x = *a->reader->curr();
+  const auto& y = *b->reader->curr();
+  return x.id.client == y.id.client && x.id.clock == y.id.clock && x.kind != y.kind;
+}
+
+// The decoder array of mergeUpdatesV2, which JS filters and re-sorts before
+// every step although only the front decoder has moved since the last sort.
+// While no two heads form a mixed pair the comparator is consistent, V8's
+// sort is stable, and re-sorting equals moving the front decoder to its
+// lower bound among the others (O(log n) + the distance it moves). With mixed
+// pairs present the whole array is sorted as V8 would (js_sort_decoders).
+template <typename In>
+class DecoderQueue {
+ public:
+  explicit DecoderQueue(std::vector<In>& inputs) {
+    for (In& in : inputs) {
+      if (in.reader->curr() != nullptr) a_.push_back(&in);
+    }
+    full_sort();
+  }
+  bool empty() const { return begin_ == a_.size(); }
+  In* front() const { return a_[begin_]; }
+
+  // Filters and re-sorts after the front decoder advanced (or ran out).
+  void front_changed() {
+    In* x = a_[begin_];
+    mixed_ -= front_mixed_;
+    front_mixed_ = 0;
+    if (x->reader->curr() == nullptr) {
+      begin_++;
+      if (mixed_ > 0) full_sort();
+      settle();
+      return;
+    }
+    if (mixed_ > 0) {
+      full_sort();
+      return;
+    }
+    // First position in a_[begin_+1, end) whose head is not below x.
+    size_t lo = begin_ + 1, hi = a_.size();
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (yjs_compare(a_[mid], x) < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    if ((lo > begin_ + 1 && mixed_pair(a_[lo - 1], x)) || (lo < a_.size() && mixed_pair(x, a_[lo]))) {
+      full_sort();
+      return;
+    }
+    std::move(a_.begin() + static_cast<ptrdiff_t>(begin_ + 1), a_.begin() + static_cast<ptrdiff_t>(lo),
+              a_.begin() + static_cast<ptrdiff_t>(begin_));
+    a_[lo - 1] = x;
+    settle();
+  }
+
+ private:
+  void full_sort() {
+    a_.erase(a_.begin(), a_.begin() + static_cast<ptrdiff_t>(begin_));
+    begin_ = 0;
+    // An array in order without mixed pairs is left as it is by any sort
+    // (logs of updates usually arrive that way).
+    bool sorted = true;
+    for (size_t i = 1; i < a_.size() && sorted; i++) {
+      sorted = yjs_compare(a_[i - 1], a_[i]) < 0 && !mixed_pair(a_[i - 1], a_[i]);
+    }
+    if (!sorted) js_sort_decoders(a_);
+    mixed_ = 0;
+    for (size_t i = 1; i < a_.size(); i++) mixed_ += mixed_pair(a_[i - 1], a_[i]) ? 1 : 0;
+    settle();
+  }
+  void settle() { front_mixed_ = a_.size() - begin_ >= 2 && mixed_pair(a_[begin_], a_[begin_ + 1]) ? 1 : 0; }
+
+  std::vector<In*> a_;
+  size_t begin_ = 0;
+  size_t mixed_ = 0;        // adjacent mixed pairs in a_[begin_, end)
+  size_t front_mixed_ = 0;  // whether a_[begin_], a_[begin_ + 1] is one of them
+};
+
+template <typename In>
+Status finish_status(const std::vector<In>& inputs) {
+  for (const In& in : inputs) {
     if (!in.dec->ok()) return in.dec->status();
   }
   return Status();
 }
 
-}  // namespace
+template <typename S>
+bool any_needs_generic(const std::vector<BasicInput<S>>& inputs) {
+  if constexpr (std::is_same_v<S, LazyStruct>) {
+    for (const auto& in : inputs) {
+      if (in.reader->needs_generic()) return true;
+    }
+  }
+  return false;
+}
 
-Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> updates, UpdateFormat format) {
-  std::vector<Input> inputs;
+// mergeUpdatesV2 on S structs. With S = LazyStruct, sets `needs_generic` (and
+// the result is to be ignored) when some struct needs the WireStruct path.
+template <typename S>
+Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates, UpdateFormat format,
+                               bool& needs_generic) {
+  using In = BasicInput<S>;
+  std::vector<In> inputs;
   inputs.reserve(updates.size());
   uint64_t max_iterations = 16;
   for (auto u : updates) {
-    WEFT_ASSIGN_OR_RETURN(auto in, open_input(u, format, /*filter_skips=*/true));
+    WEFT_ASSIGN_OR_RETURN(auto in, open_input<S>(u, format, /*filter_skips=*/true));
     inputs.push_back(std::move(in));
     max_iterations += 3 * max_structs_for_input(u.size());
   }
+  auto fail = [&](Status st) -> Result<UpdateBytes> {
+    needs_generic = any_needs_generic(inputs);
+    return st;
+  };
   if (updates.size() == 1) {
     // Returned unchanged, as JS does; still validated first.
-    StructReader& r = *inputs[0].reader;
+    auto& r = *inputs[0].reader;
     while (r.curr() != nullptr) r.next();
-    WEFT_RETURN_IF_ERROR(finish_status(inputs));
+    if (Status st = finish_status(inputs); !st.is_ok()) return fail(st);
+    if (any_needs_generic(inputs)) return fail(Status());
     (void)DeleteSet::read(*inputs[0].dec);
-    WEFT_RETURN_IF_ERROR(finish_status(inputs));
+    if (Status st = finish_status(inputs); !st.is_ok()) return fail(st);
     return UpdateBytes(updates[0].begin(), updates[0].end());
   }
 
   auto enc = make_update_encoder(format);
   LazyStructWriter writer(*enc);
-  std::vector<Input*> decs;
-  for (Input& in : inputs) decs.push_back(&in);
-  std::optional<WireStruct> cw;  // currWrite (its offset is always 0)
+  // Higher clients first, then ascending clocks, in exactly the order V8's
+  // sort gives with Yjs's comparator (see DecoderQueue).
+  DecoderQueue<In> decs(inputs);
+  std::optional<S> cw;  // currWrite (its offset is always 0)
+  auto write = [&](const S& s) {
+    if (write_struct(writer, s, 0)) return true;
+    needs_generic = true;
+    return false;
+  };
 
   for (uint64_t iteration = 0;; iteration++) {
-    if (iteration > max_iterations) return Status(ErrorCode::kMalformed, "merge did not converge");
-    std::erase_if(decs, [](Input* d) { return d->reader->curr() == nullptr; });
-    // Higher clients first, then ascending clocks, sorted exactly as V8 sorts
-    // with Yjs's comparator (see js_sort_decoders).
-    js_sort_decoders(decs);
+    if (iteration > max_iterations) return fail(Status(ErrorCode::kMalformed, "merge did not converge"));
+    if (iteration > 0) decs.front_changed();
     if (decs.empty()) break;
-    StructReader& cd = *decs[0]->reader;
+    auto& cd = *decs.front()->reader;
     const uint64_t first_client = cd.curr()->id.client;
 
     if (cw) {
-      WireStruct* curr = cd.curr();
+      S* curr = cd.curr();
       bool iterated = false;
       // Skip what was already written (higher clients are written first).
       while (curr != nullptr && end_of(*curr) <= end_of(*cw) && curr->id.client >= cw->id.client) {
@@ -166,15 +293,15 @@ Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> upda
         continue;
       }
       if (first_client != cw->id.client) {
-        writer.write(*cw, 0);
+        if (!write(*cw)) return UpdateBytes{};
         cw = std::move(*curr);
         cd.next();
       } else if (end_of(*cw) < curr->id.clock) {
         if (cw->kind == StructKind::kSkip) {
           cw->length = end_of(*curr) - cw->id.clock;  // extend the existing Skip
         } else {
-          writer.write(*cw, 0);
-          WireStruct skip;
+          if (!write(*cw)) return UpdateBytes{};
+          S skip;
           skip.kind = StructKind::kSkip;
           skip.id = ID{first_client, end_of(*cw)};
           skip.length = curr->id.clock - end_of(*cw);
@@ -182,13 +309,13 @@ Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> upda
         }
       } else {
         const uint64_t cw_end = end_of(*cw);
-        if (curr->id.clock > cw_end) return Status(ErrorCode::kMalformed, "merge: inconsistent clocks");
+        if (curr->id.clock > cw_end) return fail(Status(ErrorCode::kMalformed, "merge: inconsistent clocks"));
         const uint64_t diff = cw_end - curr->id.clock;
-        WireStruct sliced;
-        const WireStruct* right = curr;
+        S sliced;
+        const S* right = curr;
         if (diff > 0) {
           if (cw->kind == StructKind::kSkip) {
-            if (diff > cw->length) return Status(ErrorCode::kMalformed, "merge: inconsistent skip");
+            if (diff > cw->length) return fail(Status(ErrorCode::kMalformed, "merge: inconsistent skip"));
             cw->length -= diff;  // prefer to shorten the Skip
           } else {
             sliced = slice_struct(*curr, diff);
@@ -196,7 +323,7 @@ Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> upda
           }
         }
         if (!merge_with(*cw, *right)) {
-          writer.write(*cw, 0);
+          if (!write(*cw)) return UpdateBytes{};
           cw = right == curr ? std::move(*curr) : std::move(sliced);
           cd.next();
         }
@@ -205,19 +332,20 @@ Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> upda
       cw = std::move(*cd.curr());
       cd.next();
     }
-    for (WireStruct* next = cd.curr(); next != nullptr && next->id.client == first_client &&
-                                       next->id.clock == end_of(*cw) && next->kind != StructKind::kSkip;
+    for (S* next = cd.curr(); next != nullptr && next->id.client == first_client &&
+                              next->id.clock == end_of(*cw) && next->kind != StructKind::kSkip;
          next = cd.next()) {
-      writer.write(*cw, 0);
+      if (!write(*cw)) return UpdateBytes{};
       cw = std::move(*next);
     }
   }
-  if (cw) writer.write(*cw, 0);
-  WEFT_RETURN_IF_ERROR(finish_status(inputs));
+  if (cw && !write(*cw)) return UpdateBytes{};
+  if (Status st = finish_status(inputs); !st.is_ok()) return fail(st);
+  if (any_needs_generic(inputs)) return fail(Status());
   writer.finish();
 
   DeleteSet merged;
-  for (Input& in : inputs) {
+  for (In& in : inputs) {
     DeleteSet ds = DeleteSet::read(*in.dec);
     WEFT_RETURN_IF_ERROR(in.dec->status());
     for (auto& [client, dels] : ds.clients()) {
@@ -231,14 +359,26 @@ Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> upda
   return enc->finish();
 }
 
-Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const uint8_t> sv,
-                                UpdateFormat format) {
-  WEFT_ASSIGN_OR_RETURN(StateVector state, decode_state_vector(sv));
-  WEFT_ASSIGN_OR_RETURN(Input in, open_input(update, format, /*filter_skips=*/false));
+}  // namespace
+
+Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> updates, UpdateFormat format) {
+  bool needs_generic = false;
+  Result<UpdateBytes> fast = merge_impl<LazyStruct>(updates, format, needs_generic);
+  if (!needs_generic) return fast;
+  return merge_impl<WireStruct>(updates, format, needs_generic);
+}
+
+namespace {
+
+// diffUpdateV2 on S structs (see merge_impl for `needs_generic`).
+template <typename S>
+Result<UpdateBytes> diff_impl(std::span<const uint8_t> update, const StateVector& state, UpdateFormat format,
+                              bool& needs_generic) {
+  WEFT_ASSIGN_OR_RETURN(auto in, open_input<S>(update, format, /*filter_skips=*/false));
   auto enc = make_update_encoder(format);
   LazyStructWriter writer(*enc);
-  StructReader& reader = *in.reader;
-  while (WireStruct* curr = reader.curr()) {
+  auto& reader = *in.reader;
+  while (S* curr = reader.curr()) {
     const uint64_t client = curr->id.client;
     auto it = state.find(client);
     const uint64_t sv_clock = it == state.end() ? 0 : it->second;
@@ -247,13 +387,25 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
       continue;
     }
     if (end_of(*curr) > sv_clock) {
-      writer.write(*curr, sv_clock > curr->id.clock ? sv_clock - curr->id.clock : 0);
-      for (WireStruct* s = reader.next(); s != nullptr && s->id.client == client; s = reader.next()) {
-        writer.write(*s, 0);
+      if (!write_struct(writer, *curr, sv_clock > curr->id.clock ? sv_clock - curr->id.clock : 0)) {
+        needs_generic = true;
+        return UpdateBytes{};
+      }
+      for (S* s = reader.next(); s != nullptr && s->id.client == client; s = reader.next()) {
+        if (!write_struct(writer, *s, 0)) {
+          needs_generic = true;
+          return UpdateBytes{};
+        }
       }
     } else {
-      WireStruct* s = reader.next();
+      S* s = reader.next();
       while (s != nullptr && s->id.client == client && end_of(*s) <= sv_clock) s = reader.next();
+    }
+  }
+  if constexpr (std::is_same_v<S, LazyStruct>) {
+    if (reader.needs_generic()) {
+      needs_generic = true;
+      return UpdateBytes{};
     }
   }
   WEFT_RETURN_IF_ERROR(in.dec->status());
@@ -263,6 +415,17 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
   ds.write(*enc);
   WEFT_RETURN_IF_ERROR(enc->status());
   return enc->finish();
+}
+
+}  // namespace
+
+Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const uint8_t> sv,
+                                UpdateFormat format) {
+  WEFT_ASSIGN_OR_RETURN(StateVector state, decode_state_vector(sv));
+  bool needs_generic = false;
+  Result<UpdateBytes> fast = diff_impl<LazyStruct>(update, state, format, needs_generic);
+  if (!needs_generic) return fast;
+  return diff_impl<WireStruct>(update, state, format, needs_generic);
 }
 
 Result<UpdateBytes> encode_state_vector_from_update(std::span<const uint8_t> update, UpdateFormat format) {

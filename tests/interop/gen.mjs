@@ -14,6 +14,7 @@
 // JSON is read from such a doc, declaring the roots only after applying.
 
 import * as Y from 'yjs'
+import * as encoding from 'lib0/encoding'
 import fs from 'node:fs'
 import path from 'node:path'
 import { canonicalJson, canonicalJsonOfUpdates, typeArgs, DEFAULT_TYPES } from './canonical.mjs'
@@ -232,12 +233,70 @@ export const sessionFiles = s => {
         expectBytes(`sv-partial.${fmt}`, svFn(mergeFn(partial.map(p => files.get(p))))))
     }
   }
+  addRandomMergeChecks(s, files, add, expectBytes)
   add('convert-merged.to-v2', ['update', 'convert', '--to', 'v2', 'merged.v1.bin'], expectBytes('convert-merged.to-v2', Y.convertUpdateFormatV1ToV2(merged.v1)))
   add('convert-merged.to-v1', ['update', 'convert', '--to', 'v1', 'merged.v2.bin'], expectBytes('convert-merged.to-v1', Y.convertUpdateFormatV2ToV1(merged.v2)))
   add('convert-peer0.to-v2', ['update', 'convert', '--to', 'v2', 'peer0.v1.bin'], expectBytes('convert-peer0.to-v2', Y.convertUpdateFormatV1ToV2(s.peerStates[0].v1)))
   add('convert-peer0.to-v1', ['update', 'convert', '--to', 'v1', 'peer0.v2.bin'], expectBytes('convert-peer0.to-v1', Y.convertUpdateFormatV2ToV1(s.peerStates[0].v2)))
   files.set('expected/doc.json', Buffer.from(checks.find(c => c.name === 'json-recorded.v1').expect.json + '\n'))
   return { files, checks }
+}
+
+/** A state vector with a random clock in [0, clock] per client of `sv` (cuts inside items and surrogate pairs). */
+const randomCutSV = (g, sv) => {
+  const cut = new Map()
+  for (const [client, clock] of Y.decodeStateVector(sv)) if (chance(g, 0.8)) cut.set(client, int(g, 0, clock))
+  const enc = encoding.createEncoder()
+  encoding.writeVarUint(enc, cut.size)
+  for (const [client, clock] of cut) { encoding.writeVarUint(enc, client); encoding.writeVarUint(enc, clock) }
+  return encoding.toUint8Array(enc)
+}
+
+/**
+ * merge_updates / diff_update on random inputs, byte for byte against yjs:
+ * pieces of peer states cut at random clocks (inside items and surrogate
+ * pairs, with GC'd and non-GC'd copies of the same items), local and remote
+ * updates and partial merges, shuffled, with duplicates; and diffs of those
+ * against random cut state vectors. Seeded by the session seed.
+ */
+const addRandomMergeChecks = (s, files, add, expectBytes) => {
+  const g = createRng(s.seed * 7919 + 17)
+  for (const fmt of ['v1', 'v2']) {
+    const v2 = fmt === 'v2'
+    const V = v2 ? ['--v2'] : []
+    const mergeFn = v2 ? Y.mergeUpdatesV2 : Y.mergeUpdates
+    const diffFn = v2 ? Y.diffUpdateV2 : Y.diffUpdate
+    const pool = [] // [path, bytes]
+    s.updates.forEach((u, i) => pool.push([refPath(['u', i], fmt), u[fmt]]))
+    s.remoteUpdates.forEach((u, i) => pool.push([refPath(['r', i], fmt), u[fmt]]))
+    s.peerStates.forEach((p, i) => pool.push([`peer${i}.${fmt}.bin`, p[fmt]]))
+    const nPieces = int(g, 3, 6)
+    for (let i = 0; i < nPieces; i++) {
+      const peer = s.peerStates[int(g, 0, s.peerStates.length - 1)]
+      const piece = diffFn(peer[fmt], randomCutSV(g, s.peerSV[int(g, 0, s.peerSV.length - 1)]))
+      const rel = `x/piece${i}.${fmt}.bin`
+      files.set(rel, piece)
+      pool.push([rel, piece])
+    }
+    const partial = shuffle(g, pool).slice(0, int(g, 2, Math.max(2, pool.length >> 1)))
+    const rel = `x/partial.${fmt}.bin`
+    files.set(rel, mergeFn(partial.map(p => p[1])))
+    pool.push([rel, files.get(rel)])
+    for (let k = 0; k < 2; k++) {
+      const list = shuffle(g, pool).slice(0, int(g, 2, pool.length))
+      for (let d = int(g, 0, 3); d > 0; d--) list.splice(int(g, 0, list.length), 0, list[int(g, 0, list.length - 1)])
+      add(`merge-random${k}.${fmt}`, ['update', 'merge', ...V, ...list.map(p => p[0])],
+        expectBytes(`merge-random${k}.${fmt}`, mergeFn(list.map(p => p[1]))))
+    }
+    for (let k = 0; k < 2; k++) {
+      const [p, bytes] = pool[int(g, 0, pool.length - 1)]
+      const sv = randomCutSV(g, s.peerSV[int(g, 0, s.peerSV.length - 1)])
+      const svRel = `x/cut${k}.${fmt}.sv.bin`
+      files.set(svRel, sv)
+      add(`diff-random${k}.${fmt}`, ['update', 'diff', ...V, p, '--state-vector', svRel],
+        expectBytes(`diff-random${k}.${fmt}`, diffFn(bytes, sv)))
+    }
+  }
 }
 
 const shellQuote = a => /^[A-Za-z0-9_./=:-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`
