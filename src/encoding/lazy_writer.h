@@ -14,7 +14,7 @@ namespace weft {
 
 class LazyStructWriter {
  public:
-  explicit LazyStructWriter(UpdateEncoder& enc) : enc_(enc) {}
+  explicit LazyStructWriter(UpdateEncoder& enc) : enc_(enc), base_(enc.rest().size()) {}
   // writeStructToLazyStructWriter: starts a new client block when the client changes.
   void write(const WireStruct& s, uint64_t offset) {
     start(s.id, offset);
@@ -40,9 +40,12 @@ class LazyStructWriter {
   }
   void flush();
   UpdateEncoder& enc_;
+  size_t base_;  // where the struct section starts in rest
   uint64_t curr_client_ = 0;
   uint64_t written_ = 0;
-  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> blocks_;
+  // Finished blocks: struct count and end offset in rest. Blocks stay in rest
+  // (yjs moves each to its own buffer) and get their counts at finish().
+  std::vector<std::pair<uint64_t, size_t>> blocks_;
 };
 
 }  // namespace weft

@@ -1,5 +1,7 @@
 #include "encoding/rle.h"
 
+#include <cstring>
+
 #include "encoding/utf.h"
 
 namespace weft::lib0 {
@@ -147,6 +149,14 @@ StringColumnDecoder::StringColumnDecoder(std::span<const uint8_t> bytes) : lens_
 size_t StringColumnDecoder::bytes_for(uint64_t units) const {
   size_t p = pos_;
   const size_t n = all_.size();
+  // ASCII runs: one unit per byte.
+  while (units >= 8 && p + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, all_.data() + p, 8);
+    if ((w & 0x8080808080808080ull) != 0) break;
+    p += 8;
+    units -= 8;
+  }
   while (units > 0) {
     if (p >= n) return SIZE_MAX;
     const uint8_t b = static_cast<uint8_t>(all_[p]);

@@ -71,7 +71,7 @@ bool read_lazy_struct(UpdateDecoder& dec, uint8_t info, ID id, LazyStruct& out) 
     out.kind = StructKind::kGC;
     out.length = dec.read_len();
   }
-  if (dec.ok() && out.length > kMaxClockEnd - id.clock) {
+  if (out.length > kMaxClockEnd - id.clock && dec.ok()) {
     dec.fail(ErrorCode::kOutOfRange, "struct clock beyond 2^53");
   }
   return true;

@@ -94,8 +94,8 @@ class BasicStructReader {
       return false;
     }
     structs_left_--;
+    // Reads after an error return zeros, so one check at the end suffices.
     uint8_t info = dec_.read_info();
-    if (!dec_.ok()) return false;
     if constexpr (std::is_same_v<S, LazyStruct>) {
       if (!read_lazy_struct(dec_, info, ID{client_, clock_}, out)) {
         needs_generic_ = dec_.ok();

@@ -1,5 +1,6 @@
 #include "encoding/update_codec.h"
 
+#include <cstring>
 #include <optional>
 
 #include "encoding/json.h"
@@ -23,6 +24,24 @@ Status UpdateDecoder::status() const {
 std::string UpdateDecoder::read_string_utf8() { return utf16_to_wtf8(read_string()); }
 
 namespace {
+
+// The UTF-16 length of `s` if it is valid UTF-8 (as is_valid_utf8 decides),
+// checked and counted in one pass with an ASCII fast path.
+std::optional<uint64_t> valid_utf8_utf16_length(std::string_view s) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if ((w & 0x8080808080808080ull) != 0) break;
+    i += 8;
+  }
+  while (i < n && p[i] < 0x80) i++;
+  if (i == n) return n;
+  if (!is_valid_utf8(s.substr(i))) return std::nullopt;
+  return i + utf16_length(s.substr(i));
+}
 
 // ---- v1: every field inline in one lib0 stream ----
 
@@ -69,8 +88,10 @@ class UpdateDecoderV1 final : public UpdateDecoder {
   bool read_string_view(std::string_view& out, uint64_t& utf16_len) override {
     auto bytes = rest_->read_var_bytes();
     out = std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    if (!rest_->ok() || !is_valid_utf8(out)) return false;
-    utf16_len = utf16_length(out);
+    if (!rest_->ok()) return false;
+    std::optional<uint64_t> len = valid_utf8_utf16_length(out);
+    if (!len) return false;
+    utf16_len = *len;
     return true;
   }
   bool read_parent_info() override { return rest_->read_var_uint() == 1; }
