@@ -22,6 +22,15 @@ struct BasicInput {
 };
 using Input = BasicInput<WireStruct>;
 
+// An input of merge_impl, whose readers live in one vector (one allocation
+// for all inputs instead of one each: merges of many small updates are
+// dominated by per-input costs).
+template <typename S>
+struct MergeInput {
+  std::unique_ptr<UpdateDecoder> dec;
+  BasicStructReader<S>* reader = nullptr;
+};
+
 template <typename S = WireStruct>
 Result<BasicInput<S>> open_input(std::span<const uint8_t> update, UpdateFormat format, bool filter_skips) {
   WEFT_ASSIGN_OR_RETURN(auto dec, make_update_decoder(format, update));
@@ -224,7 +233,7 @@ Status finish_status(const std::vector<In>& inputs) {
 }
 
 template <typename S>
-bool any_needs_generic(const std::vector<BasicInput<S>>& inputs) {
+bool any_needs_generic(const std::vector<MergeInput<S>>& inputs) {
   if constexpr (std::is_same_v<S, LazyStruct>) {
     for (const auto& in : inputs) {
       if (in.reader->needs_generic()) return true;
@@ -238,13 +247,16 @@ bool any_needs_generic(const std::vector<BasicInput<S>>& inputs) {
 template <typename S>
 Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates, UpdateFormat format,
                                bool& needs_generic) {
-  using In = BasicInput<S>;
+  using In = MergeInput<S>;
   std::vector<In> inputs;
   inputs.reserve(updates.size());
+  std::vector<BasicStructReader<S>> readers;  // never reallocated: inputs point into it
+  readers.reserve(updates.size());
   uint64_t max_iterations = 16;
   for (auto u : updates) {
-    WEFT_ASSIGN_OR_RETURN(auto in, open_input<S>(u, format, /*filter_skips=*/true));
-    inputs.push_back(std::move(in));
+    WEFT_ASSIGN_OR_RETURN(auto dec, make_update_decoder(format, u));
+    readers.emplace_back(*dec, u.size(), /*filter_skips=*/true);
+    inputs.push_back(In{std::move(dec), &readers.back()});
     max_iterations += 3 * max_structs_for_input(u.size());
   }
   auto fail = [&](Status st) -> Result<UpdateBytes> {
