@@ -138,6 +138,17 @@ int run_bench_trace(const std::string& path) {
     out["docBytes"] = bytes.size();
     out["encodeMs"] = round_ms(encode_ms);
     out["memBytes"] = mem_bytes;
+    // Extra: the same state as update v2 (size and time; bench/peers compares the size with yjs').
+    const auto t_v2 = Clock::now();
+    auto encoded_v2 = doc->encode_state_as_update({}, UpdateFormat::kV2);
+    const double encode_v2_ms = ms_since(t_v2);
+    if (!encoded_v2) {
+      fail("encode v2: " + encoded_v2.status().message());
+    } else {
+      out["docBytesV2"] = encoded_v2->size();
+      out["encodeV2Ms"] = round_ms(encode_v2_ms);
+      out["docV2Sha256"] = sha256_hex(encoded_v2->data(), encoded_v2->size());
+    }
     doc.reset();  // free the edited document before loading
   }
 

@@ -6,6 +6,7 @@
 
 #ifdef WEFT_HAVE_BENCH_TRACE
 #include "bench_trace.h"
+#include "workloads.h"
 #endif
 
 int main(int argc, char** argv) {
@@ -28,6 +29,23 @@ int main(int argc, char** argv) {
     exit_code = weft::bench::run_bench_trace(trace_path);
 #else
     exit_code = weft::cli::fail("this build has no trace benchmark");
+#endif
+  });
+  auto* workload = bench->add_subcommand(
+      "workload",
+      "Run one B1-B3 / large map and array workload at size N; print one JSON line (bench/README.md)");
+  static std::string workload_name;
+  static uint64_t workload_n = 0;
+  workload
+      ->add_option("NAME", workload_name,
+                   "workload (b1.1 .. b3.5, map.set, map.overwrite, array.insert-middle)")
+      ->required();
+  workload->add_option("N", workload_n, "size")->required();
+  workload->callback([&] {
+#ifdef WEFT_HAVE_BENCH_TRACE
+    exit_code = weft::bench::run_bench_workload(workload_name, workload_n);
+#else
+    exit_code = weft::cli::fail("this build has no workload benchmark");
 #endif
   });
 
