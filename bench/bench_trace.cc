@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <sodium.h>
+#include <time.h>
 
 #include <chrono>
 #include <cmath>
@@ -25,6 +26,13 @@ double ms_since(Clock::time_point t0) {
 
 // Rounded to microseconds so the JSON line stays short.
 double round_ms(double ms) { return std::round(ms * 1000.0) / 1000.0; }
+
+// Process CPU time (the extra *CpuMs fields): hardly moves with machine load.
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
 
 // Bytes currently allocated through malloc (arena + mmapped chunks).
 int64_t heap_in_use() {
@@ -105,8 +113,10 @@ int run_bench_trace(const std::string& path) {
     if (Status st = insert_start_content(*doc, text, trace); !st.is_ok())
       fail("startContent: " + st.message());
     const auto t0 = Clock::now();
+    const double c0 = cpu_ms();
     Status st = apply_trace(*doc, text, trace);
     const double apply_ms = ms_since(t0);
+    const double apply_cpu_ms = cpu_ms() - c0;
     const int64_t mem_bytes = heap_in_use() - heap0;
     if (!st.is_ok()) fail("apply: " + st.message());
 
@@ -118,8 +128,10 @@ int run_bench_trace(const std::string& path) {
 
     // 4. encode (update v1).
     const auto t1 = Clock::now();
+    const double c1 = cpu_ms();
     auto encoded = doc->encode_state_as_update();
     const double encode_ms = ms_since(t1);
+    const double encode_cpu_ms = cpu_ms() - c1;
     if (!encoded) {
       fail("encode: " + encoded.status().message());
     } else {
@@ -138,6 +150,8 @@ int run_bench_trace(const std::string& path) {
     out["docBytes"] = bytes.size();
     out["encodeMs"] = round_ms(encode_ms);
     out["memBytes"] = mem_bytes;
+    out["applyCpuMs"] = round_ms(apply_cpu_ms);
+    out["encodeCpuMs"] = round_ms(encode_cpu_ms);
     // Extra: the same state as update v2 (size and time; bench/peers compares the size with yjs').
     const auto t_v2 = Clock::now();
     auto encoded_v2 = doc->encode_state_as_update({}, UpdateFormat::kV2);
@@ -157,13 +171,16 @@ int run_bench_trace(const std::string& path) {
     const int64_t heap0 = heap_in_use();
     auto doc2 = std::make_unique<Doc>(DocOptions{});
     const auto t2 = Clock::now();
+    const double c2 = cpu_ms();
     Status st = doc2->apply_update(bytes);
     const std::string loaded = doc2->get_text("text").to_string();
     const double load_ms = ms_since(t2);
+    const double load_cpu_ms = cpu_ms() - c2;
     const int64_t load_mem = heap_in_use() - heap0;
     if (!st.is_ok()) fail("load: " + st.message());
     if (loaded != expected) fail("text after load differs from endContent");
     out["loadMs"] = round_ms(load_ms);
+    out["loadCpuMs"] = round_ms(load_cpu_ms);
     out["loadMemBytes"] = load_mem;
     out["ok"] = ok;
     out["textSha256"] = sha256_hex(loaded.data(), loaded.size());
@@ -178,6 +195,7 @@ int run_bench_trace(const std::string& path) {
     updates.reserve(trace.patches.size());
     uint64_t update_total = 0;
     double emit_ms = 0;
+    double emit_cpu_ms = 0;
     {
       Doc doc(kBenchClientId);
       TextRef text = doc.get_text("text");
@@ -188,13 +206,16 @@ int run_bench_trace(const std::string& path) {
         updates.push_back(u);
       });
       const auto t0 = Clock::now();
+      const double c0 = cpu_ms();
       Status st = apply_trace(doc, text, trace);
       emit_ms = ms_since(t0);
+      emit_cpu_ms = cpu_ms() - c0;
       if (!st.is_ok()) fail("apply with updates: " + st.message());
       if (text.to_string() != expected) fail("text after apply with updates differs from endContent");
     }
     Doc remote(DocOptions{});
     const auto t1 = Clock::now();
+    const double c1 = cpu_ms();
     for (const UpdateBytes& u : updates) {
       Status st = remote.apply_update(u);
       if (!st.is_ok()) {
@@ -203,11 +224,14 @@ int run_bench_trace(const std::string& path) {
       }
     }
     const double remote_ms = ms_since(t1);
+    const double remote_cpu_ms = cpu_ms() - c1;
     if (remote.get_text("text").to_string() != expected) fail("text after remote apply differs");
     out["applyEmitMs"] = round_ms(emit_ms);
     out["updateCount"] = updates.size();
     out["updateBytes"] = update_total;
     out["updateApplyMs"] = round_ms(remote_ms);
+    out["applyEmitCpuMs"] = round_ms(emit_cpu_ms);
+    out["updateApplyCpuMs"] = round_ms(remote_cpu_ms);
     out["ok"] = ok;
   }
   if (!ok) out["error"] = error;

@@ -1,6 +1,7 @@
 #include "workloads.h"
 
 #include <malloc.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,9 +20,24 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t0) {
-  return std::round(std::chrono::duration<double, std::milli>(Clock::now() - t0).count() * 1000.0) / 1000.0;
+double round_ms(double ms) { return std::round(ms * 1000.0) / 1000.0; }
+
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
+
+// Wall and process CPU time of one phase: `record` writes <phase>Ms and
+// <phase>CpuMs. CPU time hardly moves with machine load (wall time does).
+struct Stopwatch {
+  Clock::time_point wall = Clock::now();
+  double cpu = cpu_ms();
+  void record(nlohmann::ordered_json& out, const std::string& phase) const {
+    out[phase + "Ms"] = round_ms(std::chrono::duration<double, std::milli>(Clock::now() - wall).count());
+    out[phase + "CpuMs"] = round_ms(cpu_ms() - cpu);
+  }
+};
 
 int64_t heap_in_use() {
   struct mallinfo2 mi = mallinfo2();
@@ -90,12 +106,12 @@ struct Report {
 // Encodes `doc` (timed, v1 and v2), then loads the v1 state into a fresh doc
 // (timed, with the content read) and measures the heap that doc holds.
 void encode_and_load(Report& r, Doc& doc, Root root, uint64_t expected_len) {
-  auto t0 = Clock::now();
+  Stopwatch t0;
   auto v1 = doc.encode_state_as_update();
-  r.out["encodeMs"] = ms_since(t0);
-  t0 = Clock::now();
+  t0.record(r.out, "encode");
+  t0 = Stopwatch();
   auto v2 = doc.encode_state_as_update({}, UpdateFormat::kV2);
-  r.out["encodeV2Ms"] = ms_since(t0);
+  t0.record(r.out, "encodeV2");
   if (!v1 || !v2) {
     r.fail("encode failed");
     return;
@@ -107,10 +123,10 @@ void encode_and_load(Report& r, Doc& doc, Root root, uint64_t expected_len) {
   const int64_t heap0 = heap_in_use();
   {
     auto loaded = std::make_unique<Doc>(DocOptions{});
-    t0 = Clock::now();
+    t0 = Stopwatch();
     Status st = loaded->apply_update(*v1);
     const uint64_t len = read_content(*loaded, root);
-    r.out["loadMs"] = ms_since(t0);
+    t0.record(r.out, "load");
     r.out["loadMemBytes"] = heap_in_use() - heap0;
     if (!st.is_ok()) r.fail("load: " + st.message());
     if (len != expected_len)
@@ -139,16 +155,16 @@ void run_single(Report& r, Root root, uint64_t n, const SingleOps& ops) {
     update_bytes += u.size();
     updates.push_back(u);
   });
-  auto t0 = Clock::now();
+  Stopwatch t0;
   const uint64_t expected = ops(*doc, rng, n);
   const uint64_t len = read_content(*doc, root);
-  r.out["opsMs"] = ms_since(t0);
+  t0.record(r.out, "ops");
   if (len != expected) r.fail("length " + std::to_string(len) + " != expected " + std::to_string(expected));
   r.out["updateCount"] = updates.size();
   r.out["updateBytes"] = update_bytes;
   {
     Doc remote(2);
-    t0 = Clock::now();
+    t0 = Stopwatch();
     for (const UpdateBytes& u : updates) {
       if (Status st = remote.apply_update(u, UpdateFormat::kV2); !st.is_ok()) {
         r.fail("remote apply: " + st.message());
@@ -156,7 +172,7 @@ void run_single(Report& r, Root root, uint64_t n, const SingleOps& ops) {
       }
     }
     const uint64_t rlen = read_content(remote, root);
-    r.out["remoteMs"] = ms_since(t0);
+    t0.record(r.out, "remote");
     if (rlen != expected) r.fail("remote length differs");
     if (!same_state(*doc, remote)) r.fail("remote state differs");
   }
@@ -184,14 +200,14 @@ void run_two(Report& r, uint64_t n, const ClientOps& ops) {
     if (transaction_is_local(t)) ub = u;
   });
   uint64_t len_a = start.size(), len_b = start.size();
-  auto t0 = Clock::now();
+  Stopwatch t0;
   a.transact([&](Transaction&) { ops(a, rng, n, len_a, 1); });
   b.transact([&](Transaction&) { ops(b, rng, n, len_b, 2); });
   Status sa = b.apply_update(ua, UpdateFormat::kV2);
   Status sb = a.apply_update(ub, UpdateFormat::kV2);
   const std::string text_a = a.get_text("text").to_string();
   const std::string text_b = b.get_text("text").to_string();
-  r.out["opsMs"] = ms_since(t0);
+  t0.record(r.out, "ops");
   if (!sa.is_ok() || !sb.is_ok()) r.fail("exchange failed");
   if (text_a != text_b) r.fail("texts differ after the exchange");
   const uint64_t expected = a.get_text("text").length();  // concurrent deletes may overlap
@@ -201,11 +217,11 @@ void run_two(Report& r, uint64_t n, const ClientOps& ops) {
     // A fresh peer holding the start state applies both updates.
     Doc remote(3);
     Status st = remote.apply_update(start_state);
-    t0 = Clock::now();
+    t0 = Stopwatch();
     if (st.is_ok()) st = remote.apply_update(ua, UpdateFormat::kV2);
     if (st.is_ok()) st = remote.apply_update(ub, UpdateFormat::kV2);
     const std::string text_r = remote.get_text("text").to_string();
-    r.out["remoteMs"] = ms_since(t0);
+    t0.record(r.out, "remote");
     if (!st.is_ok() || text_r != text_a) r.fail("fresh peer differs");
   }
   if (!same_state(a, b)) r.fail("states differ after the exchange");
@@ -222,7 +238,7 @@ void run_many(Report& r, Root root, uint64_t n, const OneChange& change, bool on
   std::vector<UpdateBytes> updates;
   updates.reserve(m);
   uint64_t update_bytes = 0;
-  auto t0 = Clock::now();
+  Stopwatch t0;
   for (uint64_t i = 1; i <= m; ++i) {
     Doc d(i);
     d.on_update_v2([&](const UpdateBytes& u, const Transaction&) {
@@ -231,13 +247,13 @@ void run_many(Report& r, Root root, uint64_t n, const OneChange& change, bool on
     });
     change(d, i);
   }
-  r.out["opsMs"] = ms_since(t0);
+  t0.record(r.out, "ops");
   r.out["clients"] = m;
   r.out["updateCount"] = updates.size();
   r.out["updateBytes"] = update_bytes;
   Doc receiver(m + 1);
   Status st;
-  t0 = Clock::now();
+  t0 = Stopwatch();
   receiver.transact([&](Transaction&) {
     for (const UpdateBytes& u : updates) {
       st = receiver.apply_update(u, UpdateFormat::kV2);
@@ -245,7 +261,7 @@ void run_many(Report& r, Root root, uint64_t n, const OneChange& change, bool on
     }
   });
   const uint64_t len = read_content(receiver, root);
-  r.out["remoteMs"] = ms_since(t0);
+  t0.record(r.out, "remote");
   if (!st.is_ok()) r.fail("apply: " + st.message());
   const uint64_t expected = one_entry ? 1 : len;
   if (len != expected || len == 0) r.fail("unexpected content length " + std::to_string(len));

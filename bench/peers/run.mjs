@@ -14,6 +14,7 @@
 //   --sizes a,b         workloads: sizes (default 1000,10000,100000,1000000)
 //   --runs-large K      workloads: runs at N >= 1e6 (default 1)
 //   --no-caps           workloads: also run the random-position workloads above N = 1e5
+//   --cpu               show process CPU time instead of wall time (use on a loaded machine)
 //   --timeout S         seconds per process before it counts as a timeout (default 600)
 //   --json FILE         write every raw result line to FILE
 //   --markdown FILE     write the tables as markdown (for bench/RESULTS.md) to FILE
@@ -54,6 +55,7 @@ function parseArgs (argv) {
     else if (a === '--workloads') o.workloads = list()
     else if (a === '--sizes') o.sizes = list().map(Number)
     else if (a === '--no-caps') o.caps = false
+    else if (a === '--cpu') o.cpu = true
     else if (a === '--timeout') o.timeout = Number(val())
     else if (a === '--json') o.json = val()
     else if (a === '--markdown') o.markdown = val()
@@ -61,6 +63,8 @@ function parseArgs (argv) {
   }
   if (o.mode !== 'traces' && o.mode !== 'workloads') throw new Error('usage: run.mjs traces|workloads [options] (see the header of run.mjs)')
   if (o.quick && !argv.includes('--runs')) o.runs = 1
+  o.time = key => o.cpu ? key.replace(/Ms$/, 'CpuMs') : key // which timing field the tables show
+  o.unit = o.cpu ? 'CPU ms' : 'ms'
   o.weft = o.weft ?? process.env.WEFT_BIN ?? path.join(ROOT, 'build/apps/weft')
   if (!fs.existsSync(o.weft)) throw new Error(`no weft binary at ${o.weft} (scripts/build.sh release, or --weft PATH)`)
   return o
@@ -133,7 +137,7 @@ function traceMode (o) {
         res.trace = t
         raw.push(res)
         runs[e].push(res)
-        log(`${t} ${e} run ${r + 1}: ${res.ok ? `apply ${fmtMs(res.applyMs)} ms` : 'FAILED ' + res.error}`)
+        log(`${t} ${e} run ${r + 1}: ${res.ok ? `apply ${fmtMs(res[o.time('applyMs')])} ${o.unit}` : 'FAILED ' + res.error}`)
       }
     }
     results[t] = Object.fromEntries(engines.map(e => [e, minimum(runs[e])]))
@@ -155,11 +159,12 @@ function traceMode (o) {
     })])
     tables.push({ title, head, rows })
   }
-  metric('apply, ms (one transaction per patch)', 'applyMs', fmtMs)
-  metric('apply + emit one update per transaction, ms', 'applyEmitMs', fmtMs)
-  metric('fresh peer applies those updates one by one, ms', 'updateApplyMs', fmtMs)
-  metric('load the encoded document (v1; loro snapshot; json-joy binary) and read the text, ms', 'loadMs', fmtMs)
-  metric('encode the document (v1; loro snapshot; json-joy binary), ms', 'encodeMs', fmtMs)
+  const u = o.unit
+  metric(`apply, ${u} (one transaction per patch)`, o.time('applyMs'), fmtMs)
+  metric(`apply + emit one update per transaction, ${u}`, o.time('applyEmitMs'), fmtMs)
+  metric(`fresh peer applies those updates one by one, ${u}`, o.time('updateApplyMs'), fmtMs)
+  metric(`load the encoded document (v1; loro snapshot; json-joy binary) and read the text, ${u}`, o.time('loadMs'), fmtMs)
+  metric(`encode the document (v1; loro snapshot; json-joy binary), ${u}`, o.time('encodeMs'), fmtMs)
   metric('encoded size (update v1; loro snapshot; json-joy binary)', 'docBytes', fmtBytes)
   metric('encoded size (update v2; loro update)', 'docBytesV2', fmtBytes)
   metric('memory after apply (weft: malloc in use; node: JS heap + wasm memory growth, after GC)', 'memBytes', fmtBytes)
@@ -203,7 +208,7 @@ async function workloadMode (o) {
           raw.push(res)
           runs[e].push(res)
           if (res.timeout) timedOut.add(e)
-          log(`${name} N=${n} ${e} run ${r + 1}: ${res.ok ? `ops ${fmtMs(res.opsMs)} ms` : 'FAILED ' + res.error}`)
+          log(`${name} N=${n} ${e} run ${r + 1}: ${res.ok ? `ops ${fmtMs(res[o.time('opsMs')])} ${o.unit}` : 'FAILED ' + res.error}`)
         }
       }
       results[name][n] = Object.fromEntries(engines.filter(e => runs[e].length).map(e => [e, minimum(runs[e])]))
@@ -220,15 +225,15 @@ async function workloadMode (o) {
       const R = results[name][n]
       const status = ['weft', 'yjs'].map(e => R[e] && !R[e].ok ? `${e} ${R[e].timeout ? 'timeout' : 'FAILED'}` : '').filter(Boolean).join(', ')
       const same = R.weft && R.yjs ? (R.weft.docSha256 === R.yjs.docSha256 ? 'v1' : 'NO') + (R.weft.docV2Sha256 === R.yjs.docV2Sha256 ? '+v2' : ' (v2 NO)') : '–'
-      rows.push([name, n.toLocaleString('en-US'), cell(R, 'opsMs', fmtMs), cell(R, 'remoteMs', fmtMs), cell(R, 'encodeMs', fmtMs),
-        cell(R, 'loadMs', fmtMs), fmtBytes(R.weft?.docBytes ?? R.yjs?.docBytes), fmtBytes(R.weft?.docBytesV2 ?? R.yjs?.docBytesV2),
+      rows.push([name, n.toLocaleString('en-US'), cell(R, o.time('opsMs'), fmtMs), cell(R, o.time('remoteMs'), fmtMs), cell(R, o.time('encodeMs'), fmtMs),
+        cell(R, o.time('loadMs'), fmtMs), fmtBytes(R.weft?.docBytes ?? R.yjs?.docBytes), fmtBytes(R.weft?.docBytesV2 ?? R.yjs?.docBytesV2),
         cell(R, 'loadMemBytes', fmtBytes), status || same])
     }
   }
   const tables = [{
     title: 'workloads: weft / yjs (weft/yjs); ops = the workload\'s changes (B2: both transactions + exchange + check; B3: the clients\' changes), ' +
       'remote = a fresh peer applies the updates (B3: all in one transaction), load = v1 state into a fresh doc + read',
-    head: ['workload', 'N', 'ops ms', 'remote ms', 'encode v1 ms', 'load ms', 'v1 size', 'v2 size', 'memory after load', 'same bytes as yjs'],
+    head: ['workload', 'N', `ops ${o.unit}`, `remote ${o.unit}`, `encode v1 ${o.unit}`, `load ${o.unit}`, 'v1 size', 'v2 size', 'memory after load', 'same bytes as yjs'],
     rows
   }]
 
@@ -237,16 +242,18 @@ async function workloadMode (o) {
     const ns = Object.keys(results[name]).map(Number).filter(n => results[name][n][e]?.ok && results[name][n][e][key] >= 5)
     if (ns.length < 2) return null
     const [a, b] = ns.slice(-2)
-    return Math.log(results[name][b][e][key] / results[name][a][e][key]) / Math.log(b / a)
+    // B3 grows with its client count m = 20 floor(sqrt(N)), not with N.
+    const size = n => results[name][n][e].clients ?? n
+    return Math.log(results[name][b][e][key] / results[name][a][e][key]) / Math.log(size(b) / size(a))
   }
   const srows = []
   for (const name of names) {
     const ns = Object.keys(results[name]).map(Number)
     if (ns.length < 2) continue
     for (const e of engines) {
-      const ks = ['opsMs', 'remoteMs', 'loadMs'].map(k => exponent(name, e, k))
+      const ks = ['opsMs', 'remoteMs', 'loadMs'].map(k => exponent(name, e, o.time(k)))
       const flag = ks.some(k => k != null && k > SUPERLINEAR) ? 'SUPER-LINEAR' : ''
-      srows.push([name, e, ...ns.map(n => { const r = results[name][n][e]; return r ? (r.ok ? fmtMs(r.opsMs) : r.timeout ? 'timeout' : 'failed') : '–' }),
+      srows.push([name, e, ...ns.map(n => { const r = results[name][n][e]; return r ? (r.ok ? fmtMs(r[o.time('opsMs')]) : r.timeout ? 'timeout' : 'failed') : '–' }),
         ...ks.map(k => k == null ? '–' : k.toFixed(2)), flag])
     }
   }
@@ -260,7 +267,7 @@ async function workloadMode (o) {
       r.splice(2, ns.length, ...padded)
     }
     tables.push({
-      title: `scaling: ops ms at each N; k = growth exponent over the last decade with times >= 5 ms (time ~ N^k); flagged when k > ${SUPERLINEAR}`,
+      title: `scaling: ops ${o.unit} at each N; k = growth exponent over the largest pair of sizes with times >= 5 ms (time ~ N^k; b3: time ~ m^k, m clients); flagged when k > ${SUPERLINEAR}`,
       head: ['workload', 'engine', ...allN.map(n => `N=${n.toLocaleString('en-US')}`), 'k ops', 'k remote', 'k load', ''],
       rows: srows
     })

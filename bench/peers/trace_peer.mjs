@@ -135,7 +135,12 @@ export function readTrace (file) {
 }
 
 const now = () => performance.now()
-const ms = t0 => Math.round((now() - t0) * 1000) / 1000
+const round = x => Math.round(x * 1000) / 1000
+// Process CPU time (all threads, so GC helper threads count): hardly moves with machine load.
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
+const stopwatch = () => ({ w: now(), c: cpu() })
+// Writes <field> (wall ms) and the CPU ms as <field minus "Ms">CpuMs.
+const record = (out, field, t) => { out[field] = round(now() - t.w); out[field.replace(/Ms$/, 'CpuMs')] = round(cpu() - t.c) }
 const sha = b => crypto.createHash('sha256').update(b).digest('hex')
 
 async function run (engine, file) {
@@ -143,11 +148,11 @@ async function run (engine, file) {
   const trace = readTrace(file)
   const out = { engine, ok: true }
   const fail = what => { if (out.ok) out.error = what; out.ok = false; process.stderr.write(`${engine}: ${what}\n`) }
-  const replay = d => {
+  const replay = (d, field) => {
     if (trace.start) E.apply(d, 0, 0, trace.start)
-    const t0 = now()
+    const t0 = stopwatch()
     for (const [pos, del, ins] of trace.patches) E.apply(d, pos, del, ins)
-    return ms(t0)
+    record(out, field, t0)
   }
 
   // apply, memory after apply, encode (primary and alternate encoding).
@@ -155,19 +160,19 @@ async function run (engine, file) {
   {
     const m0 = memNow()
     const d = E.create()
-    out.applyMs = replay(d)
+    replay(d, 'applyMs')
     out.memBytes = memNow() - m0
     if (E.text(d) !== trace.end) fail('text after apply differs from endContent')
     out.encoding = E.encodings[0]
-    let t0 = now()
+    let t0 = stopwatch()
     bytes = E.encode[0](d)
-    out.encodeMs = ms(t0)
+    record(out, 'encodeMs', t0)
     out.docBytes = bytes.length
     out.docSha256 = sha(bytes)
     if (E.encode[1]) {
-      t0 = now()
+      t0 = stopwatch()
       const b2 = E.encode[1](d)
-      out.encodeV2Ms = ms(t0)
+      record(out, 'encodeV2Ms', t0)
       out.encodingV2 = E.encodings[1]
       out.docBytesV2 = b2.length
       out.docV2Sha256 = sha(b2)
@@ -176,10 +181,10 @@ async function run (engine, file) {
   }
   // load: a fresh doc from the primary encoding, text read once.
   {
-    const t0 = now()
+    const t0 = stopwatch()
     const d = E.load(bytes)
     const text = E.text(d)
-    out.loadMs = ms(t0)
+    record(out, 'loadMs', t0)
     if (text !== trace.end) fail('text after load differs from endContent')
     E.free(d)
   }
@@ -188,14 +193,14 @@ async function run (engine, file) {
     const updates = []
     const d = E.create()
     E.observe(d, u => updates.push(u))
-    out.applyEmitMs = replay(d)
+    replay(d, 'applyEmitMs')
     out.updateCount = updates.length
     out.updateBytes = updates.reduce((n, u) => n + u.length, 0)
     const r = E.empty()
-    const t0 = now()
+    const t0 = stopwatch()
     for (const u of updates) E.applyUpdate(r, u)
     const text = E.text(r)
-    out.updateApplyMs = ms(t0)
+    record(out, 'updateApplyMs', t0)
     if (text !== trace.end) fail('text after remote apply differs')
     E.free(d)
     E.free(r)

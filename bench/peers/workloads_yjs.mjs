@@ -8,7 +8,12 @@ import crypto from 'node:crypto'
 import * as Y from 'yjs'
 
 const now = () => performance.now()
-const ms = t0 => Math.round((now() - t0) * 1000) / 1000
+const round = x => Math.round(x * 1000) / 1000
+// Process CPU time (all threads, so GC helper threads count): hardly moves with machine load.
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
+const stopwatch = () => ({ w: now(), c: cpu() })
+// Writes <phase>Ms (wall) and <phase>CpuMs.
+const record = (r, phase, t) => { r[phase + 'Ms'] = round(now() - t.w); r[phase + 'CpuMs'] = round(cpu() - t.c) }
 const sha = b => crypto.createHash('sha256').update(b).digest('hex')
 const gc = () => { if (global.gc) { global.gc(); global.gc() } }
 const heap = () => { gc(); return process.memoryUsage().heapUsed }
@@ -43,22 +48,22 @@ const readContent = (doc, root) => {
 }
 
 function encodeAndLoad (r, doc, root, expected) {
-  let t0 = now()
+  let t0 = stopwatch()
   const v1 = Y.encodeStateAsUpdate(doc)
-  r.encodeMs = ms(t0)
-  t0 = now()
+  record(r, 'encode', t0)
+  t0 = stopwatch()
   const v2 = Y.encodeStateAsUpdateV2(doc)
-  r.encodeV2Ms = ms(t0)
+  record(r, 'encodeV2', t0)
   r.docBytes = v1.length
   r.docBytesV2 = v2.length
   r.docSha256 = sha(v1)
   r.docV2Sha256 = sha(v2)
   const h0 = heap()
-  t0 = now()
+  t0 = stopwatch()
   const loaded = newDoc()
   Y.applyUpdate(loaded, v1)
   const len = readContent(loaded, root)
-  r.loadMs = ms(t0)
+  record(r, 'load', t0)
   r.loadMemBytes = heap() - h0
   if (len !== expected) r.fail(`loaded length ${len} != ${expected}`)
   loaded.destroy()
@@ -72,18 +77,18 @@ function runSingle (r, root, n, ops) {
   let updateBytes = 0
   const doc = newDoc(1)
   doc.on('updateV2', u => { updateBytes += u.length; updates.push(u) })
-  let t0 = now()
+  let t0 = stopwatch()
   const expected = ops(doc, rng, n)
   const len = readContent(doc, root)
-  r.opsMs = ms(t0)
+  record(r, 'ops', t0)
   if (len !== expected) r.fail(`length ${len} != expected ${expected}`)
   r.updateCount = updates.length
   r.updateBytes = updateBytes
   const remote = newDoc(2)
-  t0 = now()
+  t0 = stopwatch()
   for (const u of updates) Y.applyUpdateV2(remote, u)
   const rlen = readContent(remote, root)
-  r.remoteMs = ms(t0)
+  record(r, 'remote', t0)
   if (rlen !== expected) r.fail('remote length differs')
   if (!sameState(doc, remote)) r.fail('remote state differs')
   remote.destroy()
@@ -102,25 +107,25 @@ function runTwo (r, n, ops) {
   a.on('updateV2', (u, _o, _d, tr) => { if (tr.local) ua = u })
   b.on('updateV2', (u, _o, _d, tr) => { if (tr.local) ub = u })
   const la = { len: start.length }; const lb = { len: start.length }
-  let t0 = now()
+  let t0 = stopwatch()
   a.transact(() => ops(a, rng, n, la, 1))
   b.transact(() => ops(b, rng, n, lb, 2))
   Y.applyUpdateV2(b, ua)
   Y.applyUpdateV2(a, ub)
   const ta = a.getText('text').toString()
   const tb = b.getText('text').toString()
-  r.opsMs = ms(t0)
+  record(r, 'ops', t0)
   if (ta !== tb) r.fail('texts differ after the exchange')
   const expected = a.getText('text').length // concurrent deletes may overlap
   r.updateCount = 2
   r.updateBytes = ua.length + ub.length
   const remote = newDoc(3)
   Y.applyUpdate(remote, startState)
-  t0 = now()
+  t0 = stopwatch()
   Y.applyUpdateV2(remote, ua)
   Y.applyUpdateV2(remote, ub)
   const tr = remote.getText('text').toString()
-  r.remoteMs = ms(t0)
+  record(r, 'remote', t0)
   if (tr !== ta) r.fail('fresh peer differs')
   if (!sameState(a, b)) r.fail('states differ after the exchange')
   encodeAndLoad(r, a, 'text', expected)
@@ -130,22 +135,22 @@ function runMany (r, root, n, change, oneEntry) {
   const m = 20 * Math.floor(Math.sqrt(n))
   const updates = []
   let updateBytes = 0
-  let t0 = now()
+  let t0 = stopwatch()
   for (let i = 1; i <= m; i++) {
     const d = newDoc(i)
     d.on('updateV2', u => { updateBytes += u.length; updates.push(u) })
     change(d, i)
     d.destroy()
   }
-  r.opsMs = ms(t0)
+  record(r, 'ops', t0)
   r.clients = m
   r.updateCount = updates.length
   r.updateBytes = updateBytes
   const receiver = newDoc(m + 1)
-  t0 = now()
+  t0 = stopwatch()
   receiver.transact(() => { for (const u of updates) Y.applyUpdateV2(receiver, u) })
   const len = readContent(receiver, root)
-  r.remoteMs = ms(t0)
+  record(r, 'remote', t0)
   if ((oneEntry && len !== 1) || len === 0) r.fail(`unexpected content length ${len}`)
   encodeAndLoad(r, receiver, root, len)
 }
