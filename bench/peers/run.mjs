@@ -12,12 +12,13 @@
 //   --traces a,b        traces: names without .json.gz (default all)
 //   --workloads a,b     workloads: names (default all; see workloads_yjs.mjs)
 //   --sizes a,b         workloads: sizes (default 1000,10000,100000,1000000)
-//   --runs-large K      workloads: runs at N >= 1e6 (default 1)
+//   --runs-large K      workloads: runs at N >= 1e5 (default 1)
 //   --no-caps           workloads: also run the random-position workloads above N = 1e5
 //   --cpu               show process CPU time instead of wall time (use on a loaded machine)
 //   --timeout S         seconds per process before it counts as a timeout (default 600)
 //   --json FILE         write every raw result line to FILE
 //   --markdown FILE     write the tables as markdown (for bench/RESULTS.md) to FILE
+//   --from-json FILE    run nothing: rebuild the tables from a --json FILE of an earlier run (same options)
 //
 // Every figure comes from a fresh process (one engine, one trace or workload,
 // one size), so memory figures start clean and engines cannot disturb each
@@ -58,6 +59,7 @@ function parseArgs (argv) {
     else if (a === '--cpu') o.cpu = true
     else if (a === '--timeout') o.timeout = Number(val())
     else if (a === '--json') o.json = val()
+    else if (a === '--from-json') o.fromJson = val()
     else if (a === '--markdown') o.markdown = val()
     else throw new Error(`unknown option ${a}`)
   }
@@ -66,8 +68,25 @@ function parseArgs (argv) {
   o.time = key => o.cpu ? key.replace(/Ms$/, 'CpuMs') : key // which timing field the tables show
   o.unit = o.cpu ? 'CPU ms' : 'ms'
   o.weft = o.weft ?? process.env.WEFT_BIN ?? path.join(ROOT, 'build/apps/weft')
-  if (!fs.existsSync(o.weft)) throw new Error(`no weft binary at ${o.weft} (scripts/build.sh release, or --weft PATH)`)
+  if (!fs.existsSync(o.weft) && !argv.includes('--from-json')) throw new Error(`no weft binary at ${o.weft} (scripts/build.sh release, or --weft PATH)`)
   return o
+}
+
+// Every result line, appended to --json FILE as it arrives (a long run that is
+// stopped still leaves its results for --from-json).
+const raw = []
+let jsonFile = null
+function saveRaw (res) {
+  raw.push(res)
+  if (jsonFile) fs.appendFileSync(jsonFile, JSON.stringify(res) + '\n')
+}
+
+// Results of an earlier run (--from-json), by engine|trace-or-workload|n, in run order.
+let replay = null
+const replayKey = r => `${r.engine}|${r.trace ?? r.workload}|${r.n ?? ''}`
+function replayed (key) {
+  const list = replay.get(key)
+  return list?.length ? list.shift() : { ok: false, error: 'not in the --from-json file' }
 }
 
 // Runs one child; returns its JSON line, or { ok: false, error } (timeouts included).
@@ -114,7 +133,7 @@ function mdTable (title, head, rows) {
 function machine (o) {
   const cpus = os.cpus()
   return `${cpus.length} x ${cpus[0]?.model ?? '?'}, load average ${os.loadavg().map(x => x.toFixed(1)).join(' ')} at the end, ` +
-    `node ${process.version}, ${o.runs} run(s) per figure${o.mode === 'workloads' ? ` (${Math.min(o.runs, o.runsLarge)} at N >= 1e6)` : ''}, minimum shown`
+    `node ${process.version}, ${o.runs} run(s) per figure${o.mode === 'workloads' ? ` (${Math.min(o.runs, o.runsLarge)} at N >= 1e5)` : ''}, minimum shown`
 }
 
 // ---------- traces ----------
@@ -126,17 +145,20 @@ function traceMode (o) {
   }
   const engines = ['weft', ...peers]
   const results = {} // trace -> engine -> minimum
-  const raw = []
   for (const t of traces) {
     const file = path.join(TRACES_DIR, t + '.json.gz')
     const runs = Object.fromEntries(engines.map(e => [e, []]))
+    const timedOut = new Set()
     for (let r = 0; r < o.runs; r++) {
       for (const e of engines) {
-        const res = e === 'weft' ? child(o.weft, ['bench', 'trace', file], o.timeout) : nodeChild('trace_peer.mjs', [e, file], o.timeout)
+        if (timedOut.has(e)) continue
+        const res = replay ? replayed(`${e}|${t}|`)
+          : e === 'weft' ? child(o.weft, ['bench', 'trace', file], o.timeout) : nodeChild('trace_peer.mjs', [e, file], o.timeout)
         res.engine = e
         res.trace = t
-        raw.push(res)
+        saveRaw(res)
         runs[e].push(res)
+        if (res.timeout) timedOut.add(e)
         log(`${t} ${e} run ${r + 1}: ${res.ok ? `apply ${fmtMs(res[o.time('applyMs')])} ${o.unit}` : 'FAILED ' + res.error}`)
       }
     }
@@ -179,7 +201,7 @@ function traceMode (o) {
         ...(peers.includes('ywasm') ? [yes(R.ywasm.docSha256 === R.yjs?.docSha256)] : [])]
     })
   })
-  return { tables, raw, failed: traces.some(t => engines.some(e => !results[t][e].ok || (results[t].yjs && results[t].weft.docSha256 !== results[t].yjs.docSha256))) }
+  return { tables, failed: traces.some(t => engines.some(e => !results[t][e].ok || (results[t].yjs && results[t].weft.docSha256 !== results[t].yjs.docSha256))) }
 }
 
 // ---------- workloads ----------
@@ -190,22 +212,22 @@ async function workloadMode (o) {
   const sizes = o.sizes ?? (o.quick ? [1e3] : ALL_SIZES)
   const engines = ['weft', 'yjs']
   const results = {} // name -> n -> engine -> minimum
-  const raw = []
   for (const name of names) {
     results[name] = {}
     const timedOut = new Set()
     for (const n of sizes) {
       if (o.caps && SIZE_CAPS[name] && n > SIZE_CAPS[name]) continue
       const runs = { weft: [], yjs: [] }
-      for (let r = 0; r < (n >= 1e6 ? Math.min(o.runs, o.runsLarge) : o.runs); r++) {
+      for (let r = 0; r < (n >= 1e5 ? Math.min(o.runs, o.runsLarge) : o.runs); r++) {
         for (const e of engines) {
           if (timedOut.has(e)) continue
-          const res = e === 'weft' ? child(o.weft, ['bench', 'workload', name, String(n)], o.timeout)
-            : nodeChild('workloads_yjs.mjs', [name, String(n)], o.timeout)
+          const res = replay ? replayed(`${e}|${name}|${n}`)
+            : e === 'weft' ? child(o.weft, ['bench', 'workload', name, String(n)], o.timeout)
+              : nodeChild('workloads_yjs.mjs', [name, String(n)], o.timeout)
           res.engine = e
           res.workload = name
           res.n = n
-          raw.push(res)
+          saveRaw(res)
           runs[e].push(res)
           if (res.timeout) timedOut.add(e)
           log(`${name} N=${n} ${e} run ${r + 1}: ${res.ok ? `ops ${fmtMs(res[o.time('opsMs')])} ${o.unit}` : 'FAILED ' + res.error}`)
@@ -274,7 +296,7 @@ async function workloadMode (o) {
   }
   const failed = names.some(name => Object.values(results[name]).some(R => (R.weft && !R.weft.ok && !R.weft.timeout) || (R.yjs && !R.yjs.ok && !R.yjs.timeout) ||
     (R.weft?.ok && R.yjs?.ok && R.weft.docSha256 !== R.yjs.docSha256)))
-  return { tables, raw, failed }
+  return { tables, failed }
 }
 
 // ---------- main ----------
@@ -285,7 +307,17 @@ try {
   log(`run.mjs: ${e.message}`)
   process.exit(2)
 }
-const { tables, raw, failed } = o.mode === 'traces' ? traceMode(o) : await workloadMode(o)
+if (o.fromJson) {
+  replay = new Map()
+  for (const line of fs.readFileSync(o.fromJson, 'utf8').split('\n').filter(Boolean)) {
+    const r = JSON.parse(line)
+    const k = replayKey(r)
+    if (!replay.has(k)) replay.set(k, [])
+    replay.get(k).push(r)
+  }
+}
+if (o.json) { jsonFile = o.json; fs.writeFileSync(jsonFile, '') }
+const { tables, failed } = o.mode === 'traces' ? traceMode(o) : await workloadMode(o)
 const where = machine(o)
 process.stdout.write(`\n${where}\n\n` + tables.map(t => textTable(t.title, t.head, t.rows)).join('\n'))
 if (o.markdown) {
@@ -293,5 +325,4 @@ if (o.markdown) {
     tables.map(t => mdTable(t.title, t.head, t.rows)).join('\n'))
   log(`markdown written to ${o.markdown}`)
 }
-if (o.json) fs.writeFileSync(o.json, raw.map(r => JSON.stringify(r)).join('\n') + '\n')
 if (failed) { log('run.mjs: some runs failed or Weft\'s bytes differ from yjs\' (see the tables)'); process.exit(1) }
