@@ -13,7 +13,8 @@
 //   --workloads a,b     workloads: names (default all; see workloads_yjs.mjs)
 //   --sizes a,b         workloads: sizes (default 1000,10000,100000,1000000)
 //   --runs-large K      workloads: runs at N >= 1e5 (default 1)
-//   --no-caps           workloads: also run the random-position workloads above N = 1e5
+//   --cap N             workloads: largest N for the random-position workloads (default 1e5)
+//   --no-caps           workloads: no such limit
 //   --cpu               show process CPU time instead of wall time (use on a loaded machine)
 //   --timeout S         seconds per process before it counts as a timeout (default 600)
 //   --json FILE         write every raw result line to FILE
@@ -56,6 +57,7 @@ function parseArgs (argv) {
     else if (a === '--workloads') o.workloads = list()
     else if (a === '--sizes') o.sizes = list().map(Number)
     else if (a === '--no-caps') o.caps = false
+    else if (a === '--cap') o.cap = Number(val())
     else if (a === '--cpu') o.cpu = true
     else if (a === '--timeout') o.timeout = Number(val())
     else if (a === '--json') o.json = val()
@@ -216,7 +218,7 @@ async function workloadMode (o) {
     results[name] = {}
     const timedOut = new Set()
     for (const n of sizes) {
-      if (o.caps && SIZE_CAPS[name] && n > SIZE_CAPS[name]) continue
+      if (o.caps && SIZE_CAPS[name] && n > (o.cap ?? SIZE_CAPS[name])) continue
       const runs = { weft: [], yjs: [] }
       for (let r = 0; r < (n >= 1e5 ? Math.min(o.runs, o.runsLarge) : o.runs); r++) {
         for (const e of engines) {
