@@ -261,9 +261,11 @@ async function workloadMode (o) {
     rows
   }]
 
-  // Scaling: growth exponent k between consecutive sizes (time ~ N^k), from the last pair whose times are >= 5 ms.
+  // Scaling: growth exponent k between consecutive sizes (time ~ N^k), from the last pair whose times are
+  // >= 5 ms (CPU time: >= 1 ms; it is steadier).
+  const minTime = o.cpu ? 1 : 5
   const exponent = (name, e, key) => {
-    const ns = Object.keys(results[name]).map(Number).filter(n => results[name][n][e]?.ok && results[name][n][e][key] >= 5)
+    const ns = Object.keys(results[name]).map(Number).filter(n => results[name][n][e]?.ok && results[name][n][e][key] >= minTime)
     if (ns.length < 2) return null
     const [a, b] = ns.slice(-2)
     // B3 grows with its client count m = 20 floor(sqrt(N)), not with N.
@@ -291,7 +293,7 @@ async function workloadMode (o) {
       r.splice(2, ns.length, ...padded)
     }
     tables.push({
-      title: `scaling: ops ${o.unit} at each N; k = growth exponent over the largest pair of sizes with times >= 5 ms (time ~ N^k; b3: time ~ m^k, m clients); flagged when k > ${SUPERLINEAR}`,
+      title: `scaling: ops ${o.unit} at each N; k = growth exponent over the largest pair of sizes with times >= ${minTime} ms (time ~ N^k; b3: time ~ m^k, m clients); flagged when k > ${SUPERLINEAR}`,
       head: ['workload', 'engine', ...allN.map(n => `N=${n.toLocaleString('en-US')}`), 'k ops', 'k remote', 'k load', ''],
       rows: srows
     })
