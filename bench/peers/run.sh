@@ -7,7 +7,10 @@
 # Needs build/apps/weft (scripts/build.sh release) or WEFT_BIN / --weft.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-if [ ! -d "$here/node_modules" ] || [ "$here/package-lock.json" -nt "$here/node_modules" ]; then
-  (cd "$here" && npm ci --no-audit --no-fund >&2) && touch "$here/node_modules"
+# Reinstall only when the lockfile's content changed (a checkout or rebase touches its mtime, and
+# npm ci under a running benchmark would pull its packages away).
+lock_sha=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$here/node_modules/.weft-lock-sha256" 2>/dev/null)" != "$lock_sha" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund >&2) && echo "$lock_sha" > "$here/node_modules/.weft-lock-sha256"
 fi
 exec node "$here/run.mjs" "$@"
