@@ -192,15 +192,16 @@ function traceMode (o) {
   metric('encoded size (update v1; loro snapshot; json-joy binary)', 'docBytes', fmtBytes)
   metric('encoded size (update v2; loro update)', 'docBytesV2', fmtBytes)
   metric('memory after apply (weft: malloc in use; node: JS heap + wasm memory growth, after GC)', 'memBytes', fmtBytes)
-  const yes = b => b ? 'yes' : 'NO'
+  // '–' when either side has no bytes (failed or timed out).
+  const same = (a, b) => a == null || b == null ? '–' : a === b ? 'yes' : 'NO'
   tables.push({
     title: 'checks (ok = final text equals the trace\'s endContent after apply, load and remote apply)',
     head: ['trace', 'all ok', 'weft v1 = yjs v1', 'weft v2 = yjs v2', ...(peers.includes('ywasm') ? ['ywasm v1 = yjs v1'] : [])],
     rows: traces.map(t => {
       const R = results[t]
       return [t, engines.filter(e => !R[e].ok).map(e => e + ' FAILED').join(', ') || 'yes',
-        R.yjs ? yes(R.weft.docSha256 === R.yjs.docSha256) : '–', R.yjs ? yes(R.weft.docV2Sha256 === R.yjs.docV2Sha256) : '–',
-        ...(peers.includes('ywasm') ? [yes(R.ywasm.docSha256 === R.yjs?.docSha256)] : [])]
+        same(R.weft.docSha256, R.yjs?.docSha256), same(R.weft.docV2Sha256, R.yjs?.docV2Sha256),
+        ...(peers.includes('ywasm') ? [same(R.ywasm.docSha256, R.yjs?.docSha256)] : [])]
     })
   })
   return { tables, failed: traces.some(t => engines.some(e => !results[t][e].ok || (results[t].yjs && results[t].weft.docSha256 !== results[t].yjs.docSha256))) }
