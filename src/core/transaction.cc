@@ -18,7 +18,7 @@ void Transaction::reset(const std::string& o, bool l) {
   origin = o;
   local = l;
   doc.store().fill_state(before_state);
-  delete_set = DeleteSet();
+  if (!delete_set.empty()) delete_set = DeleteSet();
   changed.clear();
   changed_parent_types.clear();
   merge_structs.clear();
