@@ -12,19 +12,11 @@ namespace weft::lib0 {
 // ---- Encoder ----
 
 void Encoder::write_var_uint(uint64_t n) {
-  if (n < 0x80) {
-    buf_.push_back(static_cast<uint8_t>(n));
-    return;
-  }
-  // Assembled on the stack and appended at once: one capacity check, not one per byte.
-  uint8_t bytes[10];
-  size_t count = 0;
   while (n > 0x7f) {
-    bytes[count++] = static_cast<uint8_t>(0x80 | (n & 0x7f));
+    buf_.push_back(static_cast<uint8_t>(0x80 | (n & 0x7f)));
     n >>= 7;
   }
-  bytes[count++] = static_cast<uint8_t>(n);
-  buf_.insert(buf_.end(), bytes, bytes + count);
+  buf_.push_back(static_cast<uint8_t>(n));
 }
 
 void Encoder::write_var_int(VarInt v) {
