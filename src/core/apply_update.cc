@@ -54,7 +54,7 @@ std::optional<uint64_t> get_missing(Transaction& txn, WireStruct& ws, Item*& out
     Item* from = left != nullptr ? left : right;
     if (from != nullptr) {
       parent = from->parent;
-      ws.parent_sub = from->parent_sub;
+      ws.parent_sub = from->parent_sub ? std::optional<std::string>(*from->parent_sub) : std::nullopt;
     }
   } else if (const ID* pid = std::get_if<ID>(&ws.parent)) {
     Item* parent_item = store.find(*pid);

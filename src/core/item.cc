@@ -49,7 +49,14 @@ void Item::mark_deleted(Transaction& txn) {
   if (countable && !parent_sub) parent->length -= length;
   deleted = true;
   parent->clear_marker();
-  txn.delete_set.add(id.client, id.clock, length);
+  // Extends the client's last range when it ends here (sort_and_merge would
+  // join them anyway): deleting N neighbouring blocks keeps one range, not N.
+  std::vector<DeleteRange>& ranges = txn.delete_set.clients()[id.client];
+  if (!ranges.empty() && ranges.back().end() == id.clock) {
+    ranges.back().len += length;
+  } else {
+    ranges.push_back({id.clock, length});
+  }
   txn.add_changed_type(parent, parent_sub);
   if (type) {
     delete_type_children(txn, *type);

@@ -13,6 +13,35 @@
 
 namespace weft {
 
+// The map key of an item (Item.parentSub), or none for sequence items: a
+// single pointer (std::optional<std::string> takes 40 bytes in every item,
+// and most items are sequence items). Reads like std::optional<std::string>.
+class MapKey {
+ public:
+  MapKey() = default;
+  MapKey(std::nullopt_t) {}  // NOLINT: implicit like std::optional
+  MapKey(std::string key) : key_(std::make_unique<std::string>(std::move(key))) {}  // NOLINT
+  MapKey(const std::optional<std::string>& key)                                     // NOLINT
+      : key_(key ? std::make_unique<std::string>(*key) : nullptr) {}
+  MapKey(const MapKey& o) : key_(o.key_ ? std::make_unique<std::string>(*o.key_) : nullptr) {}
+  MapKey(MapKey&&) noexcept = default;
+  MapKey& operator=(const MapKey& o) {
+    if (this != &o) key_ = o.key_ ? std::make_unique<std::string>(*o.key_) : nullptr;
+    return *this;
+  }
+  MapKey& operator=(MapKey&&) noexcept = default;
+
+  bool has_value() const { return key_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  const std::string& operator*() const { return *key_; }
+  const std::string* operator->() const { return key_.get(); }
+  // The key or nullptr.
+  const std::string* get() const { return key_.get(); }
+
+ private:
+  std::unique_ptr<std::string> key_;
+};
+
 class Branch;
 class Transaction;
 class StructStore;
@@ -22,10 +51,10 @@ struct Item {
   uint64_t length = 0;
   Item* left = nullptr;  // document order inside the parent
   Item* right = nullptr;
-  std::optional<ID> origin;
-  std::optional<ID> right_origin;
-  Branch* parent = nullptr;               // null only for GC
-  std::optional<std::string> parent_sub;  // map key
+  OptionalID origin;
+  OptionalID right_origin;
+  Branch* parent = nullptr;  // null only for GC
+  MapKey parent_sub;
   Content content;
   std::unique_ptr<Branch> type;  // the shared type when content is ContentType
   bool is_gc = false;

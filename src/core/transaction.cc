@@ -65,7 +65,7 @@ void ChangedTypes::clear() {
 const std::string& transaction_origin(const Transaction& txn) { return txn.origin; }
 bool transaction_is_local(const Transaction& txn) { return txn.local; }
 
-void Transaction::add_changed_type(Branch* type, const std::optional<std::string>& parent_sub) {
+void Transaction::add_changed_type(Branch* type, const MapKey& parent_sub) {
   const Item* item = type->item;
   if (item != nullptr) {
     if (!(item->id.clock < before_state.get(item->id.client) && !item->deleted)) return;

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/item.h"
 #include "encoding/id.h"
 #include "encoding/update_codec.h"
 #include "encoding/wire.h"
@@ -104,7 +105,7 @@ class Transaction {
   // Kept across reuse of this object (Doc::transact): the v1 update encoder.
   std::unique_ptr<UpdateEncoder> update_encoder;
 
-  void add_changed_type(Branch* type, const std::optional<std::string>& parent_sub);
+  void add_changed_type(Branch* type, const MapKey& parent_sub);
 };
 
 }  // namespace weft

@@ -14,8 +14,7 @@ void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset) {
     enc.write_len(item.length - offset);
     return;
   }
-  std::optional<ID> origin =
-      offset > 0 ? std::optional<ID>(ID{item.id.client, item.id.clock + offset - 1}) : item.origin;
+  OptionalID origin = offset > 0 ? OptionalID(ID{item.id.client, item.id.clock + offset - 1}) : item.origin;
   uint8_t info = static_cast<uint8_t>(content_ref(item.content)) & 0x1f;
   if (origin) info |= 0x80;
   if (item.right_origin) info |= 0x40;
