@@ -3,12 +3,14 @@
 // delete set (yjs src/utils/DeleteSet.js readAndApplyDeleteSet).
 #include <algorithm>
 #include <map>
-#include <unordered_map>
+#include <optional>
+#include <span>
 
 #include "core/branch.h"
 #include "core/integrate.h"
 #include "core/struct_store.h"
 #include "core/transaction.h"
+#include "core/write_update.h"
 #include "weft/doc.h"
 #include "weft/update.h"
 
@@ -16,59 +18,255 @@ namespace weft {
 
 namespace {
 
+// One struct of an update, read straight into a detached Item (as yjs's
+// readClientsStructRefs builds Items): no intermediate wire structs. What the
+// Item cannot hold until integration lives in `aux`: the kind of parent the
+// wire gave (none: copied from a neighbour; a root name; the ID of the parent
+// type's item) with an index into the update's side tables, or a Skip.
+struct Ref {
+  Item* item = nullptr;  // owned until integrated (then null); a GC block for Skips
+  uint64_t aux = 0;
+
+  static constexpr uint64_t kNoParent = 0, kRootParent = 1, kIdParent = 2, kSkip = 3;
+  uint64_t parent_kind() const { return aux & 3; }
+  size_t index() const { return static_cast<size_t>(aux >> 2); }
+  bool is_skip() const { return parent_kind() == kSkip; }
+};
+
 struct ClientRefs {
-  std::vector<WireStruct> refs;
+  uint64_t client = 0;
+  std::vector<Ref> refs;
   size_t i = 0;
   bool removed = false;  // moved to the rest: treated as absent
 };
 
-// Item.getMissing: the client of a missing dependency, or resolves the
-// struct into a detached item (splitting neighbours as needed).
-std::optional<uint64_t> get_missing(Transaction& txn, WireStruct& ws, Item*& out) {
-  StructStore& store = txn.doc.store();
-  auto missing = [&](const std::optional<ID>& dep) {
-    return dep && dep->client != ws.id.client && dep->clock >= store.state(dep->client);
-  };
-  if (ws.kind == StructKind::kGC) {
-    out = make_gc(ws.id, ws.length);
-    return std::nullopt;
+// Next expected clock per client during integration (a few clients per
+// update: a flat list beats a hash map).
+class LocalStates {
+ public:
+  void clear() { states_.clear(); }
+  uint64_t& get(StructStore& store, uint64_t client) {
+    for (auto& [c, clock] : states_) {
+      if (c == client) return clock;
+    }
+    states_.emplace_back(client, store.state(client));
+    return states_.back().second;
   }
-  if (missing(ws.origin)) return ws.origin->client;
-  if (missing(ws.right_origin)) return ws.right_origin->client;
-  if (const ID* pid = std::get_if<ID>(&ws.parent); pid != nullptr && missing(*pid)) return pid->client;
+
+ private:
+  std::vector<std::pair<uint64_t, uint64_t>> states_;
+};
+
+// The struct section of an update, read into items, and the integration's
+// working lists. Owns the items not yet integrated. Reusable: clear() keeps
+// every vector's capacity, so that a thread applying keystroke-sized updates
+// one after another allocates little more than the items themselves.
+class ReadStructs {
+ public:
+  ReadStructs() = default;
+  ReadStructs(const ReadStructs&) = delete;
+  ReadStructs& operator=(const ReadStructs&) = delete;
+  ~ReadStructs() { clear(); }
+
+  // Frees the items not integrated; empties the lists.
+  void clear() {
+    for (size_t k = 0; k < n_clients_; k++) {
+      std::vector<Ref>& refs = clients_[k].refs;
+      for (Ref& r : refs) delete r.item;
+      refs.clear();
+      if (refs.capacity() > kKeepCapacity) refs = std::vector<Ref>();  // a big load: give it back
+    }
+    n_clients_ = 0;
+    root_names.clear();
+    roots.clear();
+    parent_ids.clear();
+    bad_ref = false;
+    ids.clear();
+    stack.clear();
+    states.clear();
+  }
+
+  // Clients in ascending order.
+  std::span<ClientRefs> clients() { return {clients_.data(), n_clients_}; }
+  ClientRefs* find(uint64_t client) {
+    auto all = clients();
+    auto it = std::lower_bound(all.begin(), all.end(), client,
+                               [](const ClientRefs& cr, uint64_t c) { return cr.client < c; });
+    return it != all.end() && it->client == client ? &*it : nullptr;
+  }
+  // The client's (empty) list, added in order.
+  ClientRefs& add_client(uint64_t client) {
+    if (n_clients_ == clients_.size()) clients_.emplace_back();
+    ClientRefs& slot = clients_[n_clients_];
+    slot.client = client;
+    slot.refs.clear();
+    slot.i = 0;
+    slot.removed = false;
+    auto first = clients_.begin();
+    auto pos = std::lower_bound(first, first + static_cast<ptrdiff_t>(n_clients_), client,
+                                [](const ClientRefs& cr, uint64_t c) { return cr.client < c; });
+    std::rotate(pos, first + static_cast<ptrdiff_t>(n_clients_),
+                first + static_cast<ptrdiff_t>(n_clients_) + 1);
+    n_clients_++;
+    return *pos;
+  }
+
+  std::vector<std::string> root_names;
+  std::vector<Branch*> roots;  // resolved root_names, inside the transaction
+  std::vector<ID> parent_ids;
+  bool bad_ref = false;  // an item refers to a later clock of its own client
+  // integrate_structs' working lists.
+  std::vector<size_t> ids;
+  std::vector<Ref*> stack;
+  LocalStates states;
+
+ private:
+  static constexpr size_t kKeepCapacity = 1024;
+  std::vector<ClientRefs> clients_;  // [0, n_clients_) in use
+  size_t n_clients_ = 0;
+};
+
+// Reads one struct after its info byte into `ref` (Item.js readItem /
+// lazyStructReaderGenerator). Errors are recorded in `dec`.
+void read_ref(UpdateDecoder& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
+  auto* item = new Item();
+  ref.item = item;
+  item->id = id;
+  if (info == 10) {
+    item->is_gc = true;
+    item->deleted = true;
+    item->length = dec.rest().read_var_uint();
+    ref.aux = Ref::kSkip;
+  } else if ((info & 0x1f) != 0) {
+    const bool cant_copy_parent = (info & 0xc0) == 0;
+    if (info & 0x80) item->origin = dec.read_left_id();
+    if (info & 0x40) item->right_origin = dec.read_right_id();
+    if (cant_copy_parent) {
+      if (dec.read_parent_info()) {
+        std::string name = dec.read_string_utf8();
+        auto found = std::find(rs.root_names.begin(), rs.root_names.end(), name);
+        if (found == rs.root_names.end()) {
+          rs.root_names.push_back(std::move(name));
+          found = rs.root_names.end() - 1;
+        }
+        ref.aux = Ref::kRootParent | (static_cast<uint64_t>(found - rs.root_names.begin()) << 2);
+      } else {
+        rs.parent_ids.push_back(dec.read_left_id());
+        ref.aux = Ref::kIdParent | (static_cast<uint64_t>(rs.parent_ids.size() - 1) << 2);
+      }
+      if (info & 0x20) item->parent_sub = dec.read_string_utf8();
+    }
+    item->content = read_content(dec, info);
+    item->length = content_length(item->content);
+    item->countable = content_countable(item->content);
+    // JS throws half-way through applying on an item whose origin, right
+    // origin or parent is a later clock of its own client (see validate_struct_refs).
+    auto later = [&](const ID& dep) { return dep.client == id.client && dep.clock >= id.clock; };
+    if ((item->origin && later(*item->origin)) || (item->right_origin && later(*item->right_origin)) ||
+        (ref.parent_kind() == Ref::kIdParent && later(rs.parent_ids[ref.index()]))) {
+      rs.bad_ref = true;
+    }
+  } else {
+    // Any byte with ref 0 is a GC struct, whatever its other bits say (as in JS).
+    item->is_gc = true;
+    item->deleted = true;
+    item->length = dec.read_len();
+    item->content = ContentDeleted{item->length};
+  }
+  if (dec.ok() && item->length > kMaxClockEnd - id.clock) {
+    dec.fail(ErrorCode::kOutOfRange, "struct clock beyond 2^53");
+  }
+}
+
+// Reads the struct section (readClientsStructRefs). A later block of the same
+// client replaces an earlier one, as in JS.
+void read_structs(UpdateDecoder& dec, size_t input_bytes, ReadStructs& rs) {
+  const uint64_t max_structs = max_structs_for_input(input_bytes);
+  uint64_t structs_read = 0;
+  uint64_t clients_left = dec.rest().read_var_uint();
+  while (clients_left-- > 0 && dec.ok()) {
+    uint64_t count = dec.rest().read_var_uint();
+    uint64_t client = dec.read_client();
+    uint64_t clock = dec.rest().read_var_uint();
+    if (!dec.ok()) return;
+    ClientRefs* cr = rs.find(client);
+    if (cr == nullptr) {
+      cr = &rs.add_client(client);
+    } else {
+      for (Ref& r : cr->refs) delete r.item;
+      cr->refs.clear();
+    }
+    // A v2 count is not backed by bytes: reserve no more than the input could hold.
+    cr->refs.reserve(static_cast<size_t>(std::min<uint64_t>(count, dec.rest().remaining() + 64)));
+    for (uint64_t k = 0; k < count; k++) {
+      if (++structs_read > max_structs) {
+        dec.fail(ErrorCode::kOutOfRange, "update declares more structs than its size allows");
+        return;
+      }
+      uint8_t info = dec.read_info();
+      if (!dec.ok()) return;
+      cr->refs.emplace_back();
+      read_ref(dec, info, ID{client, clock}, rs, cr->refs.back());
+      if (!dec.ok()) return;
+      clock += cr->refs.back().item->length;
+    }
+  }
+}
+
+// The block ending at `id`, split off if needed (StructStore::get_item_clean_end),
+// checking first the client's last block: an item's origin is often the
+// newest block of its client (typing), and that needs no search.
+Item* block_ending_at(Transaction& txn, StructStore& store, ID id) {
+  if (StructStore::Blocks* blocks = store.blocks(id.client); blocks != nullptr && !blocks->empty()) {
+    Item* last = blocks->back();
+    if (last->id.clock + last->length - 1 == id.clock) return last;
+  }
+  return store.get_item_clean_end(txn, id);
+}
+
+// Item.getMissing: the client of a missing dependency, or resolves the
+// item's neighbours and parent (splitting neighbours as needed).
+std::optional<uint64_t> get_missing(Transaction& txn, ReadStructs& rs, const Ref& ref) {
+  Item* item = ref.item;
+  if (item->is_gc) return std::nullopt;
+  StructStore& store = txn.doc.store();
+  const uint64_t client = item->id.client;
+  auto missing = [&](const ID& dep) { return dep.client != client && dep.clock >= store.state(dep.client); };
+  const ID* parent_id = ref.parent_kind() == Ref::kIdParent ? &rs.parent_ids[ref.index()] : nullptr;
+  if (item->origin && missing(*item->origin)) return item->origin->client;
+  if (item->right_origin && missing(*item->right_origin)) return item->right_origin->client;
+  if (parent_id != nullptr && missing(*parent_id)) return parent_id->client;
 
   Item* left = nullptr;
   Item* right = nullptr;
-  if (ws.origin) {
-    left = store.get_item_clean_end(txn, *ws.origin);
-    ws.origin = left->last_id();
+  if (item->origin) {
+    left = block_ending_at(txn, store, *item->origin);
+    item->origin = left->last_id();
   }
-  if (ws.right_origin) {
-    right = store.get_item_clean_start(txn, *ws.right_origin);
-    ws.right_origin = right->id;
+  if (item->right_origin) {
+    right = store.get_item_clean_start(txn, *item->right_origin);
+    item->right_origin = right->id;
   }
   Branch* parent = nullptr;
   if ((left != nullptr && left->is_gc) || (right != nullptr && right->is_gc)) {
     parent = nullptr;
-  } else if (std::holds_alternative<std::monostate>(ws.parent)) {
+  } else if (ref.parent_kind() == Ref::kNoParent) {
     Item* from = left != nullptr ? left : right;
     if (from != nullptr) {
       parent = from->parent;
-      ws.parent_sub = from->parent_sub ? std::optional<std::string>(*from->parent_sub) : std::nullopt;
+      item->parent_sub = from->parent_sub;
     }
-  } else if (const ID* pid = std::get_if<ID>(&ws.parent)) {
-    Item* parent_item = store.find(*pid);
+  } else if (parent_id != nullptr) {
+    Item* parent_item = store.find(*parent_id);
     // A collected type keeps its Branch for handles, but its content is Deleted: no parent.
     bool is_type = !parent_item->is_gc && std::holds_alternative<ContentType>(parent_item->content);
     parent = is_type ? parent_item->type.get() : nullptr;
   } else {
-    parent = txn.doc.get_or_create_root(std::get<std::string>(ws.parent), std::nullopt);
+    parent = rs.roots[ref.index()];
   }
-  Item* item = item_from_wire(std::move(ws));
   item->left = left;
   item->right = right;
   item->parent = parent;
-  out = item;
   return std::nullopt;
 }
 
@@ -90,26 +288,53 @@ struct RestStructs {
   UpdateBytes update;  // v2
 };
 
+// Writes one not yet integrated struct (Item.write / GC.write / Skip.write).
+void write_ref(UpdateEncoder& enc, const ReadStructs& rs, const Ref& ref) {
+  const Item& item = *ref.item;
+  if (ref.is_skip()) {
+    enc.write_info(10);
+    enc.rest().write_var_uint(item.length);  // always in the rest stream, also in v2
+    return;
+  }
+  if (item.is_gc || item.origin || item.right_origin) {
+    write_item(enc, item, 0);  // the parent is not written
+    return;
+  }
+  enc.write_info(static_cast<uint8_t>((static_cast<uint8_t>(content_ref(item.content)) & 0x1f) |
+                                      (item.parent_sub ? 0x20 : 0)));
+  if (ref.parent_kind() == Ref::kRootParent) {
+    enc.write_parent_info(true);
+    enc.write_string(std::string_view(rs.root_names[ref.index()]));
+  } else {
+    enc.write_parent_info(false);
+    enc.write_left_id(rs.parent_ids[ref.index()]);
+  }
+  if (item.parent_sub) enc.write_string(std::string_view(*item.parent_sub));
+  write_content(enc, item.content, 0);
+}
+
 // Writes leftover structs per client (descending) followed by an empty delete set.
-UpdateBytes encode_rest(const std::map<uint64_t, std::vector<WireStruct>>& rest) {
+UpdateBytes encode_rest(const ReadStructs& rs, const std::map<uint64_t, std::vector<Ref>>& rest) {
   auto enc = make_update_encoder(UpdateFormat::kV2);
   enc->rest().write_var_uint(rest.size());
   for (auto it = rest.rbegin(); it != rest.rend(); ++it) {
-    const auto& structs = it->second;
-    enc->rest().write_var_uint(structs.size());
+    const auto& refs = it->second;
+    enc->rest().write_var_uint(refs.size());
     enc->write_client(it->first);
-    enc->rest().write_var_uint(structs.front().id.clock);
-    for (const WireStruct& ws : structs) ws.write(*enc, 0);
+    enc->rest().write_var_uint(refs.front().item->id.clock);
+    for (const Ref& ref : refs) write_ref(*enc, rs, ref);
   }
   enc->rest().write_var_uint(0);
   return enc->finish();
 }
 
-std::optional<RestStructs> integrate_structs(Transaction& txn, std::map<uint64_t, ClientRefs>& clients) {
+std::optional<RestStructs> integrate_structs(Transaction& txn, ReadStructs& rs) {
   StructStore& store = txn.doc.store();
-  std::vector<uint64_t> ids;  // ascending; processed from the back (highest client first)
-  for (auto& [client, cr] : clients) ids.push_back(client);
-  std::map<uint64_t, std::vector<WireStruct>> rest;
+  std::span<ClientRefs> clients = rs.clients();
+  // Indexes into `clients` (ascending client); processed from the back (highest client first).
+  std::vector<size_t>& ids = rs.ids;
+  for (size_t k = 0; k < clients.size(); k++) ids.push_back(k);
+  std::map<uint64_t, std::vector<Ref>> rest;  // non-owning: the items stay in `rs`
   std::map<uint64_t, uint64_t> missing_sv;
   auto update_missing = [&](uint64_t client, uint64_t clock) {
     auto [it, inserted] = missing_sv.emplace(client, clock);
@@ -126,63 +351,59 @@ std::optional<RestStructs> integrate_structs(Transaction& txn, std::map<uint64_t
   ClientRefs* target = next_target();
   if (target == nullptr) return std::nullopt;
 
-  std::vector<WireStruct*> stack;
-  std::unordered_map<uint64_t, uint64_t> state;
+  std::vector<Ref*>& stack = rs.stack;
+  LocalStates& state = rs.states;
   // Moves the stacked structs' clients (from the blocked struct on) to `rest`.
-  // Copies, not moves: a struct may be referenced again by a later stack entry.
   auto add_stack_to_rest = [&]() {
-    for (WireStruct* ws : stack) {
-      uint64_t client = ws->id.client;
-      auto found = clients.find(client);
-      if (found != clients.end() && !found->second.removed) {
-        ClientRefs& cr = found->second;
-        cr.i--;
-        rest[client].assign(cr.refs.begin() + static_cast<ptrdiff_t>(cr.i), cr.refs.end());
-        cr.removed = true;
-        cr.i = cr.refs.size();
+    for (Ref* ref : stack) {
+      uint64_t client = ref->item->id.client;
+      ClientRefs* cr = rs.find(client);
+      if (cr != nullptr && !cr->removed) {
+        cr->i--;
+        rest[client].assign(cr->refs.begin() + static_cast<ptrdiff_t>(cr->i), cr->refs.end());
+        cr->removed = true;
+        cr->i = cr->refs.size();
       } else {
-        rest[client] = {*ws};
+        rest[client] = {*ref};
       }
-      ids.erase(std::remove(ids.begin(), ids.end(), client), ids.end());
+      size_t index = static_cast<size_t>(cr - clients.data());
+      ids.erase(std::remove(ids.begin(), ids.end(), index), ids.end());
     }
     stack.clear();
   };
 
-  WireStruct* head = &target->refs[target->i++];
+  Ref* head = &target->refs[target->i++];
   for (;;) {
-    if (head->kind != StructKind::kSkip) {
-      uint64_t client = head->id.client;
-      auto st = state.find(client);
-      if (st == state.end()) st = state.emplace(client, store.state(client)).first;
-      uint64_t local_clock = st->second;
-      if (local_clock < head->id.clock) {
+    if (!head->is_skip()) {
+      Item* item = head->item;
+      uint64_t client = item->id.client;
+      uint64_t& local_clock = state.get(store, client);
+      if (local_clock < item->id.clock) {
         stack.push_back(head);
-        update_missing(client, head->id.clock - 1);
+        update_missing(client, item->id.clock - 1);
         add_stack_to_rest();
       } else {
-        uint64_t offset = local_clock - head->id.clock;
-        Item* item = nullptr;
+        uint64_t offset = local_clock - item->id.clock;
         // Resolving splits neighbours even when the struct is already known, as in JS.
-        std::optional<uint64_t> missing = get_missing(txn, *head, item);
-        if (item != nullptr && offset != 0 && offset >= item->length) {
-          delete item;  // already known
-          item = nullptr;
-        }
+        std::optional<uint64_t> missing = get_missing(txn, rs, *head);
         if (missing) {
           stack.push_back(head);
-          auto refs = clients.find(*missing);
-          if (refs == clients.end() || refs->second.removed || refs->second.i == refs->second.refs.size()) {
+          ClientRefs* refs = rs.find(*missing);
+          if (refs == nullptr || refs->removed || refs->i == refs->refs.size()) {
             update_missing(*missing, store.state(*missing));
             add_stack_to_rest();
           } else {
-            head = &refs->second.refs[refs->second.i++];
+            head = &refs->refs[refs->i++];
             continue;
           }
-        } else if (item != nullptr) {
-          uint64_t len = item->length;
-          uint64_t clock = item->id.clock;
+        } else if (offset != 0 && offset >= item->length) {
+          delete item;  // already known
+          head->item = nullptr;
+        } else {
+          uint64_t end = item->id.clock + item->length;
+          head->item = nullptr;  // the store owns it now
           integrate_block(txn, item, offset);
-          state[client] = clock + len;
+          local_clock = end;
         }
       }
     }
@@ -198,7 +419,7 @@ std::optional<RestStructs> integrate_structs(Transaction& txn, std::map<uint64_t
     }
   }
   if (rest.empty()) return std::nullopt;
-  return RestStructs{std::move(missing_sv), encode_rest(rest)};
+  return RestStructs{std::move(missing_sv), encode_rest(rs, rest)};
 }
 
 // Applies the delete set; returns the ranges beyond known state (v2 update
@@ -249,34 +470,28 @@ UpdateBytes merge_two_v2(const UpdateBytes& a, const UpdateBytes& b) {
   return merged ? std::move(*merged) : a;  // inputs are our own encodings: merging cannot fail
 }
 
-}  // namespace
+// Reads an update's structs into items and its delete set. Errors are
+// reported as decoding found them; a struct referring to a later clock of its
+// own client (JS throws while applying) only once the whole update decoded.
+Status read_update(std::span<const uint8_t> update, UpdateFormat format, ReadStructs& rs, DeleteSet& ds) {
+  WEFT_ASSIGN_OR_RETURN(auto dec, make_update_decoder(format, update));
+  read_structs(*dec, update.size(), rs);
+  if (!dec->ok()) return dec->status();
+  ds = DeleteSet::read(*dec);
+  if (!dec->ok()) return dec->status();
+  if (rs.bad_ref) return Status(ErrorCode::kMalformed, "struct refers to a later clock of its own client");
+  return Status::ok();
+}
 
-// Integrates an already validated update inside the current transaction.
-static void apply_decoded_update(Transaction& txn, DecodedUpdate&& update) {
+// Integrates a read update inside the current transaction.
+void apply_read_update(Transaction& txn, ReadStructs& rs, const DeleteSet& ds) {
   Doc& doc = txn.doc;
   StructStore& store = doc.store();
-  std::map<uint64_t, ClientRefs> clients;
-  for (WireStruct& ws : update.structs) {
-    if (ws.kind == StructKind::kItem) {
-      if (const std::string* root = std::get_if<std::string>(&ws.parent))
-        doc.get_or_create_root(*root, std::nullopt);
-    }
-  }
-  {
-    // Group by client; a later block of the same client replaces an earlier one (as in JS).
-    uint64_t current = 0;
-    bool have_current = false;
-    for (WireStruct& ws : update.structs) {
-      if (!have_current || ws.id.client != current) {
-        current = ws.id.client;
-        have_current = true;
-        clients[current] = ClientRefs{};
-      }
-      clients[current].refs.push_back(std::move(ws));
-    }
-  }
+  rs.roots.reserve(rs.root_names.size());
+  for (const std::string& name : rs.root_names)
+    rs.roots.push_back(doc.get_or_create_root(name, std::nullopt));
   bool retry = false;
-  std::optional<RestStructs> rest = integrate_structs(txn, clients);
+  std::optional<RestStructs> rest = integrate_structs(txn, rs);
   if (store.pending_structs) {
     for (const auto& [client, clock] : store.pending_structs->missing) {
       if (clock < store.state(client)) {
@@ -296,7 +511,7 @@ static void apply_decoded_update(Transaction& txn, DecodedUpdate&& update) {
     store.pending_structs = StructStore::PendingStructs{std::move(rest->missing), std::move(rest->update)};
   }
 
-  std::optional<UpdateBytes> ds_rest = apply_delete_set(txn, update.delete_set);
+  std::optional<UpdateBytes> ds_rest = apply_delete_set(txn, ds);
   if (store.pending_ds) {
     std::optional<UpdateBytes> ds_rest2;
     auto pending = decode_update(*store.pending_ds, UpdateFormat::kV2);
@@ -312,22 +527,38 @@ static void apply_decoded_update(Transaction& txn, DecodedUpdate&& update) {
   if (retry) {
     UpdateBytes pending_update = std::move(store.pending_structs->update);
     store.pending_structs.reset();
-    auto decoded = decode_update(pending_update, UpdateFormat::kV2);
-    if (decoded) apply_decoded_update(txn, std::move(*decoded));
+    ReadStructs pending_rs;
+    DeleteSet pending_ds;
+    if (read_update(pending_update, UpdateFormat::kV2, pending_rs, pending_ds).is_ok()) {
+      apply_read_update(txn, pending_rs, pending_ds);
+    }
   }
 }
 
+}  // namespace
+
 Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin) {
-  auto decoded = decode_update(update, format);
-  if (!decoded) return decoded.status();
-  WEFT_RETURN_IF_ERROR(validate_struct_refs(decoded->structs));
-  transact(
-      [&](Transaction& txn) {
-        txn.local = false;
-        apply_decoded_update(txn, std::move(*decoded));
-      },
-      origin);
-  return Status::ok();
+  // One ReadStructs per thread, reused; an apply_update nested in another
+  // (from an observer) gets its own.
+  thread_local ReadStructs scratch;
+  thread_local bool scratch_busy = false;
+  std::optional<ReadStructs> own;
+  ReadStructs& rs = scratch_busy ? own.emplace() : scratch;
+  const bool using_scratch = &rs == &scratch;
+  if (using_scratch) scratch_busy = true;
+  DeleteSet ds;
+  Status st = read_update(update, format, rs, ds);
+  if (st.is_ok()) {
+    transact(
+        [&](Transaction& txn) {
+          txn.local = false;
+          apply_read_update(txn, rs, ds);
+        },
+        origin);
+  }
+  rs.clear();
+  if (using_scratch) scratch_busy = false;
+  return st;
 }
 
 }  // namespace weft

@@ -81,6 +81,7 @@ Result<UpdateBytes> Doc::encode_state_as_update(std::span<const uint8_t> state_v
   if (state_vector.empty()) state_vector = kEmptySv;
   WEFT_ASSIGN_OR_RETURN(target, decode_state_vector(state_vector));
   auto enc = make_update_encoder(format);
+  if (format == UpdateFormat::kV1 && target.empty()) enc->rest().reserve(estimate_v1_size(*store_));
   write_clients_structs(*enc, *store_, target);
   store_->delete_set().write(*enc);
   UpdateBytes own = enc->finish();

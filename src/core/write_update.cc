@@ -33,7 +33,25 @@ void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset) {
     }
     if (item.parent_sub) enc.write_string(std::string_view(*item.parent_sub));
   }
-  write_content(enc, item.content, offset);
+  // Strings and deleted ranges are most blocks: written without the visit.
+  if (const auto* s = std::get_if<ContentString>(&item.content)) {
+    enc.write_string(std::u16string_view(s->text).substr(std::min<size_t>(offset, s->text.size())));
+  } else if (const auto* d = std::get_if<ContentDeleted>(&item.content)) {
+    enc.write_len(d->len - offset);
+  } else {
+    write_content(enc, item.content, offset);
+  }
+}
+
+size_t estimate_v1_size(const StructStore& store) {
+  size_t bytes = 16;
+  for (const auto& [client, blocks] : store.clients()) {
+    bytes += 16 + 8 * blocks.size();
+    for (const Item* item : blocks) {
+      if (const auto* s = std::get_if<ContentString>(&item->content)) bytes += s->text.size();
+    }
+  }
+  return bytes;
 }
 
 namespace {

@@ -13,6 +13,8 @@ class ClientClocks;
 
 // Item.write / GC.write from `offset` clocks on.
 void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset);
+// A guess at the v1 size of the whole store (to reserve the encoder's buffer).
+size_t estimate_v1_size(const StructStore& store);
 // Every client whose state exceeds `target` (absent = 0), descending.
 void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const StateVector& target);
 // A transaction's structs: every client whose clock moved from `before` to

@@ -158,6 +158,26 @@ uint8_t Decoder::read_u8() {
 
 uint64_t Decoder::read_var_uint() {
   if (!ok()) return 0;
+  if (p_ < end_ && *p_ < 0x80) return *p_++;  // one byte: most lengths, clocks and infos
+  if (end_ - p_ >= 8) {
+    // Up to 8 bytes (49 bits of groups; client ids take 5) without the
+    // per-byte checks below: only the final value can exceed 2^53 - 1.
+    uint64_t value = 0;
+    const uint8_t* p = p_;
+    for (int shift = 0; shift < 56; shift += 7) {
+      const uint8_t b = *p++;
+      value |= uint64_t{b & 0x7fu} << shift;
+      if (b < 0x80) {
+        p_ = p;
+        if (value > kMaxSafeInteger) {
+          fail(ErrorCode::kOutOfRange, "varUint above 2^53-1");
+          return 0;
+        }
+        return value;
+      }
+    }
+    // Longer than 8 bytes: the careful path.
+  }
   uint64_t value = 0;
   for (int i = 0; i < 10; i++) {
     if (p_ >= end_) {

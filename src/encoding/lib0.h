@@ -48,6 +48,7 @@ class Encoder {
   void write_any(const Any& value);                      // lib0 writeAny
 
   size_t size() const { return buf_.size(); }
+  void reserve(size_t bytes) { buf_.reserve(bytes); }
   const std::vector<uint8_t>& bytes() const { return buf_; }
   std::vector<uint8_t> take() { return std::move(buf_); }
   void clear() { buf_.clear(); }

@@ -107,6 +107,16 @@ std::optional<std::u16string> utf8_to_utf16(std::string_view utf8) {
   out.reserve(utf8.size());
   size_t i = 0;
   while (i < utf8.size()) {
+    // A run of ASCII bytes converts unit for unit (most text).
+    size_t ascii_end = i;
+    while (ascii_end < utf8.size() && static_cast<unsigned char>(utf8[ascii_end]) < 0x80) ascii_end++;
+    if (ascii_end > i) {
+      const size_t at = out.size();
+      out.resize(at + (ascii_end - i));
+      for (size_t k = i; k < ascii_end; k++) out[at + (k - i)] = static_cast<char16_t>(utf8[k]);
+      i = ascii_end;
+      continue;
+    }
     char32_t cp;
     size_t k = decode_one(utf8, i, cp, false);
     if (k == 0) return std::nullopt;
