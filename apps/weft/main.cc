@@ -5,6 +5,7 @@
 #include "files.h"
 
 #ifdef WEFT_HAVE_BENCH_TRACE
+#include "bench_tombstones.h"
 #include "bench_trace.h"
 #include "workloads.h"
 #endif
@@ -46,6 +47,31 @@ int main(int argc, char** argv) {
     exit_code = weft::bench::run_bench_workload(workload_name, workload_n);
 #else
     exit_code = weft::cli::fail("this build has no workload benchmark");
+#endif
+  });
+  auto* tomb_gen = bench->add_subcommand(
+      "tombstones-gen", "Write a document of N deleted items that never merge (v1 update) to FILE");
+  static uint64_t tomb_count = 0;
+  static std::string tomb_path;
+  static bool tomb_no_gc = false;
+  tomb_gen->add_option("N", tomb_count, "number of deleted items")->required();
+  tomb_gen->add_option("FILE", tomb_path, "output file")->required();
+  tomb_gen->callback([&] {
+#ifdef WEFT_HAVE_BENCH_TRACE
+    exit_code = weft::bench::run_tombstones_gen(tomb_count, tomb_path);
+#else
+    exit_code = weft::cli::fail("this build has no benchmarks");
+#endif
+  });
+  auto* tomb = bench->add_subcommand(
+      "tombstones", "Load FILE into a fresh doc and re-encode it; print time and peak RSS as JSON");
+  tomb->add_option("FILE", tomb_path, "update file (v1)")->required();
+  tomb->add_flag("--no-gc", tomb_no_gc, "load into a doc with gc off (deleted content kept)");
+  tomb->callback([&] {
+#ifdef WEFT_HAVE_BENCH_TRACE
+    exit_code = weft::bench::run_tombstones_load(tomb_path, !tomb_no_gc);
+#else
+    exit_code = weft::cli::fail("this build has no benchmarks");
 #endif
   });
 

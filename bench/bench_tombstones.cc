@@ -1,0 +1,132 @@
+#include "bench_tombstones.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "encoding/update_codec.h"
+#include "encoding/wire.h"
+#include "weft/doc.h"
+
+namespace weft::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+double peak_rss_mb() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// User + system CPU time of the process so far: on a shared machine the wall
+// time mostly measures waiting for a core.
+double cpu_ms() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  auto ms = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) * 1e3 + static_cast<double>(tv.tv_usec) / 1e3;
+  };
+  return ms(ru.ru_utime) + ms(ru.ru_stime);
+}
+
+}  // namespace
+
+UpdateBytes make_tombstone_update(uint64_t count) {
+  // Item k belongs to client 1 + k % 2 at clock k / 2 and follows item k - 1:
+  // each client's neighbouring blocks have the other client's item as origin,
+  // so no two blocks ever merge, deleted or not.
+  constexpr uint64_t kClients[2] = {1, 2};
+  auto enc = make_update_encoder(UpdateFormat::kV1);
+  const uint64_t per_client[2] = {(count + 1) / 2, count / 2};
+  enc->rest().write_var_uint(per_client[1] > 0 ? 2 : (count > 0 ? 1 : 0));
+  for (int c = 1; c >= 0; c--) {  // clients in descending order, as Yjs writes them
+    if (per_client[c] == 0) continue;
+    enc->rest().write_var_uint(per_client[c]);
+    enc->write_client(kClients[c]);
+    enc->rest().write_var_uint(0);
+    for (uint64_t clock = 0; clock < per_client[c]; clock++) {
+      const uint64_t k = 2 * clock + static_cast<uint64_t>(c);
+      const uint8_t kString = 4;
+      if (k == 0) {
+        enc->write_info(kString);
+        enc->write_parent_info(true);
+        enc->write_string(std::string_view("text"));
+      } else {
+        enc->write_info(kString | 0x80);
+        enc->write_left_id(ID{kClients[(k - 1) % 2], (k - 1) / 2});
+      }
+      enc->write_string(std::u16string_view(u"x"));
+    }
+  }
+  // Delete set: everything.
+  DeleteSet ds;
+  for (int c = 0; c < 2; c++) {
+    if (per_client[c] > 0) ds.add(kClients[c], 0, per_client[c]);
+  }
+  ds.write(*enc);
+  return enc->finish();
+}
+
+int run_tombstones_gen(uint64_t count, const std::string& path) {
+  const auto t0 = Clock::now();
+  UpdateBytes bytes = make_tombstone_update(count);
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!out) {
+    std::fprintf(stderr, "weft bench tombstones-gen: cannot write %s\n", path.c_str());
+    return 2;
+  }
+  std::printf("{\"items\":%llu,\"bytes\":%zu,\"genMs\":%.1f}\n", static_cast<unsigned long long>(count),
+              bytes.size(), ms_since(t0));
+  return 0;
+}
+
+int run_tombstones_load(const std::string& path, bool gc) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.eof() && !in) {
+    std::fprintf(stderr, "weft bench tombstones: cannot read %s\n", path.c_str());
+    return 2;
+  }
+  const double rss_input = peak_rss_mb();
+  Doc doc(DocOptions{.client_id = 99, .guid = {}, .gc = gc});
+  const auto t0 = Clock::now();
+  const double cpu0 = cpu_ms();
+  Status st = doc.apply_update(bytes);
+  const size_t text_len = doc.get_text("text").to_string().size();
+  const double load_ms = ms_since(t0);
+  const double load_cpu_ms = cpu_ms() - cpu0;
+  const double rss_load = peak_rss_mb();
+  if (!st.is_ok()) {
+    std::fprintf(stderr, "weft bench tombstones: load: %s\n", st.message().c_str());
+    return 1;
+  }
+  const auto t1 = Clock::now();
+  const double cpu1 = cpu_ms();
+  auto encoded = doc.encode_state_as_update();
+  const double encode_ms = ms_since(t1);
+  const double encode_cpu_ms = cpu_ms() - cpu1;
+  if (!encoded) {
+    std::fprintf(stderr, "weft bench tombstones: encode: %s\n", encoded.status().message().c_str());
+    return 1;
+  }
+  std::printf(
+      "{\"engine\":\"weft\",\"gc\":%s,\"inputBytes\":%zu,\"textLength\":%zu,\"loadMs\":%.1f,"
+      "\"loadCpuMs\":%.1f,\"encodeMs\":%.1f,\"encodeCpuMs\":%.1f,\"encodedBytes\":%zu,"
+      "\"peakRssInputMB\":%.1f,\"peakRssAfterLoadMB\":%.1f,\"peakRssMB\":%.1f}\n",
+      gc ? "true" : "false", bytes.size(), text_len, load_ms, load_cpu_ms, encode_ms, encode_cpu_ms,
+      encoded->size(), rss_input, rss_load, peak_rss_mb());
+  return 0;
+}
+
+}  // namespace weft::bench
