@@ -78,7 +78,9 @@ export class RawClient {
     this.synced = false
     this.closed = false
     this.updates = 0
-    this.ws = new WebSocket(`${url}/${room}`, { perMessageDeflate: false })
+    // OFFER_DEFLATE=1: offer permessage-deflate, as browsers do (weft accepts;
+    // the reference servers decline).
+    this.ws = new WebSocket(`${url}/${room}`, { perMessageDeflate: process.env.OFFER_DEFLATE === '1' })
     this.ws.binaryType = 'nodebuffer'
     this.opened = new Promise((resolve, reject) => {
       this.ws.on('open', resolve)

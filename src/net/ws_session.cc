@@ -33,6 +33,9 @@ void WsSession::run(Request req) {
   websocket::permessage_deflate pmd;
   pmd.server_enable = o.permessage_deflate;
   pmd.compLevel = o.deflate_level;
+  pmd.server_max_window_bits = o.deflate_window_bits;
+  pmd.client_max_window_bits = o.deflate_window_bits;
+  pmd.memLevel = o.deflate_mem_level;
   ws_.set_option(pmd);
   // Beast accepts the offer whenever server_enable is set and the client offered it.
   compressed_ =
