@@ -178,7 +178,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   serve
       ->add_option("--deflate-window-bits", args.deflate_window_bits,
-                   "permessage-deflate LZ77 window, 2^N bytes each way (9-15; memory per connection)")
+                   "LZ77 window of what the server compresses, 2^N bytes (9-15; memory per connection)")
       ->check(CLI::Range(9, 15))
       ->capture_default_str();
   serve

@@ -41,10 +41,9 @@ struct NetServerOptions {
   // Compression state lives as long as the connection (Beast allocates it
   // when the first message goes out, the SyncStep1 on connect): with zlib's
   // 32 KiB window about 130 KiB per connection, more than everything else a
-  // connection holds. 2^deflate_window_bits (9-15) is the LZ77 window of
-  // both directions (server_max_window_bits, and client_max_window_bits
-  // when the client offers it, as browsers do); deflate_mem_level (1-9)
-  // sizes the hash table and output buffer.
+  // connection holds. 2^deflate_window_bits (9-15) is the LZ77 window the
+  // server compresses with (server_max_window_bits); deflate_mem_level
+  // (1-9) sizes its hash table and output buffer.
   int deflate_window_bits = 10;
   int deflate_mem_level = 2;
 

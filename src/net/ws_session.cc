@@ -33,8 +33,11 @@ void WsSession::run(Request req) {
   websocket::permessage_deflate pmd;
   pmd.server_enable = o.permessage_deflate;
   pmd.compLevel = o.deflate_level;
+  // Only what this side compresses with is bounded: Beast 1.74 declines
+  // deflate altogether when client_max_window_bits is below 15 and the
+  // client's offer has no such parameter (Firefox and Safari send a bare
+  // "permessage-deflate").
   pmd.server_max_window_bits = o.deflate_window_bits;
-  pmd.client_max_window_bits = o.deflate_window_bits;
   pmd.memLevel = o.deflate_mem_level;
   ws_.set_option(pmd);
   // Beast accepts the offer whenever server_enable is set and the client offered it.
