@@ -109,6 +109,9 @@ void try_gc_delete_set(const DeleteSet& ds, StructStore& store) {
     if (blocks == nullptr) continue;
     for (size_t di = ranges.size(); di-- > 0;) {
       const DeleteRange& r = ranges[di];
+      // An empty range (hostile input: zero-length structs) deletes nothing,
+      // and its clock need not lie inside any block.
+      if (r.len == 0) continue;
       for (size_t si = StructStore::find_index(*blocks, r.clock); si < blocks->size(); si++) {
         Item* block = (*blocks)[si];
         if (block->id.clock >= r.end()) break;
