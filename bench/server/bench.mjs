@@ -298,7 +298,8 @@ const weftStore = async (server) => {
     updatesPerCommit: m('weft_store_updates_persisted_total') / commits,
     meanCommitMs: (m('weft_store_commit_latency_seconds_sum') / commits) * 1000,
     maxCommitMs: m('weft_store_commit_latency_max_seconds') * 1000,
-    checkpoints: m('weft_store_checkpoints_total')
+    checkpoints: m('weft_store_checkpoints_total'),
+    inlineCommits: m('weft_store_inline_commits_total')
   }
 }
 

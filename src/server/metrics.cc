@@ -91,6 +91,8 @@ std::string Metrics::render(const StoreStats& store) const {
   metric(out, "weft_store_append_failures_total", "counter", "Appends that failed.", store.append_failures);
   metric(out, "weft_store_commits_total", "counter", "Write transactions (one WAL fsync each).",
          store.commits);
+  metric(out, "weft_store_inline_commits_total", "counter",
+         "Commits run on the appending thread while the writer was idle (low load).", store.inline_commits);
   metric(out, "weft_store_commit_failures_total", "counter", "Failed commits.", store.commit_failures);
   metric(out, "weft_store_compactions_total", "counter", "Compactions committed.", store.compactions);
   metric(out, "weft_store_max_batch", "gauge", "Most appends made durable by one commit.", store.max_batch);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 namespace weft::server {
@@ -112,7 +113,9 @@ void Room::post_attach(std::shared_ptr<WsConnection> conn, bool read_only) {
 }
 
 void Room::post_message(uint64_t conn_id, FrameKind kind, std::vector<uint8_t> bytes) {
-  asio::post(strand_, [self = shared_from_this(), conn_id, kind, bytes = std::move(bytes)]() mutable {
+  // dispatch: when the strand is free this runs right here on the
+  // connection's io thread instead of waking another thread for it.
+  asio::dispatch(strand_, [self = shared_from_this(), conn_id, kind, bytes = std::move(bytes)]() mutable {
     auto run = [self, conn_id, kind, bytes = std::move(bytes)] { self->handle(conn_id, kind, bytes); };
     self->run_or_queue(std::move(run));
   });
@@ -267,9 +270,13 @@ void Room::persist(Conn& c, std::vector<uint8_t> update) {
   stored_bytes_ += update.size();
   auto shared = std::make_shared<std::vector<uint8_t>>(std::move(update));
   const uint64_t conn_id = c.conn->id();
-  ctx_.store.append(name_, Bytes(*shared), [self = shared_from_this(), conn_id, shared](Result<Seq> seq) {
-    self->on_durable(conn_id, shared, std::move(seq));
-  });
+  // Inline when the store is idle: the commit runs here, on the strand, and
+  // the callback drains at once (on_durable), so a lone update crosses no
+  // thread between its frame being read and its broadcast being queued.
+  ctx_.store.append_inline(name_, Bytes(*shared),
+                           [self = shared_from_this(), conn_id, shared](Result<Seq> seq) {
+                             self->on_durable(conn_id, shared, std::move(seq));
+                           });
 }
 
 void Room::on_durable(uint64_t conn_id, std::shared_ptr<std::vector<uint8_t>> update, Result<Seq> seq) {
@@ -279,8 +286,13 @@ void Room::on_durable(uint64_t conn_id, std::shared_ptr<std::vector<uint8_t>> up
     first = durable_.empty();
     durable_.push_back(Durable{conn_id, std::move(update), std::move(seq)});
   }
-  // One drain per batch: later acknowledgements join the queued one.
-  if (first) asio::post(strand_, [self = shared_from_this()] { self->drain_durable(); });
+  // On the strand (an inline commit) drain now; from the writer thread one
+  // drain per batch: later acknowledgements join the queued one.
+  if (strand_.running_in_this_thread()) {
+    drain_durable();
+  } else if (first) {
+    asio::post(strand_, [self = shared_from_this()] { self->drain_durable(); });
+  }
 }
 
 void Room::drain_durable() {

@@ -24,6 +24,7 @@
 #include <future>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "weft/status.h"
@@ -62,7 +63,8 @@ struct StoreStats {
   uint64_t updates_persisted = 0;  // appends acknowledged durable
   uint64_t bytes_persisted = 0;
   uint64_t append_failures = 0;
-  uint64_t commits = 0;  // write transactions (each one fsync of the WAL)
+  uint64_t commits = 0;         // write transactions (each one fsync of the WAL)
+  uint64_t inline_commits = 0;  // of which committed on the appending thread (append_inline)
   uint64_t commit_failures = 0;
   uint64_t compactions = 0;
   uint64_t commit_latency_us_total = 0;  // BEGIN..COMMIT, fsync included
@@ -87,6 +89,16 @@ class DocStore {
   // must be quick and must not block on the store (hand work to your own
   // executor). After close(), `done` is called at once with kIo.
   virtual void append(std::string_view room, Bytes update, AppendCallback done) = 0;
+
+  // Like append, but when the store is idle (nothing queued, nothing
+  // committing) it may commit on the calling thread and call `done` there
+  // before returning, saving the hand-offs to and from a writer thread.
+  // Callbacks keep append order. So the caller must not hold a lock `done`
+  // takes, and must accept blocking for one commit (an fsync). The default
+  // is append.
+  virtual void append_inline(std::string_view room, Bytes update, AppendCallback done) {
+    append(room, std::move(update), std::move(done));
+  }
 
   // Replaces the room's log entries with seq <= up_to_seq by `snapshot`,
   // atomically; entries appended after up_to_seq are kept. `snapshot` must

@@ -14,6 +14,10 @@ namespace {
 
 thread_local const SqliteDocStore* t_writer_of = nullptr;
 
+// append_inline commits inline only while the writer's last batch held at
+// most this many writes (light load).
+constexpr size_t kInlineMaxLastBatch = 2;
+
 // Past this many cached rooms the writer drops its cache (it reloads rows on demand).
 constexpr size_t kMaxCachedRooms = 100000;
 
@@ -239,10 +243,18 @@ void SqliteDocStore::writer_loop() {
   t_writer_of = this;
   std::vector<Job> batch;
   for (;;) {
+    bool checkpoint_only = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return !queue_.empty() || closing_; });
-      if (queue_.empty()) return;  // closing and drained
+      cv_.wait(lock, [this] { return (!committing_ && (!queue_.empty() || checkpoint_due_)) || closing_; });
+      if (closing_) {
+        // An inline commit may still be running: the connection is ours after it.
+        cv_.wait(lock, [this] { return !committing_; });
+        if (queue_.empty()) return;  // closing and drained
+      }
+      committing_ = true;
+      checkpoint_due_ = false;
+      checkpoint_only = queue_.empty();
       size_t bytes = 0;
       while (!queue_.empty() && batch.size() < options_.max_batch_writes &&
              (batch.empty() || bytes + queue_.front().bytes() <= options_.max_batch_bytes)) {
@@ -251,10 +263,58 @@ void SqliteDocStore::writer_loop() {
         queue_.pop_front();
       }
     }
-    run_batch(batch);
+    if (!checkpoint_only) {
+      run_batch(batch);
+      std::lock_guard lock(mu_);
+      last_batch_writes_ = batch.size();
+    }
     batch.clear();
     maybe_checkpoint();
+    {
+      std::lock_guard lock(mu_);
+      committing_ = false;
+    }
+    cv_.notify_all();
   }
+}
+
+void SqliteDocStore::append_inline(std::string_view room, Bytes update, AppendCallback done) {
+  std::unique_lock lock(mu_);
+  // Under load the writer's batches are big; an inline commit of one update
+  // between two of them would cost a whole fsync for one update, so inline
+  // commits wait until a small batch shows the load is light again.
+  if (closing_ || committing_ || !queue_.empty() || last_batch_writes_ > kInlineMaxLastBatch) {
+    lock.unlock();
+    return append(room, std::move(update), std::move(done));
+  }
+  committing_ = true;
+  lock.unlock();
+  // Nothing queued, nothing committing: this thread is the writer for one
+  // batch of one. Callbacks that use the blocking helpers are refused as on
+  // the writer thread (they would wait for this very thread).
+  std::vector<Job> batch;
+  batch.push_back(Job{std::string(room), AppendJob{std::move(update), std::move(done)}});
+  const SqliteDocStore* outer = std::exchange(t_writer_of, this);
+  run_batch(batch);
+  t_writer_of = outer;
+  {
+    std::lock_guard stats_lock(stats_mu_);
+    ++stats_.inline_commits;
+  }
+  // Checkpoint steps stay on the writer thread (the catch-up checkpoint
+  // fsyncs the database file): it runs them between two transactions.
+  const bool due = checkpoint_due();
+  lock.lock();
+  committing_ = false;
+  if (due) checkpoint_due_ = true;
+  const bool wake = due || !queue_.empty() || closing_;
+  lock.unlock();
+  if (wake) cv_.notify_all();
+}
+
+bool SqliteDocStore::checkpoint_due() const {
+  const int phase = ckpt_phase_.load();
+  return phase == kCkptCopied || (phase == kCkptIdle && wal_frames_ >= options_.checkpoint_frames);
 }
 
 void SqliteDocStore::run_batch(std::vector<Job>& batch) {
@@ -263,15 +323,18 @@ void SqliteDocStore::run_batch(std::vector<Job>& batch) {
   std::vector<Result<Seq>> results;
   results.reserve(batch.size());
 
+  // A savepoint per write: a failure undoes that write only. A batch of one
+  // needs none: its transaction is rolled back instead.
+  const bool savepoints = batch.size() > 1;
+  bool wrote = false;
   Status txn = run_plain(ws_->begin);
   if (txn) {
     for (const Job& job : batch) {
-      // A savepoint per write: a failure undoes that write only. The cached
-      // room row is restored with it.
+      // The cached room row is restored with a failed write.
       auto cached = rooms_.find(job.room);
       std::optional<RoomState> before;
       if (cached != rooms_.end()) before = cached->second;
-      Status sp = run_plain(ws_->savepoint);
+      Status sp = savepoints ? run_plain(ws_->savepoint) : Status::ok();
       Result<Seq> r = sp.is_ok() ? Result<Seq>(Seq{0}) : Result<Seq>(sp);
       if (r) {
         if (const auto* a = std::get_if<AppendJob>(&job.op)) {
@@ -281,19 +344,24 @@ void SqliteDocStore::run_batch(std::vector<Job>& batch) {
           if (!s) r = s;
         }
         if (!r) {
-          (void)run_plain(ws_->rollback_to);
+          if (savepoints) (void)run_plain(ws_->rollback_to);
           if (before) {
             rooms_[job.room] = *before;
           } else {
             rooms_.erase(job.room);
           }
         }
-        (void)run_plain(ws_->release);
+        if (savepoints) (void)run_plain(ws_->release);
       }
+      wrote = wrote || r.is_ok();
       results.push_back(std::move(r));
     }
-    txn = run_plain(ws_->commit);
-    if (!txn) (void)run_plain(ws_->rollback);
+    if (wrote) {
+      txn = run_plain(ws_->commit);
+      if (!txn) (void)run_plain(ws_->rollback);
+    } else {
+      (void)run_plain(ws_->rollback);  // every write failed: nothing to make durable
+    }
   }
   if (!txn) {
     rooms_.clear();  // rows it described may have been rolled back
@@ -306,14 +374,14 @@ void SqliteDocStore::run_batch(std::vector<Job>& batch) {
 
   {
     std::lock_guard lock(stats_mu_);
-    if (txn) {
+    if (txn && wrote) {
       ++stats_.commits;
       stats_.commit_latency_us_total += micros;
       stats_.commit_latency_us_max = std::max(stats_.commit_latency_us_max, micros);
       size_t bucket = 0;
       while (bucket < kCommitLatencyBoundsUs.size() && micros > kCommitLatencyBoundsUs[bucket]) ++bucket;
       ++stats_.commit_latency_buckets[bucket];
-    } else {
+    } else if (!txn) {
       ++stats_.commit_failures;
     }
     uint64_t appended = 0;

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -226,6 +228,87 @@ TEST(SqliteDocStore, CheckpointsOffTheCommitPathKeepTheWalSmall) {
   ASSERT_TRUE(loaded);
   ASSERT_EQ(loaded->updates.size(), size_t{kAppends});
   EXPECT_EQ(string_of(loaded->updates.back()), blob + std::to_string(kAppends - 1));
+}
+
+// append_inline on an idle store commits on the calling thread and calls
+// back before returning; with another thread appending meanwhile some
+// appends queue for the writer instead. Either way every room's seqs and
+// callbacks stay in append order, nothing is lost, and checkpoints (left to
+// the writer thread) still restart the WAL.
+TEST(SqliteDocStore, InlineAppendsKeepOrderAndCheckpoints) {
+  ScratchDir dir;
+  SqliteDocStoreOptions options;
+  options.path = dir.file("weft.db");
+  options.checkpoint_frames = 20;
+  auto opened = SqliteDocStore::open(options);
+  ASSERT_TRUE(opened) << opened.status().message();
+  std::unique_ptr<SqliteDocStore> store = std::move(*opened);
+
+  // Idle store: the callback runs before append_inline returns, on this thread.
+  bool called = false;
+  std::thread::id callback_thread;
+  store->append_inline("solo", bytes_of("x"), [&](Result<Seq> seq) {
+    ASSERT_TRUE(seq) << seq.status().message();
+    EXPECT_EQ(*seq, 1u);
+    called = true;
+    callback_thread = std::this_thread::get_id();
+    // As on the writer thread, a callback may not wait for the store.
+    EXPECT_EQ(store->append_sync("solo", bytes_of("y")).status().code(), ErrorCode::kInvalidArgument);
+  });
+  EXPECT_TRUE(called);
+  EXPECT_EQ(callback_thread, std::this_thread::get_id());
+
+  constexpr int kThreads = 3;
+  constexpr int kPerThread = 300;
+  const std::string blob(1500, 'b');
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string room = "room" + std::to_string(t);
+      std::mutex mu;  // callbacks of queued appends run on the writer thread
+      Seq last = 0;
+      std::vector<std::future<Result<Seq>>> pending;
+      for (int i = 0; i < kPerThread; ++i) {
+        auto promise = std::make_shared<std::promise<Result<Seq>>>();
+        pending.push_back(promise->get_future());
+        store->append_inline(room, bytes_of(blob + std::to_string(i)), [&, promise](Result<Seq> seq) {
+          {
+            std::lock_guard lock(mu);
+            if (!seq || *seq != last + 1) ++failures;
+            if (seq) last = *seq;
+          }
+          promise->set_value(std::move(seq));
+        });
+        if (i % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      for (auto& f : pending) {
+        if (!f.get()) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0) << "an append failed or called back out of order";
+  StoreStats stats = store->stats();
+  EXPECT_EQ(stats.updates_persisted, uint64_t{kThreads * kPerThread + 1});
+  EXPECT_GT(stats.checkpoints, 0u);
+  EXPECT_EQ(stats.checkpoint_failures, 0u);
+  std::error_code ec;
+  EXPECT_LT(std::filesystem::file_size(options.path + "-wal", ec), uintmax_t{4} << 20)
+      << "the WAL kept growing";
+  for (int t = 0; t < kThreads; ++t) {
+    Result<StoredDoc> doc = store->load("room" + std::to_string(t));
+    ASSERT_TRUE(doc.is_ok());
+    ASSERT_EQ(doc->updates.size(), size_t{kPerThread});
+    for (int i = 0; i < kPerThread; ++i) EXPECT_EQ(string_of(doc->updates[i]), blob + std::to_string(i));
+  }
+  store->close();
+  bool after_close = false;
+  store->append_inline("solo", bytes_of("z"), [&](Result<Seq> seq) {
+    EXPECT_FALSE(seq);
+    after_close = true;
+  });
+  EXPECT_TRUE(after_close);
 }
 
 TEST(SqliteDocStore, ReopenKeepsEverything) {
