@@ -72,7 +72,7 @@ class ReadStructs {
   void clear() {
     for (size_t k = 0; k < n_clients_; k++) {
       std::vector<Ref>& refs = clients_[k].refs;
-      for (Ref& r : refs) delete r.item;
+      for (Ref& r : refs) pool->destroy(r.item);
       refs.clear();
       if (refs.capacity() > kKeepCapacity) refs = std::vector<Ref>();  // a big load: give it back
     }
@@ -111,6 +111,8 @@ class ReadStructs {
     return *pos;
   }
 
+  // The pool of the document being applied to: read items are made there.
+  ItemPool* pool = nullptr;
   std::vector<std::string> root_names;
   std::vector<Branch*> roots;  // resolved root_names, inside the transaction
   std::vector<ID> parent_ids;
@@ -129,7 +131,7 @@ class ReadStructs {
 // Reads one struct after its info byte into `ref` (Item.js readItem /
 // lazyStructReaderGenerator). Errors are recorded in `dec`.
 void read_ref(UpdateDecoder& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
-  auto* item = new Item();
+  Item* item = rs.pool->make();
   ref.item = item;
   item->id = id;
   if (info == 10) {
@@ -193,7 +195,7 @@ void read_structs(UpdateDecoder& dec, size_t input_bytes, ReadStructs& rs) {
     if (cr == nullptr) {
       cr = &rs.add_client(client);
     } else {
-      for (Ref& r : cr->refs) delete r.item;
+      for (Ref& r : cr->refs) rs.pool->destroy(r.item);
       cr->refs.clear();
     }
     // A v2 count is not backed by bytes: reserve no more than the input could hold.
@@ -259,7 +261,7 @@ std::optional<uint64_t> get_missing(Transaction& txn, ReadStructs& rs, const Ref
   } else if (parent_id != nullptr) {
     Item* parent_item = store.find(*parent_id);
     // A collected type keeps its Branch for handles, but its content is Deleted: no parent.
-    bool is_type = !parent_item->is_gc && std::holds_alternative<ContentType>(parent_item->content);
+    bool is_type = !parent_item->is_gc && content_is<ContentType>(parent_item->content);
     parent = is_type ? parent_item->type.get() : nullptr;
   } else {
     parent = rs.roots[ref.index()];
@@ -397,7 +399,7 @@ std::optional<RestStructs> integrate_structs(Transaction& txn, ReadStructs& rs) 
             continue;
           }
         } else if (offset != 0 && offset >= item->length) {
-          delete item;  // already known
+          store.pool().destroy(item);  // already known
           head->item = nullptr;
         } else {
           uint64_t end = item->id.clock + item->length;
@@ -528,6 +530,7 @@ void apply_read_update(Transaction& txn, ReadStructs& rs, const DeleteSet& ds) {
     UpdateBytes pending_update = std::move(store.pending_structs->update);
     store.pending_structs.reset();
     ReadStructs pending_rs;
+    pending_rs.pool = &store.pool();
     DeleteSet pending_ds;
     if (read_update(pending_update, UpdateFormat::kV2, pending_rs, pending_ds).is_ok()) {
       apply_read_update(txn, pending_rs, pending_ds);
@@ -546,6 +549,7 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
   ReadStructs& rs = scratch_busy ? own.emplace() : scratch;
   const bool using_scratch = &rs == &scratch;
   if (using_scratch) scratch_busy = true;
+  rs.pool = &store().pool();
   DeleteSet ds;
   Status st = read_update(update, format, rs, ds);
   if (st.is_ok()) {

@@ -8,19 +8,17 @@ TypeRef Branch::effective_kind() const {
   if (start == nullptr) return TypeRef::kMap;
   bool text_like = false;
   for (const Item* it = start; it != nullptr; it = it->right) {
-    if (std::holds_alternative<ContentString>(it->content) ||
-        std::holds_alternative<ContentFormat>(it->content) ||
-        std::holds_alternative<ContentEmbed>(it->content)) {
+    if (std::holds_alternative<ContentString>(it->content) || content_is<ContentFormat>(it->content) ||
+        content_is<ContentEmbed>(it->content)) {
       text_like = true;
-    } else if (const auto* t = std::get_if<ContentType>(&it->content)) {
+    } else if (const auto* t = content_if<ContentType>(&it->content)) {
       if (t->type_ref == TypeRef::kXmlElement || t->type_ref == TypeRef::kXmlText ||
           t->type_ref == TypeRef::kXmlHook) {
         return TypeRef::kXmlFragment;
       }
     } else if (std::holds_alternative<ContentAny>(it->content) ||
                std::holds_alternative<ContentBinary>(it->content) ||
-               std::holds_alternative<ContentJson>(it->content) ||
-               std::holds_alternative<ContentDoc>(it->content)) {
+               std::holds_alternative<ContentJson>(it->content) || content_is<ContentDoc>(it->content)) {
       return TypeRef::kArray;
     }
   }

@@ -125,7 +125,7 @@ void compute_text_delta(const Transaction& txn, Event& ev) {
   for (const Item* item = ev.target->start; item != nullptr; item = item->right) {
     const bool added = adds(txn, item);
     const bool removed = deletes(txn, item);
-    if (const auto* f = std::get_if<ContentFormat>(&item->content)) {
+    if (const auto* f = content_if<ContentFormat>(&item->content)) {
       const Any* cur = find_attr(current, f->key);
       const Any cur_value = cur ? *cur : Any::null();
       if (added) {
@@ -166,8 +166,7 @@ void compute_text_delta(const Transaction& txn, Event& ev) {
       continue;
     }
     const bool is_string = std::holds_alternative<ContentString>(item->content);
-    if (!is_string && !std::holds_alternative<ContentEmbed>(item->content) &&
-        !std::holds_alternative<ContentType>(item->content)) {
+    if (!is_string && !content_is<ContentEmbed>(item->content) && !content_is<ContentType>(item->content)) {
       continue;  // deleted content and GC leave no trace in the delta
     }
     if (added) {
@@ -306,7 +305,7 @@ void cleanup_text_after_transaction(Transaction& txn) {
     StructStore::Blocks& blocks = *store.blocks(client);
     for (size_t i = StructStore::find_index(blocks, before); i < blocks.size(); i++) {
       Item* item = blocks[i];
-      if (!item->is_gc && !item->deleted && std::holds_alternative<ContentFormat>(item->content)) {
+      if (!item->is_gc && !item->deleted && content_is<ContentFormat>(item->content)) {
         need_full_cleanup.insert(item->parent);
       }
     }
@@ -321,7 +320,7 @@ void cleanup_text_after_transaction(Transaction& txn) {
           Item* item = (*blocks)[i];
           if (item->id.clock >= r.end()) break;
           if (item->is_gc || !item->parent->has_formatting || need_full_cleanup.count(item->parent)) continue;
-          if (std::holds_alternative<ContentFormat>(item->content)) {
+          if (content_is<ContentFormat>(item->content)) {
             need_full_cleanup.insert(item->parent);
           } else {
             cleanup_contextless_formatting_gap(t, item);

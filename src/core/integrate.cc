@@ -13,7 +13,7 @@ namespace weft {
 namespace {
 
 void integrate_content(Transaction& txn, Item* item) {
-  std::visit(
+  content_visit(
       [&](auto& c) {
         using C = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<C, ContentDeleted>) {
@@ -83,8 +83,8 @@ void integrate_item(Transaction& txn, Item* item, uint64_t offset) {
     item->length -= offset;
   }
   if (item->parent == nullptr) {
-    Item* gc = make_gc(item->id, item->length);
-    delete item;
+    Item* gc = make_gc(store.pool(), item->id, item->length);
+    store.pool().destroy(item);
     store.add(gc);
     return;
   }
@@ -122,18 +122,6 @@ void integrate_item(Transaction& txn, Item* item, uint64_t offset) {
   if ((parent->item != nullptr && parent->item->deleted) || (item->parent_sub && item->right != nullptr)) {
     item->mark_deleted(txn);
   }
-}
-
-Item* item_from_wire(WireStruct&& ws) {
-  auto* item = new Item();
-  item->id = ws.id;
-  item->length = ws.length;
-  item->origin = ws.origin;
-  item->right_origin = ws.right_origin;
-  item->parent_sub = std::move(ws.parent_sub);
-  item->content = std::move(ws.content);
-  item->countable = content_countable(item->content);
-  return item;
 }
 
 }  // namespace weft

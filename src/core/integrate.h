@@ -20,7 +20,4 @@ class StructStore;
 // known). An item without parent is integrated as a GC block.
 void integrate_item(Transaction& txn, Item* item, uint64_t offset);
 
-// Builds a detached item from a decoded struct.
-Item* item_from_wire(WireStruct&& ws);
-
 }  // namespace weft

@@ -10,8 +10,40 @@ namespace weft {
 Item::Item() = default;
 Item::~Item() = default;
 
-Item* make_gc(ID id, uint64_t length) {
-  auto* gc = new Item();
+ItemPool::~ItemPool() {
+  for (Slot* chunk : chunks_) ::operator delete(chunk);
+}
+
+void ItemPool::grow() {
+  size_t n = chunks_.empty() ? 16 : std::min<size_t>(size_t{16} << chunks_.size(), 4096);
+  auto* chunk = static_cast<Slot*>(::operator new(n * sizeof(Slot)));
+  chunks_.push_back(chunk);
+  bump_ = chunk;
+  bump_end_ = chunk + n;
+}
+
+Item* ItemPool::make() {
+  Slot* slot;
+  if (free_ != nullptr) {
+    slot = free_;
+    free_ = slot->next;
+  } else {
+    if (bump_ == bump_end_) grow();
+    slot = bump_++;
+  }
+  return new (slot->bytes) Item();
+}
+
+void ItemPool::destroy(Item* item) {
+  if (item == nullptr) return;
+  item->~Item();
+  auto* slot = reinterpret_cast<Slot*>(item);
+  slot->next = free_;
+  free_ = slot;
+}
+
+Item* make_gc(ItemPool& pool, ID id, uint64_t length) {
+  Item* gc = pool.make();
   gc->id = id;
   gc->length = length;
   gc->is_gc = true;
@@ -60,7 +92,7 @@ void Item::mark_deleted(Transaction& txn) {
   txn.add_changed_type(parent, parent_sub);
   if (type) {
     delete_type_children(txn, *type);
-  } else if (auto* doc = std::get_if<ContentDoc>(&content)) {
+  } else if (auto* doc = content_if<ContentDoc>(&content)) {
     txn.subdocs_removed.push_back(doc->guid);
   }
 }
@@ -119,7 +151,7 @@ bool Item::try_merge(Item& r) {
 }
 
 Item* split_item(Transaction& txn, Item* left, uint64_t diff) {
-  auto* right = new Item();
+  Item* right = txn.doc.store().pool().make();
   right->id = ID{left->id.client, left->id.clock + diff};
   right->left = left;
   right->origin = ID{left->id.client, left->id.clock + diff - 1};

@@ -10,7 +10,7 @@ namespace weft {
 
 Item* new_local_item(Transaction& txn, Branch* parent, Item* left, Item* right, Content&& content) {
   Doc& doc = txn.doc;
-  auto* item = new Item();
+  Item* item = doc.store().pool().make();
   item->id = ID{doc.client_id(), doc.store().state(doc.client_id())};
   item->left = left;
   if (left != nullptr) item->origin = left->last_id();

@@ -11,7 +11,7 @@ namespace weft {
 
 StructStore::~StructStore() {
   for (auto& [client, blocks] : clients_) {
-    for (Item* it : blocks) delete it;
+    for (Item* it : blocks) pool_.destroy(it);
   }
 }
 
@@ -142,8 +142,8 @@ Item* StructStore::get_item_clean_end(Transaction& txn, ID id) {
 void StructStore::replace_with_gc(Item* item) {
   Blocks& blocks = at(item->id.client);
   size_t index = find_index(blocks, item->id.clock);
-  blocks[index] = make_gc(item->id, item->length);
-  delete item;
+  blocks[index] = make_gc(pool_, item->id, item->length);
+  pool_.destroy(item);
 }
 
 DeleteSet StructStore::delete_set() const {

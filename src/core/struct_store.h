@@ -41,6 +41,9 @@ class StructStore {
     out.assign(ClientStates{this});
   }
 
+  // Every item of this store is made and destroyed here.
+  ItemPool& pool() { return pool_; }
+
   // Appends; the struct must start at state(client). Takes ownership.
   void add(Item* item);
   // Index of the block containing clock; the clock must be below state(client).
@@ -97,6 +100,8 @@ class StructStore {
     }
     iterator end() const { return iterator{store->by_client_.end(), store->by_client_.end()}; }
   };
+  // Owns the items' memory: declared before the blocks, destroyed after them.
+  ItemPool pool_;
   // Every client's blocks (entries are never removed, so pointers into it stay valid).
   std::unordered_map<uint64_t, Blocks> clients_;
   // The same clients sorted by id (transactions take the state twice each).

@@ -89,7 +89,7 @@ struct TextPosition {
 
   void forward() {
     if (!right->deleted) {
-      if (const auto* f = std::get_if<ContentFormat>(&right->content)) {
+      if (const auto* f = content_if<ContentFormat>(&right->content)) {
         attrs.apply(*f);
       } else {
         index += right->length;
@@ -100,7 +100,7 @@ struct TextPosition {
   }
 };
 
-const ContentFormat* as_format(const Item* item) { return std::get_if<ContentFormat>(&item->content); }
+const ContentFormat* as_format(const Item* item) { return content_if<ContentFormat>(&item->content); }
 
 Item* new_text_item(Transaction& txn, Branch* parent, Item* left, Item* right, Content&& content) {
   Item* item = new_local_item(txn, parent, left, right, std::move(content));

@@ -82,7 +82,7 @@ namespace {
 
 // Merges blocks[pos] into its left neighbours while possible; returns how
 // many were merged (and removed from the array).
-size_t try_merge_with_lefts(StructStore::Blocks& blocks, size_t pos) {
+size_t try_merge_with_lefts(ItemPool& pool, StructStore::Blocks& blocks, size_t pos) {
   size_t i = pos;
   for (; i > 0; i--) {
     Item* left = blocks[i - 1];
@@ -93,7 +93,7 @@ size_t try_merge_with_lefts(StructStore::Blocks& blocks, size_t pos) {
       auto found = right->parent->map.find(*right->parent_sub);
       if (found != right->parent->map.end() && found->second == right) found->second = left;
     }
-    delete right;
+    pool.destroy(right);
     blocks[i] = nullptr;
   }
   size_t merged = pos - i;
@@ -133,7 +133,7 @@ void try_merge_delete_set(const DeleteSet& ds, StructStore& store) {
       auto most_right = static_cast<int64_t>(
           std::min(blocks->size() - 1, 1 + StructStore::find_index(*blocks, r.end() - 1)));
       for (int64_t si = most_right; si > 0 && (*blocks)[static_cast<size_t>(si)]->id.clock >= r.clock;) {
-        si -= 1 + static_cast<int64_t>(try_merge_with_lefts(*blocks, static_cast<size_t>(si)));
+        si -= 1 + static_cast<int64_t>(try_merge_with_lefts(store.pool(), *blocks, static_cast<size_t>(si)));
       }
     }
   }
@@ -185,7 +185,7 @@ void Doc::cleanup_transaction(Transaction& txn) {
     if (blocks[changed_from]->id.clock < before) changed_from++;
     auto first = static_cast<int64_t>(std::max<size_t>(changed_from, 1));
     for (auto i = static_cast<int64_t>(blocks.size()) - 1; i >= first;) {
-      i -= 1 + static_cast<int64_t>(try_merge_with_lefts(blocks, static_cast<size_t>(i)));
+      i -= 1 + static_cast<int64_t>(try_merge_with_lefts(store.pool(), blocks, static_cast<size_t>(i)));
     }
   }
   for (size_t k = txn.merge_structs.size(); k-- > 0;) {
@@ -193,9 +193,9 @@ void Doc::cleanup_transaction(Transaction& txn) {
     StructStore::Blocks& blocks = *store.blocks(id.client);
     size_t pos = StructStore::find_index(blocks, id.clock);
     if (pos + 1 < blocks.size()) {
-      if (try_merge_with_lefts(blocks, pos + 1) > 1) continue;
+      if (try_merge_with_lefts(store.pool(), blocks, pos + 1) > 1) continue;
     }
-    if (pos > 0) try_merge_with_lefts(blocks, pos);
+    if (pos > 0) try_merge_with_lefts(store.pool(), blocks, pos);
   }
   if (!txn.local) {
     if (txn.after_state.get(client_id_) != txn.before_state.get(client_id_))

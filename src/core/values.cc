@@ -9,7 +9,7 @@
 namespace weft {
 
 Value item_value(const Item& item, uint64_t index) {
-  return std::visit(
+  return content_visit(
       [&](const auto& c) -> Value {
         using C = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<C, ContentAny> || std::is_same_v<C, ContentJson>) {
@@ -72,14 +72,13 @@ Delta text_to_delta(const Branch& type) {
     if (n->deleted) continue;
     if (const auto* s = std::get_if<ContentString>(&n->content)) {
       str += s->text;
-    } else if (std::holds_alternative<ContentType>(n->content) ||
-               std::holds_alternative<ContentEmbed>(n->content)) {
+    } else if (content_is<ContentType>(n->content) || content_is<ContentEmbed>(n->content)) {
       pack();
       DeltaOp op;
       op.values.push_back(item_value(*n, 0));
       current_attrs(op);
       ops.push_back(std::move(op));
-    } else if (const auto* f = std::get_if<ContentFormat>(&n->content)) {
+    } else if (const auto* f = content_if<ContentFormat>(&n->content)) {
       pack();
       auto it =
           std::find_if(current.begin(), current.end(), [&](const auto& kv) { return kv.first == f->key; });

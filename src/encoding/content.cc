@@ -10,7 +10,7 @@ namespace weft {
 ContentRef content_ref(const Content& c) { return static_cast<ContentRef>(c.index() + 1); }
 
 uint64_t content_length(const Content& c) {
-  return std::visit(
+  return content_visit(
       [](const auto& x) -> uint64_t {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, ContentDeleted>) {
@@ -27,7 +27,7 @@ uint64_t content_length(const Content& c) {
 }
 
 bool content_countable(const Content& c) {
-  return !std::holds_alternative<ContentDeleted>(c) && !std::holds_alternative<ContentFormat>(c);
+  return !std::holds_alternative<ContentDeleted>(c) && !content_is<ContentFormat>(c);
 }
 
 namespace {

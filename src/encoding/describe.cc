@@ -13,7 +13,7 @@ namespace {
 std::string id_str(const ID& id) { return std::to_string(id.client) + ":" + std::to_string(id.clock); }
 
 std::string content_str(const Content& c) {
-  return std::visit(
+  return content_visit(
       [](const auto& x) -> std::string {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, ContentDeleted>) {

@@ -111,7 +111,7 @@ Content read_content(UpdateDecoder& dec, uint8_t info) {
 }
 
 void write_content(UpdateEncoder& enc, const Content& c, uint64_t offset) {
-  std::visit(
+  content_visit(
       [&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, ContentDeleted>) {
