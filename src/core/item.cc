@@ -15,7 +15,10 @@ ItemPool::~ItemPool() {
 }
 
 void ItemPool::grow() {
-  size_t n = chunks_.empty() ? 16 : std::min<size_t>(size_t{16} << chunks_.size(), 4096);
+  // 16, 32, ... then 256 items a chunk: a small document wastes little, a
+  // large one wastes at most a chunk (36 KiB).
+  constexpr size_t kFirstChunkItems = 16, kMaxChunkItems = 256;
+  size_t n = chunks_.size() >= 4 ? kMaxChunkItems : kFirstChunkItems << chunks_.size();
   auto* chunk = static_cast<Slot*>(::operator new(n * sizeof(Slot)));
   chunks_.push_back(chunk);
   bump_ = chunk;

@@ -81,7 +81,7 @@ struct Item {
   bool try_merge(Item& right);
 };
 
-// Where a document's items live: slots carved from chunks (growing to 4096
+// Where a document's items live: slots carved from chunks (growing to 256
 // items), freed slots reused. One malloc per chunk instead of one per item
 // saves the allocator's 16-byte header per item and most of the allocation
 // time. Not thread-safe (a document is used by one thread at a time). Every
