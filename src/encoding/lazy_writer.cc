@@ -32,7 +32,7 @@ void LazyStructWriter::finish() {
                body.begin() + static_cast<ptrdiff_t>(end));
     start = end;
   }
-  rest.write_raw(out);
+  rest.assign(std::move(out));
   blocks_.clear();
 }
 

@@ -11,7 +11,7 @@ namespace weft::lib0 {
 
 // ---- Encoder ----
 
-void Encoder::write_var_uint(uint64_t n) {
+void Encoder::write_var_uint_long(uint64_t n) {
   while (n > 0x7f) {
     buf_.push_back(static_cast<uint8_t>(0x80 | (n & 0x7f)));
     n >>= 7;
@@ -19,7 +19,7 @@ void Encoder::write_var_uint(uint64_t n) {
   buf_.push_back(static_cast<uint8_t>(n));
 }
 
-void Encoder::write_var_int(VarInt v) {
+void Encoder::write_var_int_long(VarInt v) {
   uint64_t n = v.magnitude;
   buf_.push_back(static_cast<uint8_t>((n > 0x3f ? 0x80 : 0) | (v.negative ? 0x40 : 0) | (n & 0x3f)));
   n >>= 6;
@@ -147,7 +147,7 @@ void Decoder::fail(ErrorCode code, std::string message) {
   p_ = end_;  // nothing more is read after an error
 }
 
-uint8_t Decoder::read_u8() {
+uint8_t Decoder::read_u8_slow() {
   if (!ok()) return 0;
   if (p_ >= end_) {
     fail(ErrorCode::kTruncated, "unexpected end of input");
@@ -156,9 +156,8 @@ uint8_t Decoder::read_u8() {
   return *p_++;
 }
 
-uint64_t Decoder::read_var_uint() {
+uint64_t Decoder::read_var_uint_slow() {
   if (!ok()) return 0;
-  if (p_ < end_ && *p_ < 0x80) return *p_++;  // one byte: most lengths, clocks and infos
   if (end_ - p_ >= 8) {
     // Up to 8 bytes (49 bits of groups; client ids take 5) without the
     // per-byte checks below: only the final value can exceed 2^53 - 1.
@@ -203,10 +202,6 @@ uint64_t Decoder::read_var_uint() {
   fail(ErrorCode::kMalformed, "varUint longer than 10 bytes");
   return 0;
 }
-
-VarInt Decoder::read_var_int() { return read_var_int_limited(kMaxSafeInteger); }
-
-VarInt Decoder::read_var_int_wide() { return read_var_int_limited(uint64_t{1} << 62); }
 
 VarInt Decoder::read_var_int_limited(uint64_t max_magnitude) {
   if (!ok()) return {};

@@ -33,11 +33,23 @@ struct VarInt {
 class Encoder {
  public:
   void write_u8(uint8_t b) { buf_.push_back(b); }
-  void write_var_uint(uint64_t n);
+  void write_var_uint(uint64_t n) {
+    if (n < 0x80) {
+      buf_.push_back(static_cast<uint8_t>(n));  // one byte: most counts, lengths and clocks
+    } else {
+      write_var_uint_long(n);
+    }
+  }
   void write_var_int(int64_t n) {
     write_var_int(VarInt{n < 0, n < 0 ? uint64_t(0) - uint64_t(n) : uint64_t(n)});
   }
-  void write_var_int(VarInt v);
+  void write_var_int(VarInt v) {
+    if (v.magnitude <= 0x3f) {
+      buf_.push_back(static_cast<uint8_t>((v.negative ? 0x40 : 0) | v.magnitude));
+    } else {
+      write_var_int_long(v);
+    }
+  }
   void write_raw(std::span<const uint8_t> bytes) { buf_.insert(buf_.end(), bytes.begin(), bytes.end()); }
   void write_var_bytes(std::span<const uint8_t> bytes);  // varUint length + bytes
   void write_var_string(std::string_view utf8);          // varUint byte length + UTF-8
@@ -51,9 +63,13 @@ class Encoder {
   void reserve(size_t bytes) { buf_.reserve(bytes); }
   const std::vector<uint8_t>& bytes() const { return buf_; }
   std::vector<uint8_t> take() { return std::move(buf_); }
+  // Replaces the contents with `bytes` (no copy).
+  void assign(std::vector<uint8_t> bytes) { buf_ = std::move(bytes); }
   void clear() { buf_.clear(); }
 
  private:
+  void write_var_uint_long(uint64_t n);
+  void write_var_int_long(VarInt v);
   std::vector<uint8_t> buf_;
 };
 
@@ -70,12 +86,23 @@ class Decoder {
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   const uint8_t* position() const { return p_; }
 
-  uint8_t read_u8();
-  uint64_t read_var_uint();  // rejects values above kMaxSafeInteger
-  VarInt read_var_int();
+  // The one-byte cases inline; an error leaves p_ == end_, so they never read
+  // after one.
+  uint8_t read_u8() { return p_ < end_ ? *p_++ : read_u8_slow(); }
+  uint64_t read_var_uint() {  // rejects values above kMaxSafeInteger
+    if (p_ < end_ && *p_ < 0x80) return *p_++;
+    return read_var_uint_slow();
+  }
+  VarInt read_var_int() {
+    if (p_ < end_ && *p_ < 0x80) return one_byte_var_int(*p_++);
+    return read_var_int_limited(kMaxSafeInteger);
+  }
   // A varInt whose magnitude may reach 2^62: v2 clock columns store 2*diff,
   // which exceeds 2^53 for clocks near the top of the JS range.
-  VarInt read_var_int_wide();
+  VarInt read_var_int_wide() {
+    if (p_ < end_ && *p_ < 0x80) return one_byte_var_int(*p_++);
+    return read_var_int_limited(uint64_t{1} << 62);
+  }
   std::span<const uint8_t> read_raw(size_t n);
   std::span<const uint8_t> read_var_bytes();
   std::string read_var_string();           // validated UTF-8 (invalid UTF-8 is an error, as in JS)
@@ -88,6 +115,9 @@ class Decoder {
   static constexpr int kMaxAnyDepth = 256;
 
  private:
+  static VarInt one_byte_var_int(uint8_t b) { return VarInt{(b & 0x40) != 0, uint64_t{b & 0x3fu}}; }
+  uint8_t read_u8_slow();
+  uint64_t read_var_uint_slow();
   Any read_any_at(int depth);
   VarInt read_var_int_limited(uint64_t max_magnitude);
   const uint8_t* p_;

@@ -6,22 +6,41 @@
 
 namespace weft::lib0 {
 
-void RleU8Encoder::write(uint8_t v) {
-  if (state_ == v) {
-    count_++;
-    return;
+namespace {
+
+// is_valid_utf8, skipping ASCII eight bytes at a time. Multi-byte characters
+// consist of bytes >= 0x80 only, so valid UTF-8 is ASCII bytes and maximal
+// runs of bytes >= 0x80 that are each valid on their own.
+bool valid_utf8_ascii_fast(std::string_view s) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if ((w & 0x8080808080808080ull) != 0) break;
+      i += 8;
+    }
+    while (i < n && p[i] < 0x80) i++;
+    size_t j = i;
+    while (j < n && p[j] >= 0x80) j++;
+    if (j > i && !is_valid_utf8(s.substr(i, j - i))) return false;
+    i = j;
   }
+  return true;
+}
+
+}  // namespace
+
+void RleU8Encoder::start_run(uint8_t v) {
   if (count_ > 0) enc_.write_var_uint(count_ - 1);
   count_ = 1;
   enc_.write_u8(v);
   state_ = v;
 }
 
-void UintOptRleEncoder::write(uint64_t v) {
-  if (s_ == v) {
-    count_++;
-    return;
-  }
+void UintOptRleEncoder::start_run(uint64_t v) {
   flush();
   count_ = 1;
   s_ = v;
@@ -39,12 +58,7 @@ std::vector<uint8_t> UintOptRleEncoder::finish() {
   return enc_.take();
 }
 
-void IntDiffOptRleEncoder::write(int64_t v) {
-  if (diff_ == v - s_) {
-    s_ = v;
-    count_++;
-    return;
-  }
+void IntDiffOptRleEncoder::start_run(int64_t v) {
   flush();
   count_ = 1;
   diff_ = v - s_;
@@ -77,6 +91,23 @@ void StringColumnEncoder::write(std::u16string_view s) {
   lens_.write(s.size());
 }
 
+void StringColumnEncoder::finish_into(Encoder& out) {
+  if (lone_surrogates_) {
+    out.write_var_bytes(finish());
+    return;
+  }
+  std::vector<uint8_t> lens = lens_.finish();
+  size_t n = all_.size(), prefix = 1;
+  while (n > 0x7f) {
+    n >>= 7;
+    prefix++;
+  }
+  out.write_var_uint(prefix + all_.size() + lens.size());
+  out.write_var_uint(all_.size());
+  out.write_raw(std::span(reinterpret_cast<const uint8_t*>(all_.data()), all_.size()));
+  out.write_raw(lens);
+}
+
 std::vector<uint8_t> StringColumnEncoder::finish() {
   Encoder enc;
   if (lone_surrogates_) {
@@ -90,50 +121,58 @@ std::vector<uint8_t> StringColumnEncoder::finish() {
   return enc.take();
 }
 
-uint8_t RleU8Decoder::read() {
-  if (!dec_.ok()) return 0;
-  if (count_ == 0 && !forever_) {
-    s_ = dec_.read_u8();
-    if (dec_.has_content()) {
-      count_ = dec_.read_var_uint() + 1;
-    } else {
-      forever_ = true;
-    }
-  }
-  if (!forever_) count_--;
-  return s_;
-}
+// The run readers below leave count_ at 0 after an error (and forever_
+// unset), so the inline fast paths never return values after one: every read
+// after an error comes here and returns 0.
 
-uint64_t UintOptRleDecoder::read() {
+uint8_t RleU8Decoder::read_run() {
   if (!dec_.ok()) return 0;
-  if (count_ == 0) {
-    VarInt v = dec_.read_var_int();
-    s_ = v.magnitude;
-    count_ = 1;
-    if (v.negative) count_ = dec_.read_var_uint() + 2;
-    if (!dec_.ok()) return 0;
+  s_ = dec_.read_u8();
+  if (dec_.has_content()) {
+    count_ = dec_.read_var_uint();  // count - 1: this read takes one
+  } else {
+    forever_ = dec_.ok();
   }
-  count_--;
-  return s_;
-}
-
-uint64_t IntDiffOptRleDecoder::read() {
-  if (!dec_.ok()) return 0;
-  if (count_ == 0) {
-    VarInt v = dec_.read_var_int_wide();
-    int64_t x = v.value();
-    diff_ = x >> 1;  // floor(x / 2)
-    count_ = 1;
-    if ((x & 1) != 0) count_ = dec_.read_var_uint() + 2;
-    if (!dec_.ok()) return 0;
-  }
-  s_ += diff_;
-  count_--;
-  if (s_ < 0 || static_cast<uint64_t>(s_) > kMaxSafeInteger) {
-    dec_.fail(ErrorCode::kOutOfRange, "clock column value out of range");
+  if (!dec_.ok()) {
+    count_ = 0;
     return 0;
   }
+  return s_;
+}
+
+uint64_t UintOptRleDecoder::read_run() {
+  if (!dec_.ok()) return 0;
+  VarInt v = dec_.read_var_int();
+  s_ = v.magnitude;
+  count_ = 0;
+  if (v.negative) count_ = dec_.read_var_uint() + 1;  // count - 1
+  if (!dec_.ok()) {
+    count_ = 0;
+    return 0;
+  }
+  return s_;
+}
+
+uint64_t IntDiffOptRleDecoder::read_run() {
+  if (!dec_.ok()) return 0;
+  VarInt v = dec_.read_var_int_wide();
+  int64_t x = v.value();
+  diff_ = x >> 1;  // floor(x / 2)
+  count_ = 0;
+  if ((x & 1) != 0) count_ = dec_.read_var_uint() + 1;  // count - 1
+  if (!dec_.ok()) {
+    count_ = 0;
+    return 0;
+  }
+  s_ += diff_;
+  if (s_ < 0 || static_cast<uint64_t>(s_) > kMaxSafeInteger) return out_of_range();
   return static_cast<uint64_t>(s_);
+}
+
+uint64_t IntDiffOptRleDecoder::out_of_range() {
+  dec_.fail(ErrorCode::kOutOfRange, "clock column value out of range");
+  count_ = 0;
+  return 0;
 }
 
 StringColumnDecoder::StringColumnDecoder(std::span<const uint8_t> bytes) : lens_(bytes) {
@@ -141,7 +180,7 @@ StringColumnDecoder::StringColumnDecoder(std::span<const uint8_t> bytes) : lens_
   all_ = std::string_view(reinterpret_cast<const char*>(text.data()), text.size());
   if (!lens_.raw().ok()) {
     status_ = lens_.raw().status();
-  } else if (!is_valid_utf8(all_)) {
+  } else if (!valid_utf8_ascii_fast(all_)) {
     status_ = Status(ErrorCode::kMalformed, "invalid UTF-8 in string");
   }
 }

@@ -19,10 +19,17 @@ namespace weft::lib0 {
 // last run's count is never written.
 class RleU8Encoder {
  public:
-  void write(uint8_t v);
+  void write(uint8_t v) {
+    if (state_ == v) {
+      count_++;
+    } else {
+      start_run(v);
+    }
+  }
   std::vector<uint8_t> finish() { return enc_.take(); }
 
  private:
+  void start_run(uint8_t v);
   Encoder enc_;
   int state_ = -1;  // JS starts with s = null
   uint64_t count_ = 0;
@@ -32,11 +39,20 @@ class RleU8Encoder {
 // varUint(count-2) for a run (so 0 repeated is the negative zero 0x40).
 class UintOptRleEncoder {
  public:
-  void write(uint64_t v);
+  void write(uint64_t v) {
+    if (s_ == v) {
+      count_++;
+    } else {
+      start_run(v);
+    }
+  }
   std::vector<uint8_t> finish();
 
  private:
+  void start_run(uint64_t v);
   void flush();
+  friend class StringColumnEncoder;
+  size_t pending_size() const { return enc_.size() + 20; }  // with the unflushed run
   Encoder enc_;
   uint64_t s_ = 0;
   uint64_t count_ = 0;
@@ -45,10 +61,18 @@ class UintOptRleEncoder {
 // Runs of equal differences: varInt(2*diff + hasCount) [varUint(count-2)].
 class IntDiffOptRleEncoder {
  public:
-  void write(int64_t v);
+  void write(int64_t v) {
+    if (diff_ == v - s_) {
+      s_ = v;
+      count_++;
+    } else {
+      start_run(v);
+    }
+  }
   std::vector<uint8_t> finish();
 
  private:
+  void start_run(int64_t v);
   void flush();
   Encoder enc_;
   int64_t s_ = 0;
@@ -70,6 +94,11 @@ class StringColumnEncoder {
     lens_.write(utf16_length);
   }
   std::vector<uint8_t> finish();
+  // Writes the column as finish() returns it, as varBytes, into `out`; the
+  // encoder must not be used afterwards.
+  void finish_into(Encoder& out);
+  // An upper bound of finish()'s size (before finish_into, for reserving).
+  size_t finished_size() const { return all_.size() + 10 + lens_.pending_size(); }
 
  private:
   std::string all_;
@@ -80,10 +109,18 @@ class StringColumnEncoder {
 class RleU8Decoder {
  public:
   explicit RleU8Decoder(std::span<const uint8_t> bytes) : dec_(bytes) {}
-  uint8_t read();
+  // Inside a run inline; a new run out of line.
+  uint8_t read() {
+    if (count_ > 0) {
+      count_--;
+      return s_;
+    }
+    return forever_ ? s_ : read_run();
+  }
   const Status& status() const { return dec_.status(); }
 
  private:
+  uint8_t read_run();
   Decoder dec_;
   uint8_t s_ = 0;
   uint64_t count_ = 0;
@@ -93,11 +130,18 @@ class RleU8Decoder {
 class UintOptRleDecoder {
  public:
   explicit UintOptRleDecoder(std::span<const uint8_t> bytes) : dec_(bytes) {}
-  uint64_t read();
+  uint64_t read() {
+    if (count_ > 0) {
+      count_--;
+      return s_;
+    }
+    return read_run();
+  }
   const Status& status() const { return dec_.status(); }
   Decoder& raw() { return dec_; }
 
  private:
+  uint64_t read_run();
   Decoder dec_;
   uint64_t s_ = 0;
   uint64_t count_ = 0;
@@ -107,10 +151,18 @@ class UintOptRleDecoder {
 class IntDiffOptRleDecoder {
  public:
   explicit IntDiffOptRleDecoder(std::span<const uint8_t> bytes) : dec_(bytes) {}
-  uint64_t read();
+  uint64_t read() {
+    if (count_ == 0) return read_run();
+    count_--;
+    s_ += diff_;
+    if (s_ < 0 || static_cast<uint64_t>(s_) > kMaxSafeInteger) return out_of_range();
+    return static_cast<uint64_t>(s_);
+  }
   const Status& status() const { return dec_.status(); }
 
  private:
+  uint64_t read_run();
+  uint64_t out_of_range();
   Decoder dec_;
   int64_t s_ = 0;
   int64_t diff_ = 0;

@@ -224,6 +224,42 @@ class DecoderQueue {
   size_t front_mixed_ = 0;  // whether a_[begin_], a_[begin_ + 1] is one of them
 };
 
+// DeleteSet::read of `dec`'s delete set, appended to `merged`'s ranges (no
+// delete set per input). A client's ranges stay sorted by clock where that is
+// cheap: a sorted run that is long next to what it joins is merged in linear
+// time; short ones are appended and left to sort_and_merge's one sort, which
+// also handles everything else (many inputs each adding a range or two).
+Status read_delete_set_into(UpdateDecoder& dec, DeleteSet& merged) {
+  const auto by_clock = [](const DeleteRange& a, const DeleteRange& b) { return a.clock < b.clock; };
+  const uint64_t num_clients = dec.rest().read_var_uint();
+  for (uint64_t i = 0; i < num_clients && dec.ok(); i++) {
+    dec.reset_ds_cur_val();
+    const uint64_t client = dec.rest().read_var_uint();
+    const uint64_t n = dec.rest().read_var_uint();
+    if (!dec.ok() || n == 0) continue;  // JS adds no entry for a client without ranges
+    std::vector<DeleteRange>& dels = merged.clients()[client];
+    const size_t old = dels.size();
+    bool run_sorted = true;
+    for (uint64_t k = 0; k < n && dec.ok(); k++) {
+      const uint64_t clock = dec.read_ds_clock();
+      const uint64_t len = dec.read_ds_len();
+      if (!dec.ok()) break;
+      if (clock > kMaxClockEnd || len > kMaxClockEnd - clock) {
+        dec.fail(ErrorCode::kOutOfRange, "delete range beyond 2^53");
+        break;
+      }
+      if (dels.size() > old && clock < dels.back().clock) run_sorted = false;
+      dels.push_back({clock, len});
+    }
+    const auto mid = dels.begin() + static_cast<ptrdiff_t>(old);
+    if (run_sorted && old > 0 && dels.size() > old && mid->clock < (mid - 1)->clock &&
+        (dels.size() - old) * 8 >= old && std::is_sorted(dels.begin(), mid, by_clock)) {
+      std::inplace_merge(dels.begin(), mid, dels.end(), by_clock);
+    }
+  }
+  return dec.status();
+}
+
 template <typename In>
 Status finish_status(const std::vector<In>& inputs) {
   for (const In& in : inputs) {
@@ -357,14 +393,7 @@ Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates
   writer.finish();
 
   DeleteSet merged;
-  for (In& in : inputs) {
-    DeleteSet ds = DeleteSet::read(*in.dec);
-    WEFT_RETURN_IF_ERROR(in.dec->status());
-    for (auto& [client, dels] : ds.clients()) {
-      auto& m = merged.clients()[client];
-      m.insert(m.end(), dels.begin(), dels.end());
-    }
-  }
+  for (In& in : inputs) WEFT_RETURN_IF_ERROR(read_delete_set_into(*in.dec, merged));
   merged.sort_and_merge();
   merged.write(*enc);
   WEFT_RETURN_IF_ERROR(enc->status());
