@@ -12,9 +12,18 @@
 
 namespace weft {
 
+// Finished blocks of a LazyStructWriter: struct count and end offset in rest.
+using LazyBlocks = std::vector<std::pair<uint64_t, size_t>>;
+// finishLazyStructWriting: puts the block count before the blocks written
+// into `rest` from `base` on, and each block's struct count before it.
+void finish_lazy_blocks(lib0::Encoder& rest, size_t base, const LazyBlocks& blocks);
+
+// Enc is UpdateEncoder or one of its classes in update_codec_impl.h, whose
+// field writers are then called directly.
+template <typename Enc = UpdateEncoder>
 class LazyStructWriter {
  public:
-  explicit LazyStructWriter(UpdateEncoder& enc) : enc_(enc), base_(enc.rest().size()) {}
+  explicit LazyStructWriter(Enc& enc) : enc_(enc), base_(enc.rest().size()) {}
   // writeStructToLazyStructWriter: starts a new client block when the client changes.
   void write(const WireStruct& s, uint64_t offset) {
     start(s.id, offset);
@@ -26,7 +35,11 @@ class LazyStructWriter {
     return s.write(enc_, offset);
   }
   // finishLazyStructWriting: writes the block count and the collected blocks to rest.
-  void finish();
+  void finish() {
+    flush();
+    finish_lazy_blocks(enc_.rest(), base_, blocks_);
+    blocks_.clear();
+  }
 
  private:
   void start(ID id, uint64_t offset) {
@@ -38,14 +51,18 @@ class LazyStructWriter {
     }
     written_++;
   }
-  void flush();
-  UpdateEncoder& enc_;
+  void flush() {
+    if (written_ == 0) return;
+    blocks_.emplace_back(written_, enc_.rest().size());
+    written_ = 0;
+  }
+  Enc& enc_;
   size_t base_;  // where the struct section starts in rest
   uint64_t curr_client_ = 0;
   uint64_t written_ = 0;
-  // Finished blocks: struct count and end offset in rest. Blocks stay in rest
-  // (yjs moves each to its own buffer) and get their counts at finish().
-  std::vector<std::pair<uint64_t, size_t>> blocks_;
+  // Blocks stay in rest (yjs moves each to its own buffer) and get their
+  // counts at finish().
+  LazyBlocks blocks_;
 };
 
 }  // namespace weft

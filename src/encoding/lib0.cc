@@ -205,6 +205,30 @@ uint64_t Decoder::read_var_uint_slow() {
 
 VarInt Decoder::read_var_int_limited(uint64_t max_magnitude) {
   if (!ok()) return {};
+  if (end_ - p_ >= 9) {
+    // Up to 9 bytes (6 + 56 bits) without the per-byte checks below: only the
+    // final magnitude can exceed the limit.
+    const uint8_t* p = p_;
+    uint8_t b = *p++;
+    VarInt v{(b & 0x40) != 0, uint64_t{b & 0x3fu}};
+    if (b < 0x80) {
+      p_ = p;
+      return v;
+    }
+    for (int shift = 6; shift < 62; shift += 7) {
+      b = *p++;
+      v.magnitude |= uint64_t{b & 0x7fu} << shift;
+      if (b < 0x80) {
+        p_ = p;
+        if (v.magnitude > max_magnitude) {
+          fail(ErrorCode::kOutOfRange, "varInt out of range");
+          return {};
+        }
+        return v;
+      }
+    }
+    // Longer: the careful path.
+  }
   if (p_ >= end_) {
     fail(ErrorCode::kTruncated, "unexpected end of input in varInt");
     return {};
@@ -239,7 +263,7 @@ VarInt Decoder::read_var_int_limited(uint64_t max_magnitude) {
   return {};
 }
 
-std::span<const uint8_t> Decoder::read_raw(size_t n) {
+std::span<const uint8_t> Decoder::read_raw_slow(size_t n) {
   if (!ok()) return {};
   if (n > remaining()) {
     fail(ErrorCode::kTruncated, "byte array longer than the input");
@@ -248,12 +272,6 @@ std::span<const uint8_t> Decoder::read_raw(size_t n) {
   std::span<const uint8_t> out(p_, n);
   p_ += n;
   return out;
-}
-
-std::span<const uint8_t> Decoder::read_var_bytes() {
-  uint64_t n = read_var_uint();
-  if (!ok()) return {};
-  return read_raw(static_cast<size_t>(n));
 }
 
 std::string Decoder::read_var_string() {

@@ -103,8 +103,19 @@ class Decoder {
     if (p_ < end_ && *p_ < 0x80) return one_byte_var_int(*p_++);
     return read_var_int_limited(uint64_t{1} << 62);
   }
-  std::span<const uint8_t> read_raw(size_t n);
-  std::span<const uint8_t> read_var_bytes();
+  std::span<const uint8_t> read_raw(size_t n) {
+    if (n <= remaining()) {  // also after an error: then nothing remains and n > 0 fails below
+      std::span<const uint8_t> out(p_, n);
+      p_ += n;
+      return ok() ? out : std::span<const uint8_t>();
+    }
+    return read_raw_slow(n);
+  }
+  std::span<const uint8_t> read_var_bytes() {
+    uint64_t n = read_var_uint();
+    if (!ok()) return {};
+    return read_raw(static_cast<size_t>(n));
+  }
   std::string read_var_string();           // validated UTF-8 (invalid UTF-8 is an error, as in JS)
   std::u16string read_var_string_utf16();  // same, converted to UTF-16
   float read_f32();
@@ -117,6 +128,7 @@ class Decoder {
  private:
   static VarInt one_byte_var_int(uint8_t b) { return VarInt{(b & 0x40) != 0, uint64_t{b & 0x3fu}}; }
   uint8_t read_u8_slow();
+  std::span<const uint8_t> read_raw_slow(size_t n);
   uint64_t read_var_uint_slow();
   Any read_any_at(int depth);
   VarInt read_var_int_limited(uint64_t max_magnitude);

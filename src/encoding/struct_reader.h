@@ -11,6 +11,7 @@
 
 #include "encoding/content.h"
 #include "encoding/update_codec.h"
+#include "encoding/utf.h"
 #include "encoding/wire.h"
 
 namespace weft {
@@ -41,23 +42,159 @@ struct LazyStruct {
   Content other;                             // refs other than kString and kDeleted
   std::shared_ptr<const std::string> owned;  // backs `text` when a split changed it
 
+  LazyStruct() = default;
+  LazyStruct(const LazyStruct&) = default;
+  LazyStruct(LazyStruct&&) noexcept = default;
+  LazyStruct& operator=(const LazyStruct&) = default;
+  // Merges move structs around a lot: `other` (a variant) and `owned` are
+  // moved only when `o` uses them, and are otherwise left stale (they are
+  // read only for the refs that use them; a stale `owned` just keeps a string).
+  LazyStruct& operator=(LazyStruct&& o) noexcept {
+    kind = o.kind;
+    id = o.id;
+    length = o.length;
+    ref = o.ref;
+    has_origin = o.has_origin;
+    has_right_origin = o.has_right_origin;
+    has_parent = o.has_parent;
+    parent_is_name = o.parent_is_name;
+    has_parent_sub = o.has_parent_sub;
+    origin = o.origin;
+    right_origin = o.right_origin;
+    parent_id = o.parent_id;
+    parent_name = o.parent_name;
+    parent_sub = o.parent_sub;
+    text = o.text;
+    if (kind == StructKind::kItem && ref != ContentRef::kString && ref != ContentRef::kDeleted) {
+      other = std::move(o.other);
+    }
+    if (o.owned) owned = std::move(o.owned);
+    return *this;
+  }
+
   // sliceStruct: the part from `diff` on (0 < diff < length). A string split
   // between the halves of a surrogate pair starts with U+FFFD, as in Yjs.
   LazyStruct slice(uint64_t diff) const;
   // Writes the struct from `offset` clocks on; false if that cannot be done
-  // exactly from views (an offset inside a surrogate pair).
-  bool write(UpdateEncoder& enc, uint64_t offset) const;
+  // exactly from views (an offset inside a surrogate pair). Enc is
+  // UpdateEncoder or one of its classes in update_codec_impl.h (inlined calls).
+  template <typename Enc>
+  bool write(Enc& enc, uint64_t offset) const;
 };
+
+// Bytes of valid UTF-8 `s` that hold its first `units` UTF-16 units; SIZE_MAX
+// if unit `units` - 1 is the high half of a pair (the cut splits a character).
+size_t utf8_prefix_bytes(std::string_view s, uint64_t units);
+
+template <typename Enc>
+bool LazyStruct::write(Enc& enc, uint64_t offset) const {
+  switch (kind) {
+    case StructKind::kGC:
+      enc.write_info(0);
+      enc.write_len(length - offset);
+      return true;
+    case StructKind::kSkip:
+      enc.write_info(10);
+      enc.rest().write_var_uint(length - offset);  // always in the rest stream, also in v2
+      return true;
+    case StructKind::kItem:
+      break;
+  }
+  const bool o = offset > 0 || has_origin;
+  const uint8_t info = static_cast<uint8_t>((static_cast<uint8_t>(ref) & 0x1f) | (o ? 0x80 : 0) |
+                                            (has_right_origin ? 0x40 : 0) | (has_parent_sub ? 0x20 : 0));
+  enc.write_info(info);
+  if (o) enc.write_left_id(offset > 0 ? ID{id.client, id.clock + offset - 1} : origin);
+  if (has_right_origin) enc.write_right_id(right_origin);
+  if (!o && !has_right_origin) {
+    if (!has_parent) {
+      enc.fail(ErrorCode::kInvalidArgument, "item without origins has no parent");
+    } else if (parent_is_name) {
+      enc.write_parent_info(true);
+      enc.write_string_view(parent_name, utf16_length(parent_name));
+    } else {
+      enc.write_parent_info(false);
+      enc.write_left_id(parent_id);
+    }
+    if (has_parent_sub) enc.write_string_view(parent_sub, utf16_length(parent_sub));
+  }
+  if (ref == ContentRef::kString) {
+    if (offset == 0) {
+      enc.write_string_view(text, length);
+    } else {
+      // ContentString.write slices without the U+FFFD rule: a cut inside a
+      // pair leaves a lone surrogate, which only the generic path reproduces.
+      const size_t cut = utf8_prefix_bytes(text, offset);
+      if (cut == SIZE_MAX) return false;
+      enc.write_string_view(text.substr(cut), length - offset);
+    }
+  } else if (ref == ContentRef::kDeleted) {
+    enc.write_len(length - offset);
+  } else {
+    write_content(enc, other, offset);
+  }
+  return true;
+}
 
 // Reads one struct's body after its info byte into `out`; false if the
 // generic path is needed (see LazyStruct). Errors are recorded in `dec`.
-bool read_lazy_struct(UpdateDecoder& dec, uint8_t info, ID id, LazyStruct& out);
+// Dec is UpdateDecoder or one of its final classes (update_codec_impl.h), for
+// which the field reads are inlined.
+template <typename Dec>
+bool read_lazy_struct(Dec& dec, uint8_t info, ID id, LazyStruct& out) {
+  out.id = id;
+  if (info == 10) {
+    out.kind = StructKind::kSkip;
+    out.length = dec.rest().read_var_uint();
+  } else if ((info & 0x1f) != 0) {
+    out.kind = StructKind::kItem;
+    out.ref = static_cast<ContentRef>(info & 0x1f);
+    out.owned.reset();
+    out.has_origin = (info & 0x80) != 0;
+    out.has_right_origin = (info & 0x40) != 0;
+    if (out.has_origin) out.origin = dec.read_left_id();
+    if (out.has_right_origin) out.right_origin = dec.read_right_id();
+    out.has_parent = (info & 0xc0) == 0;
+    out.has_parent_sub = false;
+    if (out.has_parent) {
+      out.parent_is_name = dec.read_parent_info();
+      if (out.parent_is_name) {
+        uint64_t units = 0;
+        if (!dec.read_string_view(out.parent_name, units)) return false;
+      } else {
+        out.parent_id = dec.read_left_id();
+      }
+      if (info & 0x20) {
+        uint64_t units = 0;
+        out.has_parent_sub = true;
+        if (!dec.read_string_view(out.parent_sub, units)) return false;
+      }
+    }
+    if (out.ref == ContentRef::kString) {
+      if (!dec.read_string_view(out.text, out.length)) return false;
+    } else if (out.ref == ContentRef::kDeleted) {
+      out.length = dec.read_len();
+    } else {
+      out.other = read_content(dec, info);
+      out.length = content_length(out.other);
+    }
+  } else {
+    // Any byte with ref 0 is a GC struct, whatever its other bits say (as in JS).
+    out.kind = StructKind::kGC;
+    out.length = dec.read_len();
+  }
+  if (out.length > kMaxClockEnd - id.clock && dec.ok()) {
+    dec.fail(ErrorCode::kOutOfRange, "struct clock beyond 2^53");
+  }
+  return true;
+}
 
-template <typename S>
+// Dec: as for read_lazy_struct.
+template <typename S, typename Dec = UpdateDecoder>
 class BasicStructReader {
  public:
   // `input_bytes` bounds the number of structs (max_structs_for_input).
-  BasicStructReader(UpdateDecoder& dec, size_t input_bytes, bool filter_skips)
+  BasicStructReader(Dec& dec, size_t input_bytes, bool filter_skips)
       : dec_(dec), filter_skips_(filter_skips), max_structs_(max_structs_for_input(input_bytes)) {
     clients_left_ = dec_.rest().read_var_uint();
     next();
@@ -109,7 +246,7 @@ class BasicStructReader {
     return true;
   }
 
-  UpdateDecoder& dec_;
+  Dec& dec_;
   bool filter_skips_;
   bool needs_generic_ = false;
   uint64_t max_structs_;

@@ -64,12 +64,12 @@ class UpdateEncoder {
 class UpdateDecoder {
  public:
   virtual ~UpdateDecoder() = default;
-  lib0::Decoder& rest() { return *rest_; }
-  bool ok() const;
+  lib0::Decoder& rest() { return rest_; }
+  bool ok() const { return rest_.ok() && columns_ok(); }
   // The first error of the rest stream or of any column.
   Status status() const;
   // Records an error found by a caller (unknown content ref, ...).
-  void fail(ErrorCode code, std::string message) { rest_->fail(code, std::move(message)); }
+  void fail(ErrorCode code, std::string message) { rest_.fail(code, std::move(message)); }
 
   virtual void reset_ds_cur_val() {}
   virtual uint64_t read_ds_clock() = 0;
@@ -99,7 +99,12 @@ class UpdateDecoder {
   virtual Status column_status() const { return Status(); }
   // Whether column_status() is ok, without copying a Status (ok() is hot).
   virtual bool columns_ok() const { return true; }
-  std::unique_ptr<lib0::Decoder> rest_;
+  explicit UpdateDecoder(std::span<const uint8_t> rest) : rest_(rest) {}
+  // Concrete decoders may be kept in vectors (merge_updates opens one per input).
+  UpdateDecoder(const UpdateDecoder&) = default;
+  UpdateDecoder(UpdateDecoder&&) = default;
+  UpdateDecoder& operator=(const UpdateDecoder&) = delete;
+  lib0::Decoder rest_;  // by value: opening a decoder allocates nothing
 };
 
 std::unique_ptr<UpdateEncoder> make_update_encoder(UpdateFormat format);

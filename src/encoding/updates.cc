@@ -6,6 +6,7 @@
 
 #include "encoding/lazy_writer.h"
 #include "encoding/struct_reader.h"
+#include "encoding/update_codec_impl.h"
 #include "encoding/wire.h"
 #include "weft/update.h"
 
@@ -22,14 +23,34 @@ struct BasicInput {
 };
 using Input = BasicInput<WireStruct>;
 
-// An input of merge_impl, whose readers live in one vector (one allocation
-// for all inputs instead of one each: merges of many small updates are
-// dominated by per-input costs).
-template <typename S>
+// An input of merge_impl, whose decoders and readers live in two vectors
+// (two allocations for all inputs instead of several each: merges of many
+// small updates are dominated by per-input costs). Dec is UpdateDecoderV1 or
+// UpdateDecoderV2, whose field reads the reader calls without dispatch.
+template <typename S, typename Dec>
 struct MergeInput {
-  std::unique_ptr<UpdateDecoder> dec;
-  BasicStructReader<S>* reader = nullptr;
+  using Decoder = Dec;
+  Dec* dec = nullptr;
+  BasicStructReader<S, Dec>* reader = nullptr;
 };
+
+// The encoder of the format Dec decodes.
+template <typename Dec>
+using EncoderFor = std::conditional_t<std::is_same_v<Dec, UpdateDecoderV1>, UpdateEncoderV1, UpdateEncoderV2>;
+
+// Opens a decoder for `update` at the end of `decs` (reserved by the caller).
+Status emplace_decoder(std::vector<UpdateDecoderV1>& decs, std::span<const uint8_t> update) {
+  decs.emplace_back(update);
+  return Status();
+}
+Status emplace_decoder(std::vector<UpdateDecoderV2>& decs, std::span<const uint8_t> update) {
+  V2Columns columns;
+  std::span<const uint8_t> rest;
+  WEFT_RETURN_IF_ERROR(split_v2_update(update, columns, rest));
+  decs.emplace_back(columns, rest);
+  if (!decs.back().ok()) return decs.back().status();
+  return Status();
+}
 
 template <typename S = WireStruct>
 Result<BasicInput<S>> open_input(std::span<const uint8_t> update, UpdateFormat format, bool filter_skips) {
@@ -48,8 +69,12 @@ uint64_t end_of(const S& s) {
 LazyStruct slice_struct(const LazyStruct& s, uint64_t diff) { return s.slice(diff); }
 
 // Writes `s`; false if a LazyStruct needs the generic path.
-bool write_struct(LazyStructWriter& w, const LazyStruct& s, uint64_t offset) { return w.write(s, offset); }
-bool write_struct(LazyStructWriter& w, const WireStruct& s, uint64_t offset) {
+template <typename Enc>
+bool write_struct(LazyStructWriter<Enc>& w, const LazyStruct& s, uint64_t offset) {
+  return w.write(s, offset);
+}
+template <typename Enc>
+bool write_struct(LazyStructWriter<Enc>& w, const WireStruct& s, uint64_t offset) {
   w.write(s, offset);
   return true;
 }
@@ -229,7 +254,8 @@ class DecoderQueue {
 // cheap: a sorted run that is long next to what it joins is merged in linear
 // time; short ones are appended and left to sort_and_merge's one sort, which
 // also handles everything else (many inputs each adding a range or two).
-Status read_delete_set_into(UpdateDecoder& dec, DeleteSet& merged) {
+template <typename Dec>
+Status read_delete_set_into(Dec& dec, DeleteSet& merged) {
   const auto by_clock = [](const DeleteRange& a, const DeleteRange& b) { return a.clock < b.clock; };
   const uint64_t num_clients = dec.rest().read_var_uint();
   for (uint64_t i = 0; i < num_clients && dec.ok(); i++) {
@@ -257,7 +283,7 @@ Status read_delete_set_into(UpdateDecoder& dec, DeleteSet& merged) {
       std::inplace_merge(dels.begin(), mid, dels.end(), by_clock);
     }
   }
-  return dec.status();
+  return dec.ok() ? Status() : dec.status();
 }
 
 template <typename In>
@@ -268,8 +294,8 @@ Status finish_status(const std::vector<In>& inputs) {
   return Status();
 }
 
-template <typename S>
-bool any_needs_generic(const std::vector<MergeInput<S>>& inputs) {
+template <typename S, typename Dec>
+bool any_needs_generic(const std::vector<MergeInput<S, Dec>>& inputs) {
   if constexpr (std::is_same_v<S, LazyStruct>) {
     for (const auto& in : inputs) {
       if (in.reader->needs_generic()) return true;
@@ -280,19 +306,21 @@ bool any_needs_generic(const std::vector<MergeInput<S>>& inputs) {
 
 // mergeUpdatesV2 on S structs. With S = LazyStruct, sets `needs_generic` (and
 // the result is to be ignored) when some struct needs the WireStruct path.
-template <typename S>
-Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates, UpdateFormat format,
-                               bool& needs_generic) {
-  using In = MergeInput<S>;
+template <typename S, typename Dec>
+Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates, bool& needs_generic) {
+  using In = MergeInput<S, Dec>;
   std::vector<In> inputs;
   inputs.reserve(updates.size());
-  std::vector<BasicStructReader<S>> readers;  // never reallocated: inputs point into it
+  // Neither is reallocated: inputs point into them, readers into decoders.
+  std::vector<Dec> decoders;
+  decoders.reserve(updates.size());
+  std::vector<BasicStructReader<S, Dec>> readers;
   readers.reserve(updates.size());
   uint64_t max_iterations = 16;
   for (auto u : updates) {
-    WEFT_ASSIGN_OR_RETURN(auto dec, make_update_decoder(format, u));
-    readers.emplace_back(*dec, u.size(), /*filter_skips=*/true);
-    inputs.push_back(In{std::move(dec), &readers.back()});
+    WEFT_RETURN_IF_ERROR(emplace_decoder(decoders, u));
+    readers.emplace_back(decoders.back(), u.size(), /*filter_skips=*/true);
+    inputs.push_back(In{&decoders.back(), &readers.back()});
     max_iterations += 3 * max_structs_for_input(u.size());
   }
   auto fail = [&](Status st) -> Result<UpdateBytes> {
@@ -310,8 +338,8 @@ Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates
     return UpdateBytes(updates[0].begin(), updates[0].end());
   }
 
-  auto enc = make_update_encoder(format);
-  LazyStructWriter writer(*enc);
+  EncoderFor<Dec> enc;
+  LazyStructWriter<EncoderFor<Dec>> writer(enc);
   // Higher clients first, then ascending clocks, in exactly the order V8's
   // sort gives with Yjs's comparator (see DecoderQueue).
   DecoderQueue<In> decs(inputs);
@@ -395,30 +423,38 @@ Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates
   DeleteSet merged;
   for (In& in : inputs) WEFT_RETURN_IF_ERROR(read_delete_set_into(*in.dec, merged));
   merged.sort_and_merge();
-  merged.write(*enc);
-  WEFT_RETURN_IF_ERROR(enc->status());
-  return enc->finish();
+  merged.write(enc);
+  WEFT_RETURN_IF_ERROR(enc.status());
+  return enc.finish();
 }
 
 }  // namespace
 
 Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> updates, UpdateFormat format) {
   bool needs_generic = false;
-  Result<UpdateBytes> fast = merge_impl<LazyStruct>(updates, format, needs_generic);
+  if (format == UpdateFormat::kV1) {
+    Result<UpdateBytes> fast = merge_impl<LazyStruct, UpdateDecoderV1>(updates, needs_generic);
+    if (!needs_generic) return fast;
+    return merge_impl<WireStruct, UpdateDecoderV1>(updates, needs_generic);
+  }
+  Result<UpdateBytes> fast = merge_impl<LazyStruct, UpdateDecoderV2>(updates, needs_generic);
   if (!needs_generic) return fast;
-  return merge_impl<WireStruct>(updates, format, needs_generic);
+  return merge_impl<WireStruct, UpdateDecoderV2>(updates, needs_generic);
 }
 
 namespace {
 
 // diffUpdateV2 on S structs (see merge_impl for `needs_generic`).
-template <typename S>
-Result<UpdateBytes> diff_impl(std::span<const uint8_t> update, const StateVector& state, UpdateFormat format,
+template <typename S, typename Dec>
+Result<UpdateBytes> diff_impl(std::span<const uint8_t> update, const StateVector& state,
                               bool& needs_generic) {
-  WEFT_ASSIGN_OR_RETURN(auto in, open_input<S>(update, format, /*filter_skips=*/false));
-  auto enc = make_update_encoder(format);
-  LazyStructWriter writer(*enc);
-  auto& reader = *in.reader;
+  std::vector<Dec> decs;
+  decs.reserve(1);
+  WEFT_RETURN_IF_ERROR(emplace_decoder(decs, update));
+  Dec& dec = decs.back();
+  BasicStructReader<S, Dec> reader(dec, update.size(), /*filter_skips=*/false);
+  EncoderFor<Dec> enc;
+  LazyStructWriter<EncoderFor<Dec>> writer(enc);
   while (S* curr = reader.curr()) {
     const uint64_t client = curr->id.client;
     auto it = state.find(client);
@@ -449,13 +485,13 @@ Result<UpdateBytes> diff_impl(std::span<const uint8_t> update, const StateVector
       return UpdateBytes{};
     }
   }
-  WEFT_RETURN_IF_ERROR(in.dec->status());
+  WEFT_RETURN_IF_ERROR(dec.status());
   writer.finish();
-  DeleteSet ds = DeleteSet::read(*in.dec);
-  WEFT_RETURN_IF_ERROR(in.dec->status());
-  ds.write(*enc);
-  WEFT_RETURN_IF_ERROR(enc->status());
-  return enc->finish();
+  DeleteSet ds = DeleteSet::read(dec);
+  WEFT_RETURN_IF_ERROR(dec.status());
+  ds.write(enc);
+  WEFT_RETURN_IF_ERROR(enc.status());
+  return enc.finish();
 }
 
 }  // namespace
@@ -464,9 +500,14 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
                                 UpdateFormat format) {
   WEFT_ASSIGN_OR_RETURN(StateVector state, decode_state_vector(sv));
   bool needs_generic = false;
-  Result<UpdateBytes> fast = diff_impl<LazyStruct>(update, state, format, needs_generic);
+  if (format == UpdateFormat::kV1) {
+    Result<UpdateBytes> fast = diff_impl<LazyStruct, UpdateDecoderV1>(update, state, needs_generic);
+    if (!needs_generic) return fast;
+    return diff_impl<WireStruct, UpdateDecoderV1>(update, state, needs_generic);
+  }
+  Result<UpdateBytes> fast = diff_impl<LazyStruct, UpdateDecoderV2>(update, state, needs_generic);
   if (!needs_generic) return fast;
-  return diff_impl<WireStruct>(update, state, format, needs_generic);
+  return diff_impl<WireStruct, UpdateDecoderV2>(update, state, needs_generic);
 }
 
 Result<UpdateBytes> encode_state_vector_from_update(std::span<const uint8_t> update, UpdateFormat format) {
