@@ -28,7 +28,7 @@ fi
 if [ "${WEFT_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== libFuzzer (${FUZZ_SECONDS:-20}s per target) == $(date -u +%T)"
   scripts/build.sh fuzz
-  for t in fuzz_update_v1 fuzz_update_v2 fuzz_any fuzz_sync_message; do
+  for t in fuzz_update_v1 fuzz_update_v2 fuzz_any fuzz_sync_message fuzz_ws_frame; do
     work=$(mktemp -d)
     cp fuzz/corpus/$t/* "$work"/ 2>/dev/null || true
     build-fuzz/fuzz/$t -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -timeout=10 \

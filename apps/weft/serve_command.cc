@@ -38,8 +38,6 @@ struct ServeArgs {
   double handshake_timeout_s = 10;
   size_t max_header_bytes = size_t{16} << 10;
   int deflate_level = 3;
-  int deflate_window_bits = 10;
-  int deflate_mem_level = 2;
 };
 
 // The secret from --auth-secret, --auth-secret-file or WEFT_AUTH_SECRET
@@ -71,8 +69,6 @@ int run_serve(const ServeArgs& args) {
   options.net.io_threads = args.io_threads;
   options.net.permessage_deflate = args.deflate_level > 0;
   options.net.deflate_level = args.deflate_level;
-  options.net.deflate_window_bits = args.deflate_window_bits;
-  options.net.deflate_mem_level = args.deflate_mem_level;
   options.net.max_message_bytes = args.max_message_bytes;
   options.max_doc_bytes = args.max_doc_bytes;
   options.max_connections = args.max_connections;
@@ -173,18 +169,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   serve
       ->add_option("--deflate-level", args.deflate_level,
-                   "zlib level of permessage-deflate, 1-9 (0: do not negotiate compression)")
+                   "zlib level of permessage-deflate, 1-9 (0: do not negotiate compression); messages of 1 "
+                   "MiB and more use level 1")
       ->check(CLI::Range(0, 9))
-      ->capture_default_str();
-  serve
-      ->add_option("--deflate-window-bits", args.deflate_window_bits,
-                   "LZ77 window of what the server compresses, 2^N bytes (9-15; memory per connection)")
-      ->check(CLI::Range(9, 15))
-      ->capture_default_str();
-  serve
-      ->add_option("--deflate-mem-level", args.deflate_mem_level,
-                   "zlib memLevel of permessage-deflate (1-9; memory per connection)")
-      ->check(CLI::Range(1, 9))
       ->capture_default_str();
   serve->callback([&exit_code] { exit_code = run_serve(args); });
 }

@@ -96,8 +96,10 @@ void HttpSession::dispatch(Request req) {
     }
     upgraded_ = true;
     stream_.expires_never();
+    // Bytes read past the request (a client that did not wait for the 101) are its first frames.
+    std::string early = beast::buffers_to_string(buffer_.data());
     auto ws = std::make_shared<WsSession>(std::move(stream_), ctx_, std::move(accept->handler), remote_,
-                                          std::move(ip_slot_));
+                                          std::move(ip_slot_), std::move(early));
     ws->run(std::move(req));
     return;
   }

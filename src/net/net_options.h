@@ -33,19 +33,17 @@ struct NetServerOptions {
   size_t send_queue_soft_bytes = size_t{1} << 20;
   size_t send_queue_hard_bytes = size_t{64} << 20;
 
+  // permessage-deflate, answered with server_no_context_takeover and
+  // client_no_context_takeover: each message is compressed on its own, so
+  // one zlib stream per io thread serves every connection (no per-connection
+  // compression state). Messages under 256 bytes go out uncompressed.
   bool permessage_deflate = true;
-  // zlib level (0-9) for outgoing messages: 3 keeps most of the size gain at
-  // a fraction of zlib's default level's CPU (a new client's SyncStep2 can be
-  // megabytes, compressed on the connection's thread).
+  // zlib level (1-9) for outgoing messages: 3 keeps most of the size gain at
+  // a fraction of zlib's default level's CPU. Messages of 1 MiB and more use
+  // level 1 (a new client's SyncStep2 can be megabytes, and it waits for it);
+  // large payloads shared between connections (the cached full state) are
+  // compressed once.
   int deflate_level = 3;
-  // Compression state lives as long as the connection (Beast allocates it
-  // when the first message goes out, the SyncStep1 on connect): with zlib's
-  // 32 KiB window about 130 KiB per connection, more than everything else a
-  // connection holds. 2^deflate_window_bits (9-15) is the LZ77 window the
-  // server compresses with (server_max_window_bits); deflate_mem_level
-  // (1-9) sizes its hash table and output buffer.
-  int deflate_window_bits = 10;
-  int deflate_mem_level = 2;
 
   // A ping every interval; a connection that sent no pong (nor anything
   // else) since the previous tick is dropped, as y-websocket's server does.

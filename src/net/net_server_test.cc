@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <zlib.h>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,8 +13,11 @@
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -161,6 +166,151 @@ class Client {
   bool reading_ = false;
   bool read_done_ = false;
   beast::error_code read_result_;
+};
+
+// A hand-made client for what Beast's client will not send: frames are
+// built byte by byte (masked unless asked otherwise), replies parsed raw.
+class RawClient {
+ public:
+  struct Frame {
+    uint8_t opcode = 0;
+    bool fin = false;
+    bool rsv1 = false;
+    std::string payload;
+  };
+
+  explicit RawClient(uint16_t port) : port_(port) {}
+
+  // Upgrades `target`, offering `extensions` (if not empty); returns the response.
+  http::response<http::string_body> connect(const std::string& target, const std::string& extensions = {}) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    timeval tv{5, 0};
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    http::request<http::empty_body> req(http::verb::get, target, 11);
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::upgrade, "websocket");
+    req.set(http::field::connection, "Upgrade");
+    req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+    req.set(http::field::sec_websocket_version, "13");
+    if (!extensions.empty()) req.set(http::field::sec_websocket_extensions, extensions);
+    http::write(socket_, req);
+    http::response_parser<http::string_body> parser;
+    parser.skip(true);  // a 101 has no body
+    http::read_header(socket_, buffer_, parser);
+    return parser.release();
+  }
+
+  static std::string frame(uint8_t opcode, std::string_view payload, bool fin = true, bool rsv1 = false,
+                           bool masked = true, uint8_t extra_bits = 0) {
+    std::string f;
+    f += static_cast<char>((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | extra_bits | opcode);
+    const uint8_t m = masked ? 0x80 : 0;
+    if (payload.size() < 126) {
+      f += static_cast<char>(m | payload.size());
+    } else if (payload.size() <= 0xffff) {
+      f += static_cast<char>(m | 126);
+      f += static_cast<char>(payload.size() >> 8);
+      f += static_cast<char>(payload.size() & 0xff);
+    } else {
+      f += static_cast<char>(m | 127);
+      for (int k = 7; k >= 0; --k) f += static_cast<char>((uint64_t{payload.size()} >> (8 * k)) & 0xff);
+    }
+    const char mask[4] = {'\x5a', '\x13', '\x7f', '\x01'};
+    if (masked) f.append(mask, 4);
+    for (size_t i = 0; i < payload.size(); ++i)
+      f += masked ? static_cast<char>(payload[i] ^ mask[i & 3]) : payload[i];
+    return f;
+  }
+
+  // Raw deflate of `data` as one permessage-deflate message (the 00 00 ff ff tail removed).
+  static std::string deflated(const std::string& data) {
+    z_stream z{};
+    deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&z, data.size()) + 16, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_SYNC_FLUSH);
+    out.resize(out.size() - z.avail_out - 4);
+    deflateEnd(&z);
+    return out;
+  }
+
+  static std::string inflated(const std::string& data) {
+    z_stream z{};
+    inflateInit2(&z, -15);
+    std::string in = data + std::string("\x00\x00\xff\xff", 4);
+    std::string out(1 << 20, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(in.data());
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    inflate(&z, Z_SYNC_FLUSH);
+    out.resize(out.size() - z.avail_out);
+    inflateEnd(&z);
+    return out;
+  }
+
+  void send(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+
+  // The next server frame; nullopt on EOF, error or a 5 s timeout.
+  std::optional<Frame> read() {
+    uint8_t head[2];
+    if (!read_exact(head, 2)) return std::nullopt;
+    Frame f;
+    f.fin = head[0] & 0x80;
+    f.rsv1 = head[0] & 0x40;
+    f.opcode = head[0] & 0x0f;
+    if (head[1] & 0x80) return std::nullopt;  // a server must not mask
+    uint64_t n = head[1] & 0x7f;
+    if (n >= 126) {
+      uint8_t ext[8];
+      const size_t k = n == 126 ? 2 : 8;
+      if (!read_exact(ext, k)) return std::nullopt;
+      n = 0;
+      for (size_t i = 0; i < k; ++i) n = (n << 8) | ext[i];
+    }
+    f.payload.resize(n);
+    if (!read_exact(reinterpret_cast<uint8_t*>(f.payload.data()), n)) return std::nullopt;
+    return f;
+  }
+
+  // Reads frames until a close frame; returns its code (0 if the link ended without one).
+  uint16_t read_close_code() {
+    while (auto f = read()) {
+      if (f->opcode == 8)
+        return f->payload.size() >= 2 ? static_cast<uint16_t>((static_cast<uint8_t>(f->payload[0]) << 8) |
+                                                              static_cast<uint8_t>(f->payload[1]))
+                                      : 1005;
+    }
+    return 0;
+  }
+
+ private:
+  bool read_exact(uint8_t* out, size_t n) {
+    while (n > 0) {
+      if (buffer_.size() > 0) {
+        const size_t k = std::min(n, buffer_.size());
+        std::memcpy(out, buffer_.data().data(), k);
+        buffer_.consume(k);
+        out += k;
+        n -= k;
+        continue;
+      }
+      beast::error_code ec;
+      const size_t k = socket_.read_some(asio::buffer(out, n), ec);
+      if (ec) return false;
+      out += k;
+      n -= k;
+    }
+    return true;
+  }
+
+  uint16_t port_;
+  asio::io_context ioc_;
+  tcp::socket socket_{ioc_};
+  beast::flat_buffer buffer_;
 };
 
 class NetServerTest : public ::testing::Test {
@@ -467,6 +617,172 @@ TEST_F(NetServerTest, SendFromOtherThreads) {
     EXPECT_EQ(got, std::string(10, '\x07'));
   }
   conn.reset();
+}
+
+TEST_F(NetServerTest, FragmentedMessagesAndPingsFromBeast) {
+  start();
+  Client c(server_->port());
+  ASSERT_FALSE(c.connect("/ws/frag"));
+  std::atomic<int> pongs{0};
+  c.ws().control_callback([&](websocket::frame_type kind, beast::string_view) {
+    if (kind == websocket::frame_type::pong) ++pongs;
+  });
+  c.ws().binary(true);
+  beast::error_code ec;
+  c.ws().write_some(false, asio::buffer(std::string("frag")), ec);
+  ASSERT_FALSE(ec);
+  c.ws().ping("p1", ec);
+  ASSERT_FALSE(ec);
+  c.ws().write_some(false, asio::buffer(std::string("ment")), ec);
+  ASSERT_FALSE(ec);
+  c.ws().write_some(true, asio::buffer(std::string("ed")), ec);
+  ASSERT_FALSE(ec);
+  std::string got;
+  ASSERT_FALSE(c.read(got));
+  EXPECT_EQ(got, "fragmented");
+  EXPECT_EQ(pongs.load(), 1);
+}
+
+TEST_F(NetServerTest, RawFramesFragmentationPingAndClose) {
+  start();
+  RawClient c(server_->port());
+  auto res = c.connect("/ws/raw");
+  ASSERT_EQ(res.result_int(), 101u);
+  EXPECT_EQ(res[http::field::sec_websocket_accept], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");  // RFC 6455 1.3
+  // One message in three frames with a ping between, sent in one write.
+  c.send(RawClient::frame(2, "ab", false) + RawClient::frame(9, "hello?") + RawClient::frame(0, "cd", false) +
+         RawClient::frame(0, "ef"));
+  auto pong = c.read();
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->opcode, 10);
+  EXPECT_EQ(pong->payload, "hello?");
+  auto echo = c.read();
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->opcode, 2);
+  EXPECT_EQ(echo->payload, "abcdef");
+  // A pong is ignored; a close is answered with the same code.
+  c.send(RawClient::frame(10, "") + RawClient::frame(8, std::string("\x0f\xa0", 2) + "done"));
+  EXPECT_EQ(c.read_close_code(), 4000);
+  ASSERT_TRUE(obs_->wait_closes(1));
+  EXPECT_EQ(obs_->closes[0].code, 4000);
+  EXPECT_EQ(obs_->closes[0].reason, "done");
+  EXPECT_FALSE(obs_->closes[0].by_server);
+}
+
+TEST_F(NetServerTest, CompressedAndPlainMessagesOnOneConnection) {
+  start();
+  RawClient c(server_->port());
+  auto res = c.connect("/ws/mixed", "permessage-deflate; client_max_window_bits");
+  ASSERT_EQ(res.result_int(), 101u);
+  EXPECT_EQ(res[http::field::sec_websocket_extensions],
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+  std::string big;
+  for (int i = 0; i < 2000; ++i) big += "update " + std::to_string(i % 13) + ";";
+  const std::string deflated = RawClient::deflated(big);
+  // compressed in, compressed out (large); plain in, plain out (small);
+  // compressed fragmented; a small compressed message comes back plain.
+  c.send(RawClient::frame(2, deflated, true, true));
+  c.send(RawClient::frame(2, "tiny"));
+  c.send(RawClient::frame(2, deflated.substr(0, 7), false, true) + RawClient::frame(0, deflated.substr(7)));
+  c.send(RawClient::frame(1, RawClient::deflated("small text"), true, true));
+  auto a = c.read();
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->rsv1);
+  EXPECT_LT(a->payload.size(), big.size() / 4);
+  EXPECT_EQ(RawClient::inflated(a->payload), big);
+  auto b = c.read();
+  ASSERT_TRUE(b);
+  EXPECT_FALSE(b->rsv1);
+  EXPECT_EQ(b->payload, "tiny");
+  auto d = c.read();
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->rsv1);
+  EXPECT_EQ(RawClient::inflated(d->payload), big);
+  auto e = c.read();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->opcode, 1);
+  EXPECT_FALSE(e->rsv1);
+  EXPECT_EQ(e->payload, "small text");
+}
+
+TEST_F(NetServerTest, DeflateOffersTheServerCannotHonourAreDeclined) {
+  start();
+  RawClient eight(server_->port());
+  auto res = eight.connect("/ws/a", "permessage-deflate; server_max_window_bits=8, x-webkit-deflate-frame");
+  ASSERT_EQ(res.result_int(), 101u);
+  EXPECT_EQ(res[http::field::sec_websocket_extensions], "");
+  RawClient second(server_->port());
+  res = second.connect("/ws/b", "permessage-deflate; bogus, permessage-deflate; server_max_window_bits=10");
+  EXPECT_EQ(res[http::field::sec_websocket_extensions],
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+            "server_max_window_bits=10");
+  // RSV1 without deflate is a protocol error.
+  eight.send(RawClient::frame(2, RawClient::deflated("x"), true, true));
+  EXPECT_EQ(eight.read_close_code(), kCloseProtocolError);
+}
+
+TEST_F(NetServerTest, BadFramesCloseOnlyTheirConnection) {
+  NetServerOptions options;
+  options.max_message_bytes = 1024;
+  start(options);
+  RawClient witness(server_->port());
+  witness.connect("/ws/witness", "permessage-deflate");
+  struct Case {
+    const char* what;
+    std::string bytes;
+    uint16_t code;
+  };
+  std::string huge_header = RawClient::frame(2, "");  // declares 2^40 bytes, sends none
+  huge_header[1] = static_cast<char>(0x80 | 127);
+  huge_header.insert(2, std::string("\x00\x00\x01\x00\x00\x00\x00\x00", 8));
+  const std::vector<Case> cases = {
+      {"unmasked", RawClient::frame(2, "x", true, false, /*masked=*/false), kCloseProtocolError},
+      {"RSV2", RawClient::frame(2, "x", true, false, true, 0x20), kCloseProtocolError},
+      {"opcode 3", RawClient::frame(3, "x"), kCloseProtocolError},
+      {"opcode 11", RawClient::frame(11, ""), kCloseProtocolError},
+      {"fragmented ping", RawClient::frame(9, "", false), kCloseProtocolError},
+      {"orphan continuation", RawClient::frame(0, "x"), kCloseProtocolError},
+      {"text not UTF-8", RawClient::frame(1, "\xc0\xaf"), 1007},
+      {"too big", RawClient::frame(2, std::string(1025, 'x')), kCloseTooBig},
+      {"declared 1 TiB", huge_header, kCloseTooBig},
+      {"zip bomb", RawClient::frame(2, RawClient::deflated(std::string(1 << 18, '\0')), true, true),
+       kCloseTooBig},
+      {"corrupt deflate", RawClient::frame(2, "\xff\xff\xff\xff", true, true), 1007},
+  };
+  for (const Case& c : cases) {
+    RawClient bad(server_->port());
+    bad.connect("/ws/bad", "permessage-deflate");
+    bad.send(c.bytes);
+    EXPECT_EQ(bad.read_close_code(), c.code) << c.what;
+    witness.send(RawClient::frame(2, c.what));
+    auto echo = witness.read();
+    ASSERT_TRUE(echo) << c.what;
+    EXPECT_EQ(echo->payload, c.what);
+  }
+  ASSERT_TRUE(obs_->wait_closes(cases.size()));
+  std::lock_guard lock(obs_->mu);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(obs_->closes[i].code, cases[i].code) << cases[i].what;
+    EXPECT_TRUE(obs_->closes[i].by_server) << cases[i].what;
+  }
+}
+
+TEST_F(NetServerTest, LargeSharedPayloadToDeflateClientsOfBeast) {
+  // Beast's client inflates what we compress; the same shared payload to
+  // two connections (the second from the compressed cache).
+  std::string big;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300000; ++i) big += static_cast<char>('a' + rng() % 8);
+  auto shared = std::make_shared<const std::vector<uint8_t>>(big.begin(), big.end());
+  on_open_script_ = [shared](WsConnection& conn) { conn.send(OutMessage{shared, FrameKind::kBinary}); };
+  start();
+  for (int i = 0; i < 2; ++i) {
+    Client c(server_->port());
+    ASSERT_FALSE(c.connect("/ws/big", /*offer_deflate=*/true));
+    std::string got;
+    ASSERT_FALSE(c.read(got));
+    EXPECT_EQ(got, big) << "connection " << i;
+  }
 }
 
 TEST(NetServer, BindFailureIsAnError) {
