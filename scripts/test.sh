@@ -47,4 +47,4 @@ fi
 echo "== Yjs interop (node --test) == $(date -u +%T)"
 cd tests/interop
 WEFT_BIN="$root/build/apps/weft" WEFT_PEER_BIN="$root/build/tests/interop/weft-peer" \
-  node --test yjs_to_weft.test.mjs merge_many.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs serve.test.mjs kill9.test.mjs signaling.test.mjs auth.test.mjs
+  node --test yjs_to_weft.test.mjs merge_many.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs serve.test.mjs kill9.test.mjs signaling.test.mjs auth.test.mjs deflate.test.mjs

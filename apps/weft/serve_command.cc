@@ -38,6 +38,7 @@ struct ServeArgs {
   double handshake_timeout_s = 10;
   size_t max_header_bytes = size_t{16} << 10;
   int deflate_level = 3;
+  size_t deflate_max_bytes = size_t{1} << 20;
 };
 
 // The secret from --auth-secret, --auth-secret-file or WEFT_AUTH_SECRET
@@ -69,6 +70,7 @@ int run_serve(const ServeArgs& args) {
   options.net.io_threads = args.io_threads;
   options.net.permessage_deflate = args.deflate_level > 0;
   options.net.deflate_level = args.deflate_level;
+  options.net.deflate_max_bytes = args.deflate_max_bytes;
   options.net.max_message_bytes = args.max_message_bytes;
   options.max_doc_bytes = args.max_doc_bytes;
   options.max_connections = args.max_connections;
@@ -172,6 +174,12 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                    "zlib level of permessage-deflate, 1-9 (0: do not negotiate compression); messages of 1 "
                    "MiB and more use level 1")
       ->check(CLI::Range(0, 9))
+      ->capture_default_str();
+  serve
+      ->add_option(
+          "--deflate-max-bytes", args.deflate_max_bytes,
+          "larger outgoing messages are sent uncompressed (a client inflating megabytes takes longer "
+          "than a fast link takes to carry them)")
       ->capture_default_str();
   serve->callback([&exit_code] { exit_code = run_serve(args); });
 }

@@ -44,6 +44,11 @@ struct NetServerOptions {
   // large payloads shared between connections (the cached full state) are
   // compressed once.
   int deflate_level = 3;
+  // Larger outgoing messages go out uncompressed: over loopback or a LAN a
+  // client's inflate of megabytes (node's ws streams it in 16 KiB chunks:
+  // ~100 ms for 10 MB) costs more than the transfer saves. Raise it for
+  // clients on slow links.
+  size_t deflate_max_bytes = size_t{1} << 20;
 
   // A ping every interval; a connection that sent no pong (nor anything
   // else) since the previous tick is dropped, as y-websocket's server does.

@@ -389,7 +389,8 @@ void WsSession::write_message(OutMessage message) {
   if (!payload) payload = &kEmpty;
   bool rsv1 = false;
   writing_deflated_.reset();
-  if (deflate_ && payload->size() >= kMinDeflateBytes && ctx_->options.deflate_level > 0) {
+  if (deflate_ && payload->size() >= kMinDeflateBytes && payload->size() <= ctx_->options.deflate_max_bytes &&
+      ctx_->options.deflate_level > 0) {
     const int bits = deflate_->server_window_bits;
     const int level = payload->size() >= kFastDeflateBytes ? 1 : ctx_->options.deflate_level;
     const bool cacheable = payload->size() >= kCacheMinBytes;
