@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <vector>
@@ -119,6 +120,12 @@ int run_tombstones_load(const std::string& path, bool gc) {
   if (!encoded) {
     std::fprintf(stderr, "weft bench tombstones: encode: %s\n", encoded.status().message().c_str());
     return 1;
+  }
+  // WEFT_BENCH_DUMP_UPDATE=FILE keeps the re-encoded state (with --no-gc it
+  // must equal the input byte for byte).
+  if (const char* dump = std::getenv("WEFT_BENCH_DUMP_UPDATE"); dump != nullptr && *dump != '\0') {
+    std::ofstream out(dump, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(encoded->data()), static_cast<std::streamsize>(encoded->size()));
   }
   std::printf(
       "{\"engine\":\"weft\",\"gc\":%s,\"inputBytes\":%zu,\"textLength\":%zu,\"loadMs\":%.1f,"

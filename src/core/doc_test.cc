@@ -27,6 +27,23 @@ TEST(Doc, TextInsertEncodesAsYjs) {
   EXPECT_EQ(hex(*update), "01 01 01 00 04 01 01 74 02 61 62 00");
 }
 
+// to_string converts item by item; lone surrogates at item edges that pair
+// up across the boundary must read as the one character the UTF-16 text holds.
+TEST(Doc, TextToStringJoinsSurrogatesAcrossItems) {
+  const std::u16string high_then_b{u'a', char16_t{0xD83D}};
+  const std::u16string low_then_b{char16_t{0xDE00}, u'b'};
+  // Inserting in front makes a second item (no typing extension).
+  Doc b(2);
+  ASSERT_TRUE(b.get_text("t").insert(0, std::u16string_view(low_then_b)));
+  ASSERT_TRUE(b.get_text("t").insert(0, std::u16string_view(high_then_b)));
+  EXPECT_EQ(b.get_text("t").to_u16string(), high_then_b + low_then_b);
+  EXPECT_EQ(b.get_text("t").to_string(), std::string("a\xF0\x9F\x98\x80") + "b");  // U+1F600
+  // A lone surrogate inside an item reads as U+FFFD, as the whole-text conversion does.
+  Doc c(3);
+  ASSERT_TRUE(c.get_text("t").insert(0, std::u16string_view(std::u16string{u'x', char16_t{0xDE00}, u'y'})));
+  EXPECT_EQ(c.get_text("t").to_string(), std::string("x\xEF\xBF\xBD") + "y");
+}
+
 TEST(Doc, MapOverwriteEncodesAsYjs) {
   Doc doc(2);
   MapRef m = doc.get_map("m");

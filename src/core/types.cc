@@ -83,7 +83,7 @@ void TypeRefBase::unobserve(uint64_t id) const {
 
 uint64_t TextRef::length() const { return branch_->length; }
 std::u16string TextRef::to_u16string() const { return text_to_u16string(*branch_); }
-std::string TextRef::to_string() const { return utf16_to_utf8(to_u16string()); }
+std::string TextRef::to_string() const { return text_to_utf8(*branch_); }
 Delta TextRef::to_delta() const { return text_to_delta(*branch_); }
 
 Status TextRef::insert(uint64_t index, std::u16string_view text,

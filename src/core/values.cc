@@ -50,6 +50,23 @@ std::u16string text_to_u16string(const Branch& type) {
   return out;
 }
 
+std::string text_to_utf8(const Branch& type) {
+  std::string out;
+  out.reserve(type.length);  // UTF-16 units: the exact size for ASCII text
+  for (const Item* n = type.start; n != nullptr; n = n->right) {
+    if (n->deleted) continue;
+    const auto* s = std::get_if<ContentString>(&n->content);
+    if (s == nullptr || s->text.empty()) continue;
+    // A lone high surrogate at an item's end may pair with a lone low one at
+    // the next item's start: such (rare) text is converted as one string.
+    if (is_low_surrogate(s->text.front()) || is_high_surrogate(s->text.back())) {
+      return utf16_to_utf8(text_to_u16string(type));
+    }
+    append_utf16_as_utf8(s->text, out);
+  }
+  return out;
+}
+
 Delta text_to_delta(const Branch& type) {
   Delta ops;
   Attributes current;
@@ -210,7 +227,7 @@ std::string xml_to_string(const Branch& type) {
 Any type_to_json(const Branch& type) {
   switch (type.effective_kind()) {
     case TypeRef::kText:
-      return Any(utf16_to_utf8(text_to_u16string(type)));
+      return Any(text_to_utf8(type));
     case TypeRef::kXmlElement:
     case TypeRef::kXmlFragment:
     case TypeRef::kXmlText:

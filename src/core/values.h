@@ -21,6 +21,8 @@ std::string js_string(const Any& value);
 std::string xml_to_string(const Branch& type);
 // Concatenated visible strings (Y.Text toString()).
 std::u16string text_to_u16string(const Branch& type);
+// The same as UTF-8 (utf16_to_utf8 of it), converted item by item.
+std::string text_to_utf8(const Branch& type);
 // The canonical dump of a value (see canonical_json.cc).
 std::string canonical_json(const Any& value);
 // Y.Text toDelta() without snapshots.
