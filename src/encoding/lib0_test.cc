@@ -6,6 +6,7 @@
 
 #include "encoding/rle.h"
 #include "encoding/test_vectors.h"
+#include "encoding/utf.h"
 
 namespace weft {
 namespace {
@@ -139,6 +140,44 @@ TEST_F(Lib0Vectors, Columns) {
     }
     EXPECT_TRUE(d.status().is_ok());
     EXPECT_EQ(utf16_to_utf8(got), utf16_to_utf8(all));
+  }
+}
+
+// The ASCII blocks of 8 units in utf16_as_utf8_length / write_utf16_as_utf8
+// must give what the unit-by-unit conversion gives, whatever the offset of
+// non-ASCII units, surrogate pairs (also split across a block edge) and lone
+// surrogates.
+TEST(Lib0, Utf16ToUtf8AsciiBlocks) {
+  const std::u16string pieces[] = {u"a",
+                                   u"\u00e9",
+                                   u"\u4e2d",
+                                   u"\U0001F600",
+                                   std::u16string(1, char16_t{0xD800}),
+                                   std::u16string(1, char16_t{0xDC00})};
+  uint64_t seed = 7;
+  for (int round = 0; round < 2000; round++) {
+    std::u16string s;
+    std::string expected;
+    const int n = static_cast<int>(seed % 40);
+    for (int k = 0; k < n; k++) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      const int pick = static_cast<int>((seed >> 33) % 12);
+      const std::u16string& piece = pieces[pick < 7 ? 0 : pick - 6];
+      s += piece;
+    }
+    for (size_t i = 0; i < s.size(); i++) {  // reference: one unit (or pair) at a time
+      const char16_t c = s[i];
+      if (c >= 0xD800 && c <= 0xDBFF && i + 1 < s.size() && s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
+        expected += utf16_to_utf8(s.substr(i, 2));
+        i++;
+      } else {
+        expected += utf16_to_utf8(std::u16string(1, c));
+      }
+    }
+    std::string got;
+    append_utf16_as_utf8(s, got);
+    ASSERT_EQ(got, expected) << "round " << round << " seed " << seed;
+    ASSERT_EQ(utf16_as_utf8_length(s), expected.size()) << "round " << round;
   }
 }
 

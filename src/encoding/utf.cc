@@ -126,9 +126,31 @@ std::optional<std::u16string> utf8_to_utf16(std::string_view utf8) {
   return out;
 }
 
+namespace {
+
+// Whether the 8 units at `p` are all ASCII: an OR the compiler vectorizes.
+bool ascii8(const char16_t* p) {
+  char16_t any = 0;
+  for (int k = 0; k < 8; k++) any |= p[k];
+  return any < 0x80;
+}
+
+}  // namespace
+
 size_t utf16_as_utf8_length(std::u16string_view utf16) {
   size_t n = 0;
+  size_t block_end = 0;  // units before this were checked in a block of 8
   for (size_t i = 0; i < utf16.size(); i++) {
+    // Most text is ASCII: whole blocks of 8 units count 8 bytes.
+    while (i >= block_end && i + 8 <= utf16.size()) {
+      if (!ascii8(utf16.data() + i)) {
+        block_end = i + 8;
+        break;
+      }
+      n += 8;
+      i += 8;
+    }
+    if (i >= utf16.size()) break;
     const char16_t c = utf16[i];
     if (c < 0x80) {
       n += 1;
@@ -146,7 +168,19 @@ size_t utf16_as_utf8_length(std::u16string_view utf16) {
 
 uint8_t* write_utf16_as_utf8(std::u16string_view utf16, uint8_t* out) {
   const size_t size = utf16.size();
+  size_t block_end = 0;  // units before this were checked in a block of 8
   for (size_t i = 0; i < size; i++) {
+    // Whole ASCII blocks of 8 units: a narrowing copy.
+    while (i >= block_end && i + 8 <= size) {
+      if (!ascii8(utf16.data() + i)) {
+        block_end = i + 8;
+        break;
+      }
+      for (int k = 0; k < 8; k++) out[k] = static_cast<uint8_t>(utf16[i + k]);
+      out += 8;
+      i += 8;
+    }
+    if (i >= size) break;
     char32_t c = utf16[i];
     if (c < 0x80) {
       *out++ = static_cast<uint8_t>(c);
