@@ -14,10 +14,6 @@ namespace {
 
 thread_local const SqliteDocStore* t_writer_of = nullptr;
 
-// append_inline commits inline only while the writer's last batch held at
-// most this many writes (light load).
-constexpr size_t kInlineMaxLastBatch = 2;
-
 // Past this many cached rooms the writer drops its cache (it reloads rows on demand).
 constexpr size_t kMaxCachedRooms = 100000;
 
@@ -266,7 +262,8 @@ void SqliteDocStore::writer_loop() {
     if (!checkpoint_only) {
       run_batch(batch);
       std::lock_guard lock(mu_);
-      last_batch_writes_ = batch.size();
+      small_batches_ =
+          batch.size() <= kInlineMaxBatch ? std::min(small_batches_ + 1, kInlineAfterSmallBatches) : 0;
     }
     batch.clear();
     maybe_checkpoint();
@@ -281,9 +278,9 @@ void SqliteDocStore::writer_loop() {
 void SqliteDocStore::append_inline(std::string_view room, Bytes update, AppendCallback done) {
   std::unique_lock lock(mu_);
   // Under load the writer's batches are big; an inline commit of one update
-  // between two of them would cost a whole fsync for one update, so inline
-  // commits wait until a small batch shows the load is light again.
-  if (closing_ || committing_ || !queue_.empty() || last_batch_writes_ > kInlineMaxLastBatch) {
+  // between two of them would hold this strand through an fsync for one
+  // update, so inline commits wait for a streak of small batches.
+  if (closing_ || committing_ || !queue_.empty() || small_batches_ < kInlineAfterSmallBatches) {
     lock.unlock();
     return append(room, std::move(update), std::move(done));
   }
@@ -305,6 +302,7 @@ void SqliteDocStore::append_inline(std::string_view room, Bytes update, AppendCa
   // fsyncs the database file): it runs them between two transactions.
   const bool due = checkpoint_due();
   lock.lock();
+  small_batches_ = std::min(small_batches_ + 1, kInlineAfterSmallBatches);
   committing_ = false;
   if (due) checkpoint_due_ = true;
   const bool wake = due || !queue_.empty() || closing_;

@@ -14,8 +14,8 @@
 // and runs the callback before returning (two thread wakeups fewer, the most
 // a lone update costs besides its fsync). Whatever arrives meanwhile queues
 // for the writer thread, which commits it as one group after the inline
-// commit, so group commit under load is unchanged; and while the writer's
-// batches are big (more than two writes) appends go to it directly.
+// commit, so group commit under load is unchanged; and appends go to it
+// directly until 4 commits in a row held at most three writes each.
 // Callbacks stay in append order: one batch is committed, and its callbacks
 // run, at a time.
 //
@@ -100,6 +100,13 @@ class SqliteDocStore final : public DocStore {
   };
   struct WriterStmts;
 
+  // append_inline commits inline only after this many consecutive commits of
+  // at most kInlineMaxBatch writes each (light load). Closed-loop clients under
+  // load alternate a big batch with a tiny one (the first write after the
+  // acknowledgements); a streak keeps those from committing inline.
+  static constexpr size_t kInlineMaxBatch = 3;
+  static constexpr int kInlineAfterSmallBatches = 4;
+
   SqliteDocStore(SqliteDocStoreOptions options, SqliteDb writer, SqliteDb reader, SqliteDb checkpointer,
                  std::unique_ptr<WriterStmts> stmts);
   void enqueue(Job job);
@@ -132,9 +139,11 @@ class SqliteDocStore final : public DocStore {
   // A batch is being written or its callbacks are running, on the writer
   // thread or inline (append_inline): whoever set it owns wdb_, ws_, rooms_.
   bool committing_ = false;
-  bool checkpoint_due_ = false;
-  size_t last_batch_writes_ = 0;  // writes in the writer thread's last batch  // an inline commit left a
-                                  // checkpoint step for the writer
+  bool checkpoint_due_ = false;  // an inline commit left a checkpoint step for the writer
+  // Consecutive commits (writer or inline) of at most kInlineMaxBatch writes:
+  // the load is light when it reaches kInlineAfterSmallBatches.
+  // An idle store counts as lightly loaded.
+  int small_batches_ = kInlineAfterSmallBatches;
 
   mutable std::mutex stats_mu_;
   StoreStats stats_;
