@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/item.h"
+#include "core/seq_index.h"
 #include "encoding/content.h"
 
 namespace weft {
@@ -80,6 +81,16 @@ class Branch {
   uint64_t marker_index = 0;
   void clear_marker() { marker = nullptr; }
 
+  // Ordered index over the sequence items, built by find_position once a
+  // lookup walks more than index_after_steps items (small lists never get
+  // one; tests lower it). While it exists, every change to the list must reach it (see
+  // seq_index.h); `seq_index_of` gives it to the hooks.
+  static inline size_t index_after_steps = 128;
+  std::unique_ptr<SeqIndex> seq_index;
+  static SeqIndex* seq_index_of(const Item* item) {
+    return item->parent_sub ? nullptr : item->parent->seq_index.get();
+  }
+
   // Observers (event, transaction); deep observers get all events of the subtree.
   using Observer = std::function<void(const Event&, Transaction&)>;
   using DeepObserver = std::function<void(const std::vector<const Event*>&, Transaction&)>;
@@ -93,7 +104,8 @@ class Branch {
   TypeRef effective_kind() const;
 
   // The item holding visible index `index` and the offset into it; returns
-  // {nullptr, 0} when index == length. Uses and refreshes the marker.
+  // {nullptr, 0} when index == length. Uses and refreshes the marker; far
+  // from it, uses (and builds) the index.
   std::pair<Item*, uint64_t> find_position(uint64_t index);
   // Map value item for key (nullptr when absent or deleted).
   Item* map_item(const std::string& key) const;

@@ -114,7 +114,10 @@ void integrate_item(Transaction& txn, Item* item, uint64_t offset) {
     parent->map[*item->parent_sub] = item;
     if (item->left != nullptr) item->left->mark_deleted(txn);
   }
-  if (!item->parent_sub && item->countable && !item->deleted) parent->length += item->length;
+  if (!item->parent_sub) {
+    if (item->countable && !item->deleted) parent->length += item->length;
+    if (parent->seq_index) parent->seq_index->on_insert(item);
+  }
   parent->clear_marker();
   store.add(item);
   integrate_content(txn, item);

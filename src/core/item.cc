@@ -81,7 +81,10 @@ void delete_type_children(Transaction& txn, Branch& type) {
 
 void Item::mark_deleted(Transaction& txn) {
   if (deleted) return;
-  if (countable && !parent_sub) parent->length -= length;
+  if (countable && !parent_sub) {
+    parent->length -= length;
+    if (parent->seq_index) parent->seq_index->on_visible_change(this, -static_cast<int64_t>(length));
+  }
   deleted = true;
   parent->clear_marker();
   // Extends the client's last range when it ends here (sort_and_merge would
@@ -109,6 +112,7 @@ void Item::gc(StructStore& store, bool parent_gcd) {
       it = next;
     }
     t.start = nullptr;
+    t.seq_index.reset();
     for (auto& [key, chain] : t.map) {
       for (Item* it = chain; it != nullptr;) {
         Item* prev = it->left;
@@ -139,7 +143,10 @@ bool Item::try_merge(Item& r) {
       id.client == r.id.client && id.clock + length == r.id.clock && deleted == r.deleted &&
       content.index() == r.content.index()) {
     // content_merge takes the right content only when the kinds merge.
+    // Told before the lengths and links change.
+    SeqIndex* index = Branch::seq_index_of(this);
     if (!content_merge(content, std::move(r.content))) return false;
+    if (index != nullptr) index->on_merge(this, &r);
     if (parent->marker == &r) {
       parent->marker = this;
       if (!deleted && countable) parent->marker_index -= length;
@@ -172,6 +179,7 @@ Item* split_item(Transaction& txn, Item* left, uint64_t diff) {
   txn.merge_structs.push_back(right->id);
   if (right->parent_sub && right->right == nullptr) right->parent->map[*right->parent_sub] = right;
   left->length = diff;
+  if (SeqIndex* index = Branch::seq_index_of(left)) index->on_split(left, right);
   return right;
 }
 

@@ -62,6 +62,10 @@ struct Item {
   bool deleted = false;
   bool keep = false;  // protected from GC (undo)
   bool countable = false;
+  // The parent's SeqIndex chunk holding this sequence item (meaningful only
+  // while the parent has an index). Sits in what was tail padding: Item
+  // stays 184 bytes.
+  uint32_t seq_chunk = 0;
 
   Item();
   ~Item();

@@ -261,6 +261,7 @@ bool try_extend_own_item(Transaction& txn, Branch* text, const TextPosition& pos
   own->text += add->text;
   left->length += add->text.size();
   text->length += add->text.size();
+  if (text->seq_index) text->seq_index->on_visible_change(left, static_cast<int64_t>(add->text.size()));
   txn.add_changed_type(text, std::nullopt);
   text->marker = left;
   text->marker_index = pos.index - old_length;

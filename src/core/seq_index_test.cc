@@ -1,0 +1,264 @@
+// Seeded randomized check of the sequence position index (SeqIndex) and
+// Branch::find_position against a naive walk over the item list: random
+// local inserts and deletes at random positions (single edits and several
+// in one transaction, so splits and cleanup merges happen), concurrent
+// edits of three peers synced in random order (remote integration with
+// conflict resolution), GC on and off, surrogate pairs, nested types that
+// get deleted. WEFT_SEQ_INDEX_SEEDS sets the number of seeds.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+
+#include "core/branch.h"
+#include "weft/doc.h"
+#include "weft/update.h"
+
+namespace weft {
+namespace {
+
+// The item and offset at visible index `index`, walking from the start.
+std::pair<const Item*, uint64_t> naive_position(const Branch& b, uint64_t index) {
+  uint64_t pos = 0;
+  for (const Item* it = b.start; it != nullptr; it = it->right) {
+    if (!it->visible()) continue;
+    if (index < pos + it->length) return {it, index - pos};
+    pos += it->length;
+  }
+  return {nullptr, 0};
+}
+
+uint64_t naive_length(const Branch& b) {
+  uint64_t n = 0;
+  for (const Item* it = b.start; it != nullptr; it = it->right) n += it->visible() ? it->length : 0;
+  return n;
+}
+
+// Lookups checked on a branch that had an index (the tests assert that the
+// index was exercised at all).
+int indexed_checks = 0;
+
+// Checks the index structure and `samples` random lookups (plus both ends).
+void check_branch(Branch& b, std::mt19937_64& rng, int samples, const std::string& what) {
+  ASSERT_EQ(b.length, naive_length(b)) << what;
+  if (b.seq_index) {
+    indexed_checks++;
+    ASSERT_TRUE(b.seq_index->check(b.start)) << what << ": index chunks out of step";
+  }
+  if (b.length == 0) return;
+  for (int s = 0; s < samples + 2; s++) {
+    uint64_t i = s == 0 ? 0 : s == 1 ? b.length - 1 : rng() % b.length;
+    auto want = naive_position(b, i);
+    if (b.seq_index) {
+      auto got = b.seq_index->find(i);
+      ASSERT_EQ(got.first, want.first) << what << ": index at " << i;
+      ASSERT_EQ(got.second, want.second) << what << ": index at " << i;
+    }
+    auto got = b.find_position(i);
+    ASSERT_EQ(got.first, want.first) << what << ": find_position at " << i;
+    ASSERT_EQ(got.second, want.second) << what << ": find_position at " << i;
+  }
+  ASSERT_EQ(b.find_position(b.length).first, nullptr) << what;
+}
+
+std::u16string text_of(const TextRef& t) {
+  std::u16string s;
+  for (const DeltaOp& op : t.to_delta()) s += op.text;
+  return s;
+}
+
+struct Peer {
+  Peer(uint64_t id, bool gc) : doc(DocOptions{id, "", gc}) {
+    doc.on_update([this](const UpdateBytes& u, const Transaction&) { outbox.push_back(u); });
+  }
+  Doc doc;
+  std::vector<UpdateBytes> outbox;  // emitted since the last sync
+};
+
+class Editor {
+ public:
+  explicit Editor(std::mt19937_64& rng) : rng_(rng) {}
+  uint64_t pick(uint64_t n) { return rng_() % n; }
+
+  // A random position not inside a surrogate pair.
+  uint64_t text_index(const std::u16string& s) {
+    uint64_t i = pick(s.size() + 1);
+    while (i > 0 && i < s.size() && s[i] >= 0xDC00 && s[i] <= 0xDFFF) i--;
+    return i;
+  }
+  void edit_text(const TextRef& t) {
+    static const char16_t* pieces[] = {u"a", u"xy", u"世界", u"\U0001F600", u"q\U0001F44D\U0001F3FDz"};
+    std::u16string s = text_of(t);
+    uint64_t a = text_index(s);
+    if (s.empty() || pick(3) != 0) {
+      ASSERT_TRUE(t.insert(a, std::u16string_view(pieces[pick(5)])));
+    } else {
+      uint64_t b = text_index(s);
+      if (a > b) std::swap(a, b);
+      ASSERT_TRUE(t.remove_range(a, std::min<uint64_t>(b - a, 1 + pick(6))));
+    }
+  }
+  void edit_array(const ArrayRef& arr) {
+    uint64_t n = arr.length();
+    uint64_t a = pick(n + 1);
+    int op = static_cast<int>(pick(10));
+    if (n == 0 || op < 6) {
+      std::vector<Any> values;
+      for (uint64_t k = 1 + pick(3); k > 0; k--) values.emplace_back(static_cast<double>(pick(1000)));
+      ASSERT_TRUE(arr.insert(a, values));
+    } else if (op < 9) {
+      a = std::min(a, n - 1);
+      ASSERT_TRUE(arr.remove_range(a, std::min<uint64_t>(n - a, 1 + pick(4))));
+    } else {
+      auto nested = arr.insert_text(a);
+      ASSERT_TRUE(nested.is_ok());
+    }
+  }
+  // Edits a nested text a lot (so it gets an index of its own), if there is one.
+  void edit_nested(const ArrayRef& arr) {
+    for (uint64_t i = 0; i < arr.length(); i++) {
+      auto v = arr.get(i);
+      if (!v || !v->is_type()) continue;
+      TextRef t = v->as_text();
+      for (int k = 0; k < 40; k++) edit_text(t);
+      return;
+    }
+  }
+
+ private:
+  std::mt19937_64& rng_;
+};
+
+void check_peer(Peer& p, std::mt19937_64& rng, const std::string& what) {
+  check_branch(*p.doc.get_text("t").branch(), rng, 8, what + " text");
+  ArrayRef arr = p.doc.get_array("a");
+  check_branch(*arr.branch(), rng, 8, what + " array");
+  for (uint64_t i = 0; i < arr.length(); i++) {
+    auto v = arr.get(i);
+    if (v && v->is_type()) check_branch(*v->type(), rng, 4, what + " nested text");
+  }
+}
+
+void run_seed(uint64_t seed, int rounds) {
+  std::mt19937_64 rng(seed);
+  Editor ed(rng);
+  std::vector<std::unique_ptr<Peer>> peers;
+  for (uint64_t id = 1; id <= 3; id++) peers.push_back(std::make_unique<Peer>(id, id != 3));
+  for (int round = 0; round < rounds; round++) {
+    for (size_t pi = 0; pi < peers.size(); pi++) {
+      Peer& p = *peers[pi];
+      int edits = 1 + static_cast<int>(ed.pick(12));
+      auto body = [&] {
+        for (int e = 0; e < edits; e++) {
+          if (ed.pick(2) == 0) {
+            ed.edit_text(p.doc.get_text("t"));
+          } else {
+            ed.edit_array(p.doc.get_array("a"));
+          }
+        }
+        if (ed.pick(4) == 0) ed.edit_nested(p.doc.get_array("a"));
+      };
+      if (ed.pick(2) == 0) {
+        p.doc.transact([&](Transaction&) { body(); });  // splits, merges at cleanup
+      } else {
+        body();
+      }
+      check_peer(p, rng,
+                 "seed " + std::to_string(seed) + " round " + std::to_string(round) + " peer " +
+                     std::to_string(pi) + " after local edits");
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+    // Deliver every outbox to the others, in random order (concurrent inserts).
+    if (ed.pick(3) != 0) {
+      std::vector<std::pair<size_t, UpdateBytes>> mail;
+      for (size_t pi = 0; pi < peers.size(); pi++) {
+        for (auto& u : peers[pi]->outbox) mail.emplace_back(pi, std::move(u));
+        peers[pi]->outbox.clear();
+      }
+      std::shuffle(mail.begin(), mail.end(), rng);
+      for (auto& [from, u] : mail) {
+        for (size_t pi = 0; pi < peers.size(); pi++) {
+          if (pi != from) {
+            ASSERT_TRUE(peers[pi]->doc.apply_update(u));
+          }
+        }
+      }
+      for (size_t pi = 0; pi < peers.size(); pi++) {
+        peers[pi]->outbox.clear();  // the updates applied above, echoed
+        check_peer(*peers[pi], rng,
+                   "seed " + std::to_string(seed) + " round " + std::to_string(round) + " peer " +
+                       std::to_string(pi) + " after sync");
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+    }
+  }
+  // Converged: full sync, then the same text everywhere.
+  for (auto& from : peers) {
+    auto state = from->doc.encode_state_as_update();
+    ASSERT_TRUE(state.is_ok());
+    for (auto& to : peers) ASSERT_TRUE(to->doc.apply_update(*state));
+  }
+  for (auto& p : peers) {
+    ASSERT_EQ(p->doc.get_text("t").to_string(), peers[0]->doc.get_text("t").to_string()) << "seed " << seed;
+    check_peer(*p, rng, "seed " + std::to_string(seed) + " final");
+  }
+}
+
+// Small chunks and an index on every list longer than a few items, so that
+// chunk splits, cross-chunk merges and chunk removals all happen.
+class SeqIndexSmallChunks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SeqIndex::max_items = 4;
+    Branch::index_after_steps = 3;
+  }
+  void TearDown() override {
+    SeqIndex::max_items = 64;
+    Branch::index_after_steps = 128;
+  }
+};
+
+TEST_F(SeqIndexSmallChunks, RandomEditsMatchNaiveWalk) {
+  int seeds = 6;
+  if (const char* env = std::getenv("WEFT_SEQ_INDEX_SEEDS")) seeds = std::atoi(env);
+  indexed_checks = 0;
+  for (int s = 0; s < seeds; s++) {
+    uint64_t seed = 0x5E91D0 + static_cast<uint64_t>(s);
+    run_seed(seed, 120);
+    if (HasFatalFailure()) FAIL() << "failing seed: " << seed;
+  }
+  EXPECT_GT(indexed_checks, 100) << "no branch grew an index: the test checks nothing";
+}
+
+// A long text edited at random positions by one client: the index is built
+// and must survive many splits, deletions and cleanup merges.
+TEST(SeqIndex, LongTextRandomPositions) {
+  const uint64_t seed = 0xB14;
+  std::mt19937_64 rng(seed);
+  Doc doc(DocOptions{7, "", true});
+  TextRef t = doc.get_text("t");
+  ASSERT_TRUE(t.insert(0, std::u16string(3000, u'x')));
+  std::u16string model(3000, u'x');
+  for (int i = 0; i < 4000; i++) {
+    uint64_t a = rng() % (model.size() + 1);
+    if (rng() % 3 == 0 && a < model.size()) {
+      uint64_t len = std::min<uint64_t>(model.size() - a, 1 + rng() % 5);
+      ASSERT_TRUE(t.remove_range(a, len));
+      model.erase(a, len);
+    } else {
+      char16_t c = static_cast<char16_t>(u'a' + rng() % 26);
+      ASSERT_TRUE(t.insert(a, std::u16string_view(&c, 1)));
+      model.insert(model.begin() + static_cast<ptrdiff_t>(a), c);
+    }
+    if (i % 97 == 0) {
+      check_branch(*t.branch(), rng, 16, "seed " + std::to_string(seed) + " op " + std::to_string(i));
+      if (HasFatalFailure()) return;
+    }
+  }
+  EXPECT_NE(t.branch()->seq_index, nullptr) << "random positions should have built the index";
+  EXPECT_EQ(text_of(t), model) << "seed " << seed;
+  check_branch(*t.branch(), rng, 64, "seed " + std::to_string(seed) + " end");
+}
+
+}  // namespace
+}  // namespace weft
