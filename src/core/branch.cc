@@ -27,78 +27,67 @@ TypeRef Branch::effective_kind() const {
 
 namespace {
 
-// Walks from `from` (visible units before it: `pos`) to visible index
-// `index`, left or right, giving up after `max_steps` items. Returns the
-// item and the units before it, or a null item.
-std::pair<Item*, uint64_t> walk_to(Item* from, uint64_t pos, uint64_t index, size_t max_steps) {
-  Item* n = from;
-  size_t steps = 0;
-  while (pos > index) {
-    n = n->left;
-    if (n == nullptr || ++steps > max_steps) return {nullptr, 0};
-    if (n->visible()) pos -= n->length;
-  }
-  for (; n != nullptr; n = n->right) {
-    if (++steps > max_steps) return {nullptr, 0};
-    if (n->visible()) {
-      if (index < pos + n->length) return {n, pos};
-      pos += n->length;
-    }
-  }
-  return {nullptr, 0};
-}
-
 // With an index, the marker is tried only for targets within kMarkerUnits
 // of it, and walks at most kMarkerSteps items: near the marker (typing) a
 // walk is cheaper than an index lookup, far from it a wasted walk.
-constexpr uint64_t kMarkerUnits = 64;
-constexpr size_t kMarkerSteps = 24;
+constexpr uint64_t kMarkerUnits = 256;
+constexpr size_t kMarkerSteps = 96;
+
+std::pair<Item*, uint64_t> find_with_index(Branch& b, uint64_t index) {
+  auto [n, offset] = b.seq_index->find(index);
+  if (n != nullptr) {
+    b.marker = n;
+    b.marker_index = index - offset;
+  }
+  return {n, offset};
+}
 
 }  // namespace
 
 std::pair<Item*, uint64_t> Branch::find_position(uint64_t index) {
   if (index >= length) return {nullptr, 0};
-  if (seq_index == nullptr) {
-    // No index yet: walk from the marker (or, when that is far, from the
-    // start), and build the index when the walk was long, since more such
-    // walks are likely to come.
-    Item* n = start;
-    uint64_t pos = 0;
-    if (marker != nullptr && (index >= marker_index || marker_index - index < index)) {
-      auto [m, m_pos] = walk_to(marker, marker_index, index, index_after_steps);
-      if (m != nullptr) {
-        n = m;
-        pos = m_pos;
-      }
-    }
-    size_t steps = 0;
-    for (; n != nullptr; n = n->right, steps++) {
-      if (n->visible()) {
-        if (index < pos + n->length) break;
-        pos += n->length;
-      }
-    }
-    if (n == nullptr) return {nullptr, 0};  // unreachable while length is right
-    if (steps > index_after_steps) seq_index = std::make_unique<SeqIndex>(start);
-    marker = n;
-    marker_index = pos;
-    return {n, index - pos};
+  const bool indexed = seq_index != nullptr;
+  Item* n = start;
+  uint64_t pos = 0;  // visible units before n
+  size_t max_steps = index_after_steps;
+  if (indexed) {
+    uint64_t distance = index > marker_index ? index - marker_index : marker_index - index;
+    if (marker == nullptr || distance >= kMarkerUnits) return find_with_index(*this, index);
+    n = marker;
+    pos = marker_index;
+    max_steps = kMarkerSteps;
+  } else if (marker != nullptr && (index >= marker_index || marker_index - index < index)) {
+    n = marker;
+    pos = marker_index;
   }
-  uint64_t distance = index > marker_index ? index - marker_index : marker_index - index;
-  if (marker != nullptr && distance < kMarkerUnits) {
-    auto [n, pos] = walk_to(marker, marker_index, index, kMarkerSteps);
-    if (n != nullptr) {
-      marker = n;
-      marker_index = pos;
-      return {n, index - pos};
+  // Without an index a long walk builds one, since more such walks are
+  // likely to come; with one, a long walk gives way to it.
+  size_t steps = 0;
+  while (pos > index) {  // the target lies before the marker
+    n = n->left;
+    if (n == nullptr) {
+      // Only with a marker_index too large (the walk from the start, as
+      // before the index, stays the safe answer).
+      if (indexed) return find_with_index(*this, index);
+      n = start;
+      pos = 0;
+      break;
     }
+    if (n->visible()) pos -= n->length;
+    if (++steps > max_steps && indexed) return find_with_index(*this, index);
   }
-  auto [n, offset] = seq_index->find(index);
-  if (n != nullptr) {
-    marker = n;
-    marker_index = index - offset;
+  for (; n != nullptr; n = n->right) {
+    if (n->visible()) {
+      if (index < pos + n->length) break;
+      pos += n->length;
+    }
+    if (++steps > max_steps && indexed) return find_with_index(*this, index);
   }
-  return {n, offset};
+  if (n == nullptr) return {nullptr, 0};  // unreachable while length is right
+  if (steps > index_after_steps && !indexed) seq_index = std::make_unique<SeqIndex>(start);
+  marker = n;
+  marker_index = pos;
+  return {n, index - pos};
 }
 
 Item* Branch::map_item(const std::string& key) const {

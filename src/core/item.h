@@ -63,8 +63,8 @@ struct Item {
   bool keep = false;  // protected from GC (undo)
   bool countable = false;
   // The parent's SeqIndex chunk holding this sequence item (meaningful only
-  // while the parent has an index). Sits in what was tail padding: Item
-  // stays 184 bytes.
+  // while the parent has an index). Sits in what was tail padding after
+  // the flags, so Item does not grow.
   uint32_t seq_chunk = 0;
 
   Item();

@@ -1,5 +1,7 @@
 #include "core/seq_index.h"
 
+#include <algorithm>
+
 #include "core/item.h"
 
 namespace weft {
@@ -9,8 +11,6 @@ namespace {
 uint64_t visible_length(const Item* item) { return item->visible() ? item->length : 0; }
 
 }  // namespace
-
-uint32_t SeqIndex::item_chunk(const Item* item) { return item->seq_chunk; }
 
 SeqIndex::SeqIndex(Item* start) {
   // Chunks start half full so that the next insertions split none.
@@ -30,14 +30,37 @@ SeqIndex::SeqIndex(Item* start) {
     chunks_[id].count = count;
     lens_.push_back(len);
   }
+  regroup(0);
+}
+
+void SeqIndex::regroup(size_t from) {
+  size_t g = from / kGroup;
+  groups_.resize((lens_.size() + kGroup - 1) / kGroup);
+  for (; g < groups_.size(); g++) {
+    uint64_t sum = 0;
+    size_t end = std::min(lens_.size(), (g + 1) * kGroup);
+    for (size_t p = g * kGroup; p < end; p++) sum += lens_[p];
+    groups_[g] = sum;
+  }
 }
 
 std::pair<Item*, uint64_t> SeqIndex::find(uint64_t index) const {
   const size_t n = lens_.size();
   size_t p = finger_pos_;
   uint64_t base = finger_base_;  // visible units before chunk p
-  while (p > 0 && index < base) base -= lens_[--p];
-  while (p < n && index - base >= lens_[p]) base += lens_[p++];
+  // Near the last lookup: step a few chunks from there.
+  int steps = 0;
+  while (p > 0 && index < base && steps++ < 8) base -= lens_[--p];
+  while (p < n && index >= base && index - base >= lens_[p] && steps++ < 8) base += lens_[p++];
+  if (index < base || (p < n && index - base >= lens_[p])) {
+    // Far: sum whole groups, then the chunks of one group.
+    p = 0;
+    base = 0;
+    size_t g = 0;
+    while (g < groups_.size() && index - base >= groups_[g]) base += groups_[g++];
+    p = std::min(g * kGroup, n);
+    while (p < n && index - base >= lens_[p]) base += lens_[p++];
+  }
   finger_pos_ = p;
   finger_base_ = base;
   if (p == n) return {nullptr, 0};
@@ -69,13 +92,7 @@ void SeqIndex::on_insert(Item* item) {
   if (c.count > max_items) split_chunk(id);
 }
 
-void SeqIndex::on_split(const Item* left, Item* right) {
-  uint32_t id = left->seq_chunk;
-  right->seq_chunk = id;
-  if (++chunks_[id].count > max_items) split_chunk(id);
-}
-
-void SeqIndex::on_merge(const Item* l, const Item* r) {
+void SeqIndex::merge_slow(const Item* l, const Item* r) {
   uint32_t left_id = l->seq_chunk;
   uint32_t id = r->seq_chunk;
   if (left_id != id) {
@@ -96,8 +113,13 @@ void SeqIndex::on_merge(const Item* l, const Item* r) {
   uint32_t prev = order_[c.pos - 1];
   if (chunks_[prev].count + c.count > max_items / 2) return;
   uint64_t len = lens_[c.pos];
-  Item* it = c.first;
-  for (uint32_t i = 0; i < c.count; i++, it = it->right) it->seq_chunk = prev;
+  // r is still linked (inside this chunk when l is too) but no longer counted.
+  uint32_t moved = 0;
+  for (Item* it = c.first; moved < c.count; it = it->right) {
+    if (it == r) continue;
+    it->seq_chunk = prev;
+    moved++;
+  }
   chunks_[prev].count += c.count;
   add_len(chunks_[prev].pos, len);
   add_len(c.pos, -len);
@@ -120,6 +142,7 @@ void SeqIndex::place_chunk(uint32_t id, uint32_t pos) {
   order_.insert(order_.begin() + pos, id);
   lens_.insert(lens_.begin() + pos, 0);
   renumber(pos);
+  regroup(pos);
 }
 
 void SeqIndex::remove_chunk(uint32_t id) {
@@ -128,6 +151,7 @@ void SeqIndex::remove_chunk(uint32_t id) {
   order_.erase(order_.begin() + pos);
   lens_.erase(lens_.begin() + pos);
   renumber(pos);
+  regroup(pos);
   chunks_[id] = Chunk{};
   free_.push_back(id);
 }
@@ -168,6 +192,12 @@ bool SeqIndex::check(const Item* start) const {
     }
     if (len != lens_[p]) return false;
   }
+  for (size_t g = 0; g < groups_.size(); g++) {
+    uint64_t sum = 0;
+    for (size_t p = g * kGroup; p < std::min(lens_.size(), (g + 1) * kGroup); p++) sum += lens_[p];
+    if (sum != groups_[g]) return false;
+  }
+  if (groups_.size() != (lens_.size() + kGroup - 1) / kGroup) return false;
   uint64_t base = 0;
   for (size_t p = 0; p < finger_pos_; p++) base += lens_[p];
   return it == nullptr && finger_pos_ <= order_.size() && base == finger_base_;

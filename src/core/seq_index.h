@@ -23,15 +23,15 @@
 #include <utility>
 #include <vector>
 
-namespace weft {
+#include "core/item.h"
 
-struct Item;
+namespace weft {
 
 class SeqIndex {
  public:
   // Largest chunk; a chunk that grows past it splits in two. Tests lower it
   // to put chunk boundaries everywhere.
-  static inline uint32_t max_items = 64;
+  static inline uint32_t max_items = 32;
 
   // Indexes the list that starts at `start` (may be null).
   explicit SeqIndex(Item* start);
@@ -44,10 +44,21 @@ class SeqIndex {
   // current visible length.
   void on_insert(Item* item);
   // `right` was just split off `left` and linked after it.
-  void on_split(const Item* left, Item* right);
+  void on_split(const Item* left, Item* right) {
+    uint32_t id = left->seq_chunk;
+    right->seq_chunk = id;
+    if (++chunks_[id].count > max_items) split_chunk(id);
+  }
   // `r`, the right neighbour of `l`, is about to be merged into `l` and
   // unlinked (both still hold their lengths and flags).
-  void on_merge(const Item* l, const Item* r);
+  void on_merge(const Item* l, const Item* r) {
+    uint32_t id = r->seq_chunk;
+    if (l->seq_chunk == id && chunks_[id].count > max_items / 4 + 1) {
+      chunks_[id].count--;  // the common case: inside one chunk, which stays large
+      return;
+    }
+    merge_slow(l, r);
+  }
   // The visible length of `item` changed by `delta`.
   void on_visible_change(const Item* item, int64_t delta) {
     add_len(chunks_[item_chunk(item)].pos, static_cast<uint64_t>(delta));
@@ -64,12 +75,16 @@ class SeqIndex {
     uint32_t pos = 0;    // position in order_ / lens_
   };
 
-  static uint32_t item_chunk(const Item* item);
+  static uint32_t item_chunk(const Item* item) { return item->seq_chunk; }
+  void merge_slow(const Item* l, const Item* r);
   // lens_[pos] += delta (modulo 2^64), keeping the finger's sum.
   void add_len(size_t pos, uint64_t delta) {
     lens_[pos] += delta;
+    groups_[pos / kGroup] += delta;
     if (pos < finger_pos_) finger_base_ += delta;
   }
+  // Recomputes groups_ from the group holding chunk position `from` on.
+  void regroup(size_t from);
   uint32_t new_chunk();
   // Inserts chunk `id` at position `pos` of the order and renumbers after it.
   void place_chunk(uint32_t id, uint32_t pos);
@@ -81,6 +96,10 @@ class SeqIndex {
   std::vector<uint32_t> free_;   // unused slot ids
   std::vector<uint32_t> order_;  // slot ids in document order
   std::vector<uint64_t> lens_;   // visible length of order_[i]
+  // Sums of lens_ over runs of kGroup chunks: a far lookup sums these first,
+  // so it adds about n / (kGroup * max_items) + kGroup numbers.
+  static constexpr size_t kGroup = 64;
+  std::vector<uint64_t> groups_;
   // Where the last lookup ended: finger_base_ is the sum of lens_ before
   // finger_pos_. Lookups start there, so nearby lookups sum few chunks.
   mutable size_t finger_pos_ = 0;
