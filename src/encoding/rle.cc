@@ -6,33 +6,6 @@
 
 namespace weft::lib0 {
 
-namespace {
-
-// is_valid_utf8, skipping ASCII eight bytes at a time. Multi-byte characters
-// consist of bytes >= 0x80 only, so valid UTF-8 is ASCII bytes and maximal
-// runs of bytes >= 0x80 that are each valid on their own.
-bool valid_utf8_ascii_fast(std::string_view s) {
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    while (i + 8 <= n) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      if ((w & 0x8080808080808080ull) != 0) break;
-      i += 8;
-    }
-    while (i < n && p[i] < 0x80) i++;
-    size_t j = i;
-    while (j < n && p[j] >= 0x80) j++;
-    if (j > i && !is_valid_utf8(s.substr(i, j - i))) return false;
-    i = j;
-  }
-  return true;
-}
-
-}  // namespace
-
 void RleU8Encoder::start_run(uint8_t v) {
   if (count_ > 0) enc_.write_var_uint(count_ - 1);
   count_ = 1;
@@ -180,7 +153,7 @@ StringColumnDecoder::StringColumnDecoder(std::span<const uint8_t> bytes) : lens_
   all_ = std::string_view(reinterpret_cast<const char*>(text.data()), text.size());
   if (!lens_.raw().ok()) {
     status_ = lens_.raw().status();
-  } else if (!valid_utf8_ascii_fast(all_)) {
+  } else if (!is_valid_utf8(all_)) {
     status_ = Status(ErrorCode::kMalformed, "invalid UTF-8 in string");
   }
 }

@@ -1,6 +1,5 @@
 #include "encoding/update_codec.h"
 
-#include <cstring>
 #include <optional>
 
 #include "encoding/json.h"
@@ -22,19 +21,10 @@ Status UpdateDecoder::status() const {
 
 std::string UpdateDecoder::read_string_utf8() { return utf16_to_wtf8(read_string()); }
 
-// Checked and counted in one pass with an ASCII fast path.
+// Checked and counted past the leading ASCII run (most strings are all ASCII).
 std::optional<uint64_t> valid_utf8_utf16_length(std::string_view s) {
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i + 8 <= n) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if ((w & 0x8080808080808080ull) != 0) break;
-    i += 8;
-  }
-  while (i < n && p[i] < 0x80) i++;
-  if (i == n) return n;
+  const size_t i = ascii_prefix_length(s);
+  if (i == s.size()) return i;
   if (!is_valid_utf8(s.substr(i))) return std::nullopt;
   return i + utf16_length(s.substr(i));
 }

@@ -1,6 +1,7 @@
 #include "encoding/utf.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace weft {
 
@@ -87,11 +88,25 @@ void append_utf8(char32_t cp, std::string& out) {
   }
 }
 
+size_t ascii_prefix_length(std::string_view s) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if ((w & 0x8080808080808080ull) != 0) break;
+    i += 8;
+  }
+  while (i < n && p[i] < 0x80) i++;
+  return i;
+}
+
 bool is_valid_utf8(std::string_view utf8) {
   size_t i = 0;
   while (i < utf8.size()) {
     if (static_cast<uint8_t>(utf8[i]) < 0x80) {
-      i++;
+      i += ascii_prefix_length(utf8.substr(i));
       continue;
     }
     char32_t cp;

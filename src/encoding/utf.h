@@ -29,6 +29,8 @@ uint8_t* write_utf16_as_utf8(std::u16string_view utf16, uint8_t* out);
 // Number of UTF-16 code units of valid UTF-8 text.
 size_t utf16_length(std::string_view utf8);
 bool is_valid_utf8(std::string_view utf8);
+// Length of the leading run of ASCII bytes (checked eight at a time).
+size_t ascii_prefix_length(std::string_view s);
 
 // Lossless UTF-16 -> WTF-8 (lone surrogates kept as ed a0..bf xx).
 std::string utf16_to_wtf8(std::u16string_view utf16);
