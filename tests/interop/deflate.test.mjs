@@ -12,15 +12,9 @@ import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
 import { Rng } from './rng.mjs'
+import { client, close, synced } from './provider_clients.mjs'
 import { WEFT, WeftServer, tmpDir, waitFor } from './server_process.mjs'
 
-const client = (server, room) => {
-  const doc = new Y.Doc()
-  const provider = new WebsocketProvider(server.url, room, doc, { WebSocketPolyfill: WebSocket, disableBc: true })
-  return { doc, provider }
-}
-const synced = (c) => waitFor('sync', () => c.provider.synced)
-const close = (...clients) => { for (const c of clients) { c.provider.destroy(); c.doc.destroy() } }
 // Bytes the client's TCP socket has read / written so far (ws keeps it as _socket).
 const wireIn = (c) => c.provider.ws._socket.bytesRead
 const wireOut = (c) => c.provider.ws._socket.bytesWritten

@@ -7,24 +7,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import * as Y from 'yjs'
-import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
 import { Rng } from './rng.mjs'
+import { client, close, synced } from './provider_clients.mjs'
 import { WEFT, WeftServer, sleep, tmpDir, waitFor } from './server_process.mjs'
 
 // Short idle timeout and compaction threshold, so the tests see both happen.
 const SERVE_ARGS = ['--log-level', 'info', '--idle-timeout', '1', '--compact-after', '20']
 
-const client = (server, room) => {
-  const doc = new Y.Doc()
-  const provider = new WebsocketProvider(server.url, room, doc, { WebSocketPolyfill: WebSocket, disableBc: true })
-  return { doc, provider }
-}
-
-const synced = (c) => waitFor('sync', () => c.provider.synced)
-
-// Destroying the doc also stops its Awareness timer, which would keep node alive.
-const close = (...clients) => { for (const c of clients) { c.provider.destroy(); c.doc.destroy() } }
 
 // Opens a raw WebSocket; resolves with it once open, records its messages and close.
 const rawSocket = (url) => new Promise((resolve, reject) => {
