@@ -86,8 +86,9 @@ ServerCore::ServerCore(ServerOptions options, DocStore& store)
     : options_(std::move(options)),
       store_(store),
       room_ctx_{options_, store_, metrics_, loader_.get_executor()},
-      signaling_(
-          std::make_shared<SignalingHub>(SignalingLimits{.max_connections = options_.max_connections})) {
+      signaling_(std::make_shared<SignalingHub>(SignalingLimits{.max_connections = options_.max_connections,
+                                                                .message_rate = options_.message_rate,
+                                                                .message_burst = options_.message_burst})) {
   if (!options_.static_dir.empty()) static_files_.emplace(options_.static_dir);
   if (!options_.auth_secret.empty()) verifier_.emplace(options_.auth_secret);
 }

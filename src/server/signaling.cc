@@ -1,6 +1,7 @@
 #include "server/signaling.h"
 
 #include "server/auth.h"
+#include "server/rate_limit.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -34,7 +35,9 @@ std::optional<std::vector<std::string>> topic_names(const Json& message) {
 class SignalingHandler final : public WsHandler {
  public:
   SignalingHandler(std::shared_ptr<SignalingHub> hub, std::optional<std::string> topic_pattern)
-      : hub_(std::move(hub)), topic_pattern_(std::move(topic_pattern)) {}
+      : hub_(std::move(hub)),
+        topic_pattern_(std::move(topic_pattern)),
+        bucket_(hub_->limits().message_rate, hub_->limits().message_burst, TokenBucket::Clock::now()) {}
 
   void on_open(const std::shared_ptr<WsConnection>& conn) override {
     attached_ = hub_->attach(conn, std::move(topic_pattern_));
@@ -48,7 +51,14 @@ class SignalingHandler final : public WsHandler {
   }
 
   void on_message(WsConnection& conn, FrameKind kind, std::span<const uint8_t> data) override {
-    if (!attached_) return;
+    if (!attached_ || rate_limited_) return;
+    if (!bucket_.take(TokenBucket::Clock::now())) {
+      rate_limited_ = true;
+      spdlog::warn("signaling: closing connection {} from {}: over {} messages/s (burst {})", conn.id(),
+                   conn.remote(), hub_->limits().message_rate, hub_->limits().message_burst);
+      hub_->refuse(conn, kClosePolicy, "rate limit");
+      return;
+    }
     hub_->on_message(conn, kind, std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
   }
 
@@ -61,7 +71,9 @@ class SignalingHandler final : public WsHandler {
  private:
   std::shared_ptr<SignalingHub> hub_;
   std::optional<std::string> topic_pattern_;
-  bool attached_ = false;  // the connection's strand only
+  TokenBucket bucket_;  // the connection's strand only, as the two below
+  bool rate_limited_ = false;
+  bool attached_ = false;
 };
 
 }  // namespace
@@ -234,7 +246,7 @@ std::string SignalingHub::render_metrics() const {
   metric("weft_signaling_messages_out_total", "counter", "Signaling messages queued to subscribers.",
          messages_out_total_.load());
   metric("weft_signaling_closed_total", "counter",
-         "Signaling connections closed for a violation (malformed, binary, too big, too many topics).",
+         "Signaling connections closed for a violation (malformed, binary, too big, too many topics, rate).",
          closed_total_.load());
   return out;
 }

@@ -10,7 +10,8 @@
 // Anything else that is a JSON value is ignored (as the reference server
 // does). Malformed JSON or a non-array "topics" closes that connection with
 // 1002, a binary frame with 1003, a message over the size bound with 1009,
-// a subscription past the per-connection topic bound with 1008. A topic that
+// a subscription past the per-connection topic bound or a message over the
+// per-connection rate with 1008. A topic that
 // already has max_subscribers_per_topic subscribers (or a new topic beyond
 // max_topics) refuses further subscriptions: they are skipped and logged,
 // the connection stays. A topic is dropped when its last subscriber leaves.
@@ -46,6 +47,11 @@ struct SignalingLimits {
   size_t max_subscribers_per_topic = 1024;
   size_t max_topics = 100000;
   size_t max_connections = 10000;
+  // Incoming messages per connection (a token bucket, rate_limit.h): a
+  // publish fans out to every subscriber, so a flood is multiplied. The
+  // server passes its --message-rate / --message-burst. rate <= 0: no limit.
+  double message_rate = 200;
+  double message_burst = 1000;
 };
 
 struct SignalingStats {
@@ -70,6 +76,9 @@ class SignalingHub : public std::enable_shared_from_this<SignalingHub> {
   void on_message(WsConnection& conn, FrameKind kind, std::string_view text);
   // Removes every subscription of `conn_id`.
   void detach(uint64_t conn_id);
+
+  // Closes `conn` for a violation (counted in closed_total).
+  void refuse(WsConnection& conn, uint16_t code, const char* reason);
 
   SignalingStats stats() const;
   // Prometheus text: weft_signaling_{connections,topics,subscriptions}
@@ -96,9 +105,6 @@ class SignalingHub : public std::enable_shared_from_this<SignalingHub> {
   void unsubscribe_locked(uint64_t conn_id, Conn& conn, const std::string& topic);
   // The subscribers of `topic` now.
   std::vector<std::shared_ptr<WsConnection>> receivers(const std::string& topic) const;
-
-  // Closes `conn` for a violation (counted in closed_total).
-  void refuse(WsConnection& conn, uint16_t code, const char* reason);
 
   const SignalingLimits limits_;
   std::atomic<uint64_t> publishes_total_{0};

@@ -218,6 +218,29 @@ TEST(SignalingLimitsTest, BoundsAreEnforced) {
   EXPECT_NE(hub->render_metrics().find("weft_signaling_closed_total 2\n"), std::string::npos);
 }
 
+// The per-connection rate sits in the handler, before the hub: a burst of 3
+// at a rate that refills nothing during the test lets exactly 3 through.
+TEST(SignalingLimitsTest, MessageRateClosesTheFloodingConnectionOnly) {
+  auto hub = std::make_shared<SignalingHub>(SignalingLimits{.message_rate = 0.001, .message_burst = 3});
+  auto flooder = std::make_shared<RecordingConnection>(1), quiet = std::make_shared<RecordingConnection>(2);
+  auto flooder_handler = hub->make_handler(), quiet_handler = hub->make_handler();
+  flooder_handler->on_open(flooder);
+  quiet_handler->on_open(quiet);
+  auto send = [](WsHandler& h, WsConnection& c, std::string_view s) {
+    h.on_message(c, FrameKind::kText, std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+  };
+  for (int i = 0; i < 3; ++i) send(*flooder_handler, *flooder, R"({"type":"ping"})");
+  EXPECT_EQ(flooder->received().size(), 3u);
+  EXPECT_EQ(flooder->close_code(), 0);
+  send(*flooder_handler, *flooder, R"({"type":"ping"})");
+  EXPECT_EQ(flooder->close_code(), kClosePolicy);
+  EXPECT_EQ(flooder->received().size(), 3u);
+  send(*quiet_handler, *quiet, R"({"type":"ping"})");
+  EXPECT_EQ(quiet->received().size(), 1u);
+  EXPECT_EQ(quiet->close_code(), 0);
+  EXPECT_NE(hub->render_metrics().find("weft_signaling_closed_total 1\n"), std::string::npos);
+}
+
 TEST(SignalingConcurrencyTest, ManyThreadsSubscribePublishAndLeave) {
   auto hub = std::make_shared<SignalingHub>();
   constexpr int kThreads = 4, kRounds = 200;
