@@ -17,6 +17,17 @@ thread_local const SqliteDocStore* t_writer_of = nullptr;
 // Past this many cached rooms the writer drops its cache (it reloads rows on demand).
 constexpr size_t kMaxCachedRooms = 100000;
 
+// RoomInfo columns (read_room_info) per room, the log's figures summed from
+// its rows: length() reads a blob's size from the record header, not the
+// blob. The admin API's queries; appends keep no counters (schema 2).
+// Each subquery is a range scan (or seek) of one room's keys.
+constexpr const char* kRoomInfoSql =
+    "SELECT r.name, (SELECT coalesce(sum(length(data)), 0) FROM updates WHERE room_id = r.id), "
+    "(SELECT count(*) FROM updates WHERE room_id = r.id), r.snapshot_bytes, "
+    "max(r.snapshot_seq, coalesce((SELECT max(seq) FROM updates WHERE room_id = r.id), 0)) FROM rooms r";
+constexpr const char* kRoomInfoOneSql = " WHERE r.name = ?1";
+constexpr const char* kRoomInfoAllSql = " ORDER BY r.name";
+
 Status closed_error() { return Status(ErrorCode::kIo, "store is closed"); }
 
 // Ends a read transaction on scope exit (a read-only COMMIT cannot fail in a
@@ -43,8 +54,8 @@ class ReadTxn {
 struct SqliteDocStore::WriterStmts {
   SqliteStmt begin, commit, rollback, savepoint, release, rollback_to;
   SqliteStmt find_room, insert_room;
-  SqliteStmt insert_update, bump_room;
-  SqliteStmt sum_log, delete_log, upsert_snapshot, set_snapshot;
+  SqliteStmt insert_update;
+  SqliteStmt delete_log, upsert_snapshot, set_snapshot;
 
   static Result<std::unique_ptr<WriterStmts>> prepare(SqliteDb& db) {
     auto s = std::make_unique<WriterStmts>();
@@ -59,21 +70,17 @@ struct SqliteDocStore::WriterStmts {
         {&s->savepoint, "SAVEPOINT w"},
         {&s->release, "RELEASE w"},
         {&s->rollback_to, "ROLLBACK TO w"},
-        {&s->find_room, "SELECT id, last_seq, snapshot_seq FROM rooms WHERE name = ?1"},
+        // last_seq from the log: one seek to the room's last key (schema 2).
+        {&s->find_room,
+         "SELECT id, max(snapshot_seq, coalesce((SELECT max(seq) FROM updates WHERE room_id = rooms.id), 0)),"
+         " snapshot_seq FROM rooms WHERE name = ?1"},
         {&s->insert_room, "INSERT INTO rooms(name) VALUES(?1)"},
         {&s->insert_update, "INSERT INTO updates(room_id, seq, data) VALUES(?1, ?2, ?3)"},
-        {&s->bump_room,
-         "UPDATE rooms SET last_seq = ?2, log_count = log_count + 1, log_bytes = log_bytes + ?3 WHERE id = "
-         "?1"},
-        {&s->sum_log,
-         "SELECT count(*), coalesce(sum(length(data)), 0) FROM updates WHERE room_id = ?1 AND seq <= ?2"},
         {&s->delete_log, "DELETE FROM updates WHERE room_id = ?1 AND seq <= ?2"},
         {&s->upsert_snapshot,
          "INSERT INTO snapshots(room_id, seq, data) VALUES(?1, ?2, ?3) "
          "ON CONFLICT(room_id) DO UPDATE SET seq = excluded.seq, data = excluded.data"},
-        {&s->set_snapshot,
-         "UPDATE rooms SET snapshot_seq = ?2, snapshot_bytes = ?3, log_count = log_count - ?4, "
-         "log_bytes = log_bytes - ?5 WHERE id = ?1"},
+        {&s->set_snapshot, "UPDATE rooms SET snapshot_seq = ?2, snapshot_bytes = ?3 WHERE id = ?1"},
     };
     for (const Entry& e : entries) {
       WEFT_ASSIGN_OR_RETURN(*e.stmt, db.prepare(e.sql));
@@ -443,16 +450,10 @@ Result<Seq> SqliteDocStore::write_append(const std::string& room, const AppendJo
   insert.bind(1, state->id);
   insert.bind(2, static_cast<int64_t>(seq));
   insert.bind_blob(3, job.update);
+  // The row is the whole write: the room's last seq and log size are
+  // derived from the log (schema 2), so the commit carries one page.
   Status s = insert.run();
   insert.reset();
-  WEFT_RETURN_IF_ERROR(s);
-  SqliteStmt& bump = ws_->bump_room;
-  bump.reset();
-  bump.bind(1, state->id);
-  bump.bind(2, static_cast<int64_t>(seq));
-  bump.bind(3, static_cast<int64_t>(job.update.size()));
-  s = bump.run();
-  bump.reset();
   WEFT_RETURN_IF_ERROR(s);
   state->last_seq = seq;
   return seq;
@@ -465,15 +466,6 @@ Status SqliteDocStore::write_compact(const std::string& room, const CompactJob& 
                                                    " outside [" + std::to_string(state->snapshot_seq) + ", " +
                                                    std::to_string(state->last_seq) + "]");
   }
-  SqliteStmt& sum = ws_->sum_log;
-  sum.reset();
-  sum.bind(1, state->id);
-  sum.bind(2, static_cast<int64_t>(job.up_to_seq));
-  WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step step, sum.step());
-  const int64_t count = step == SqliteStmt::Step::kRow ? sum.column_int(0) : 0;
-  const int64_t bytes = step == SqliteStmt::Step::kRow ? sum.column_int(1) : 0;
-  sum.reset();
-
   SqliteStmt& del = ws_->delete_log;
   del.reset();
   del.bind(1, state->id);
@@ -496,8 +488,6 @@ Status SqliteDocStore::write_compact(const std::string& room, const CompactJob& 
   set.bind(1, state->id);
   set.bind(2, static_cast<int64_t>(job.up_to_seq));
   set.bind(3, static_cast<int64_t>(job.snapshot.size()));
-  set.bind(4, count);
-  set.bind(5, bytes);
   s = set.run();
   set.reset();
   WEFT_RETURN_IF_ERROR(s);
@@ -511,15 +501,15 @@ Result<StoredDoc> SqliteDocStore::load(std::string_view room) {
   WEFT_RETURN_IF_ERROR(txn.begin());
   StoredDoc doc;
   WEFT_ASSIGN_OR_RETURN(SqliteStmt find,
-                        rdb_.prepare("SELECT id, last_seq, snapshot_seq, log_bytes + snapshot_bytes "
-                                     "FROM rooms WHERE name = ?1"));
+                        rdb_.prepare("SELECT id, snapshot_seq, snapshot_bytes FROM rooms WHERE name = ?1"));
   find.bind(1, room);
   WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step step, find.step());
   if (step == SqliteStmt::Step::kDone) return doc;
   const int64_t id = find.column_int(0);
-  doc.last_seq = static_cast<Seq>(find.column_int(1));
-  doc.snapshot_seq = static_cast<Seq>(find.column_int(2));
-  doc.stored_bytes = static_cast<uint64_t>(find.column_int(3));
+  doc.snapshot_seq = static_cast<Seq>(find.column_int(1));
+  doc.stored_bytes = static_cast<uint64_t>(find.column_int(2));
+  // last_seq and the log's size follow from the log rows read below (schema 2).
+  doc.last_seq = doc.snapshot_seq;
 
   if (doc.snapshot_seq > 0) {
     WEFT_ASSIGN_OR_RETURN(SqliteStmt snap, rdb_.prepare("SELECT data FROM snapshots WHERE room_id = ?1"));
@@ -535,7 +525,9 @@ Result<StoredDoc> SqliteDocStore::load(std::string_view room) {
     WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step s, log.step());
     if (s == SqliteStmt::Step::kDone) break;
     if (doc.updates.empty()) doc.first_seq = static_cast<Seq>(log.column_int(0));
+    doc.last_seq = static_cast<Seq>(log.column_int(0));
     doc.updates.push_back(log.column_blob(1));
+    doc.stored_bytes += doc.updates.back().size();
   }
   return doc;
 }
@@ -552,8 +544,7 @@ Result<RoomInfo> SqliteDocStore::read_room_info(SqliteStmt& stmt) {
 
 Result<std::vector<RoomInfo>> SqliteDocStore::list_rooms() {
   std::lock_guard lock(read_mu_);
-  WEFT_ASSIGN_OR_RETURN(SqliteStmt stmt, rdb_.prepare("SELECT name, log_bytes, log_count, snapshot_bytes, "
-                                                      "last_seq FROM rooms ORDER BY name"));
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt stmt, rdb_.prepare((std::string(kRoomInfoSql) + kRoomInfoAllSql).c_str()));
   std::vector<RoomInfo> rooms;
   for (;;) {
     WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step s, stmt.step());
@@ -566,8 +557,7 @@ Result<std::vector<RoomInfo>> SqliteDocStore::list_rooms() {
 
 Result<RoomInfo> SqliteDocStore::room_size(std::string_view room) {
   std::lock_guard lock(read_mu_);
-  WEFT_ASSIGN_OR_RETURN(SqliteStmt stmt, rdb_.prepare("SELECT name, log_bytes, log_count, snapshot_bytes, "
-                                                      "last_seq FROM rooms WHERE name = ?1"));
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt stmt, rdb_.prepare((std::string(kRoomInfoSql) + kRoomInfoOneSql).c_str()));
   stmt.bind(1, room);
   WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step s, stmt.step());
   if (s == SqliteStmt::Step::kDone) return Status(ErrorCode::kInvalidArgument, "no such room");
