@@ -100,13 +100,37 @@ int run_bench_trace(const std::string& path) {
     std::fprintf(stderr, "weft bench trace: %s\n", what.c_str());
   };
 
+  // WEFT_BENCH_ONLY=apply|emit runs that one pass (apply alone, or apply with
+  // an update listener) and nothing else: for profiling one pass under
+  // callgrind / perf without the others' noise.
+  const char* only_env = std::getenv("WEFT_BENCH_ONLY");
+  const std::string only = only_env != nullptr ? only_env : "";
+  if (!only.empty() && only != "apply" && only != "emit") {
+    std::fprintf(stderr, "weft bench trace: WEFT_BENCH_ONLY must be apply or emit\n");
+    return 2;
+  }
+
   // 1-2. apply: one local transaction per patch.
   nlohmann::ordered_json out;
   out["engine"] = "weft";
   out["version"] = "0.1.0";
   out["encoding"] = "update-v1";
   UpdateBytes bytes;
-  {
+  if (only == "apply") {
+    auto doc = std::make_unique<Doc>(kBenchClientId);
+    TextRef text = doc->get_text("text");
+    if (Status st = insert_start_content(*doc, text, trace); !st.is_ok())
+      fail("startContent: " + st.message());
+    const auto t0 = Clock::now();
+    const double c0 = cpu_ms();
+    Status st = apply_trace(*doc, text, trace);
+    out["applyMs"] = round_ms(ms_since(t0));
+    out["applyCpuMs"] = round_ms(cpu_ms() - c0);
+    if (!st.is_ok()) fail("apply: " + st.message());
+    if (text.to_string() != expected) fail("text after apply differs from endContent");
+    out["ok"] = ok;
+  }
+  if (only.empty()) {
     const int64_t heap0 = heap_in_use();
     auto doc = std::make_unique<Doc>(kBenchClientId);
     TextRef text = doc->get_text("text");
@@ -167,7 +191,7 @@ int run_bench_trace(const std::string& path) {
   }
 
   // 5. load: a fresh doc applies the full state and reads the text once.
-  {
+  if (only.empty()) {
     const int64_t heap0 = heap_in_use();
     auto doc2 = std::make_unique<Doc>(DocOptions{});
     const auto t2 = Clock::now();
@@ -190,12 +214,12 @@ int run_bench_trace(const std::string& path) {
   // Extra (ignored by the harness, issue 5): apply with an update listener
   // (one v1 update per transaction), then a fresh doc applies those updates
   // one by one, as a remote peer receiving keystrokes would.
-  if (std::getenv("WEFT_BENCH_NO_UPDATES") == nullptr) {
-    std::vector<UpdateBytes> updates;
+  std::vector<UpdateBytes> updates;
+  uint64_t update_total = 0;
+  double emit_ms = 0;
+  double emit_cpu_ms = 0;
+  if (only == "emit" || (only.empty() && std::getenv("WEFT_BENCH_NO_UPDATES") == nullptr)) {
     updates.reserve(trace.patches.size());
-    uint64_t update_total = 0;
-    double emit_ms = 0;
-    double emit_cpu_ms = 0;
     {
       Doc doc(kBenchClientId);
       TextRef text = doc.get_text("text");
@@ -213,6 +237,13 @@ int run_bench_trace(const std::string& path) {
       if (!st.is_ok()) fail("apply with updates: " + st.message());
       if (text.to_string() != expected) fail("text after apply with updates differs from endContent");
     }
+    if (only == "emit") {
+      out["applyEmitMs"] = round_ms(emit_ms);
+      out["applyEmitCpuMs"] = round_ms(emit_cpu_ms);
+      out["ok"] = ok;
+    }
+  }
+  if (only.empty() && std::getenv("WEFT_BENCH_NO_UPDATES") == nullptr) {
     Doc remote(DocOptions{});
     const auto t1 = Clock::now();
     const double c1 = cpu_ms();

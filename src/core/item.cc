@@ -89,7 +89,7 @@ void Item::mark_deleted(Transaction& txn) {
   parent->clear_marker();
   // Extends the client's last range when it ends here (sort_and_merge would
   // join them anyway): deleting N neighbouring blocks keeps one range, not N.
-  std::vector<DeleteRange>& ranges = txn.delete_set.clients()[id.client];
+  std::vector<DeleteRange>& ranges = txn.deleted_ranges(id.client);
   if (!ranges.empty() && ranges.back().end() == id.clock) {
     ranges.back().len += length;
   } else {

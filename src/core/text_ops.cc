@@ -8,6 +8,7 @@
 #include "core/list_ops.h"
 #include "core/struct_store.h"
 #include "core/transaction.h"
+#include "encoding/utf.h"
 #include "weft/doc.h"
 
 namespace weft {
@@ -238,16 +239,15 @@ int cleanup_formatting_gap(Transaction& txn, Item* start, Item* curr, AttrMap st
 // Not taken when someone observes the type (their event delta needs the
 // inserted run as its own item), across surrogate halves (splitting there
 // later inside the transaction would differ), or for formatted text.
-bool try_extend_own_item(Transaction& txn, Branch* text, const TextPosition& pos, Content& content) {
+bool try_extend_own_item(Transaction& txn, Branch* text, const TextPosition& pos, std::u16string_view add) {
   Item* left = pos.left;
-  auto* add = std::get_if<ContentString>(&content);
-  if (add == nullptr || left == nullptr || text->has_formatting || left->deleted || left->is_gc ||
-      left->right != pos.right || left->keep)
+  if (left == nullptr || text->has_formatting || left->deleted || left->is_gc || left->right != pos.right ||
+      left->keep)
     return false;
   Doc& doc = txn.doc;
   if (left->id.client != doc.client_id()) return false;
   auto* own = std::get_if<ContentString>(&left->content);
-  if (own == nullptr || own->text.empty() || add->text.empty()) return false;
+  if (own == nullptr || own->text.empty() || add.empty()) return false;
   if (pos.right != nullptr ? !(left->right_origin && *left->right_origin == pos.right->id)
                            : left->right_origin.has_value())
     return false;
@@ -255,13 +255,13 @@ bool try_extend_own_item(Transaction& txn, Branch* text, const TextPosition& pos
   if (blocks == nullptr || blocks->back() != left) return false;
   if (text->is_deleted() || has_listeners(text)) return false;
   char16_t last = own->text.back();
-  char16_t first = add->text.front();
+  char16_t first = add.front();
   if ((last >= 0xD800 && last < 0xDC00) || (first >= 0xDC00 && first < 0xE000)) return false;
   uint64_t old_length = left->length;
-  own->text += add->text;
-  left->length += add->text.size();
-  text->length += add->text.size();
-  if (text->seq_index) text->seq_index->on_visible_change(left, static_cast<int64_t>(add->text.size()));
+  own->text += add;
+  left->length += add.size();
+  text->length += add.size();
+  if (text->seq_index) text->seq_index->on_visible_change(left, static_cast<int64_t>(add.size()));
   txn.add_changed_type(text, std::nullopt);
   text->marker = left;
   text->marker_index = pos.index - old_length;
@@ -284,7 +284,9 @@ Status text_insert(Transaction& txn, Branch* text, uint64_t index, Content&& con
     if (attrs.get(key) == nullptr) attrs.set(key, Any::null());
   }
   minimize_attribute_changes(pos, attrs);
-  if (attrs.entries.empty() && try_extend_own_item(txn, text, pos, content)) return Status::ok();
+  if (const auto* str = std::get_if<ContentString>(&content);
+      str != nullptr && attrs.entries.empty() && try_extend_own_item(txn, text, pos, str->text))
+    return Status::ok();
   AttrMap negated = insert_attributes(txn, text, pos, attrs);
   uint64_t at = pos.index;
   Item* item = new_text_item(txn, text, pos.left, pos.right, std::move(content));
@@ -295,6 +297,27 @@ Status text_insert(Transaction& txn, Branch* text, uint64_t index, Content&& con
   if (!text->has_formatting && item->visible()) {
     text->marker = item;
     text->marker_index = at;
+  }
+  return Status::ok();
+}
+
+Status text_insert_string(Transaction& txn, Branch* text, uint64_t index, std::u16string_view str,
+                          const std::optional<Attributes>& attributes) {
+  if (attributes || text->has_formatting)
+    return text_insert(txn, text, index, ContentString{std::u16string(str)}, attributes);
+  if (index > text->length) return Status(ErrorCode::kInvalidArgument, "index beyond text length");
+  // text_insert without formatting: no attributes to set, negate or skip;
+  // only tombstones right of the position are passed (minimize_attribute_changes).
+  TextPosition pos = find_position(txn, text, index);
+  while (pos.right != nullptr && pos.right->deleted) {
+    pos.left = pos.right;
+    pos.right = pos.right->right;
+  }
+  if (try_extend_own_item(txn, text, pos, str)) return Status::ok();
+  Item* item = new_text_item(txn, text, pos.left, pos.right, ContentString{std::u16string(str)});
+  if (!text->has_formatting && item->visible()) {
+    text->marker = item;
+    text->marker_index = pos.index;
   }
   return Status::ok();
 }
@@ -344,9 +367,66 @@ Status text_format(Transaction& txn, Branch* text, uint64_t index, uint64_t leng
   return Status::ok();
 }
 
+namespace {
+
+// Backspace fast path. Deleting the last `length` units of a visible string
+// item X whose right neighbour R is the deleted block that continues X's
+// clock range (a run of backspaces) would split X, mark the right part
+// deleted, and the cleanup would merge that part into R (yjs splitItem,
+// tryMergeDeleteSet). Moving the units from X to the front of R gives the
+// same store, delete set, update and encoded bytes without the detour.
+// Only for the first change of a transaction (nothing split or deleted
+// yet), for blocks from before it, without observers, without formatting,
+// and when nothing right of R could join the merge.
+bool try_backspace_into_tombstone(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
+  if (text->has_formatting || !txn.merge_structs.empty() || !txn.delete_set.empty()) return false;
+  auto [x, offset] = text->find_position(index + length - 1);
+  if (x == nullptr || offset + 1 != x->length || length >= x->length || x->keep) return false;
+  Item* r = x->right;
+  if (r == nullptr || !r->deleted || r->is_gc || r->keep || r->id.client != x->id.client ||
+      r->id.clock != x->id.clock + x->length || !(r->origin && *r->origin == x->last_id()) ||
+      !(r->right_origin == x->right_origin))
+    return false;
+  auto* own = std::get_if<ContentString>(&x->content);
+  if (own == nullptr) return false;
+  const bool gc = txn.doc.gc_enabled();
+  auto* r_text = std::get_if<ContentString>(&r->content);
+  auto* r_deleted = std::get_if<ContentDeleted>(&r->content);
+  if (gc ? r_deleted == nullptr : r_text == nullptr) return false;
+  // R must have been merged with everything it could merge with on its right.
+  if (const Item* q = r->right; q != nullptr && q->deleted && !q->is_gc && q->id.client == r->id.client &&
+                                q->id.clock == r->id.clock + r->length)
+    return false;
+  if (r->id.clock + r->length > txn.before_state.get(r->id.client)) return false;
+  const uint64_t cut = x->length - length;
+  if (is_high_surrogate(own->text[cut - 1])) return false;  // the split would replace a half
+  if (text->is_deleted() || has_listeners(text)) return false;
+
+  if (gc) {
+    r_deleted->len += length;
+  } else {
+    r_text->text.insert(0, own->text, cut, length);
+  }
+  own->text.resize(cut);
+  x->length = cut;
+  r->id.clock -= length;
+  r->length += length;
+  r->origin = x->last_id();
+  text->length -= length;
+  if (text->seq_index) text->seq_index->on_visible_change(x, -static_cast<int64_t>(length));
+  txn.deleted_ranges(r->id.client).push_back({r->id.clock, length});
+  txn.add_changed_type(text, std::nullopt);
+  text->marker = r;
+  text->marker_index = index;
+  return true;
+}
+
+}  // namespace
+
 Status text_delete(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
   if (length == 0) return Status::ok();
   if (index + length > text->length) return Status(ErrorCode::kInvalidArgument, "range beyond text length");
+  if (try_backspace_into_tombstone(txn, text, index, length)) return Status::ok();
   TextPosition pos = find_position(txn, text, index);
   AttrMap start_attrs = pos.attrs;
   Item* start = pos.right;

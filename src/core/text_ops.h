@@ -19,6 +19,11 @@ class Transaction;
 // active keys missing from them are reset around the insert.
 Status text_insert(Transaction& txn, Branch* text, uint64_t index, Content&& content,
                    const std::optional<Attributes>& attrs);
+// text_insert of a string, for the common case: without attributes into
+// text that has no formatting it copies `str` only when it becomes a new
+// item (not when the typing fast path appends it); otherwise text_insert.
+Status text_insert_string(Transaction& txn, Branch* text, uint64_t index, std::u16string_view str,
+                          const std::optional<Attributes>& attrs);
 Status text_format(Transaction& txn, Branch* text, uint64_t index, uint64_t length, const Attributes& attrs);
 // yjs equalAttrs: identical (JS ===), or two objects with the same keys whose
 // values are ===. Containers are identical only when they share storage.

@@ -18,7 +18,16 @@ void Transaction::reset(const std::string& o, bool l) {
   origin = o;
   local = l;
   doc.store().fill_state(before_state);
-  if (!delete_set.empty()) delete_set = DeleteSet();
+  // Keeps the delete set's nodes for deleted_ranges(); a few are enough.
+  auto& clients = delete_set.clients();
+  while (!clients.empty()) {
+    DeleteSetNode node = clients.extract(clients.begin());
+    if (spare_delete_nodes_.size() < 4) {
+      node.mapped().clear();
+      if (node.mapped().capacity() > 64) node.mapped().shrink_to_fit();
+      spare_delete_nodes_.push_back(std::move(node));
+    }
+  }
   changed.clear();
   changed_parent_types.clear();
   merge_structs.clear();
@@ -27,6 +36,18 @@ void Transaction::reset(const std::string& o, bool l) {
   subdocs_added.clear();
   subdocs_removed.clear();
   subdocs_loaded.clear();
+}
+
+std::vector<DeleteRange>& Transaction::deleted_ranges(uint64_t client) {
+  auto& clients = delete_set.clients();
+  auto it = clients.lower_bound(client);
+  if (it != clients.end() && it->first == client) return it->second;
+  if (spare_delete_nodes_.empty())
+    return clients.emplace_hint(it, client, std::vector<DeleteRange>{})->second;
+  DeleteSetNode node = std::move(spare_delete_nodes_.back());
+  spare_delete_nodes_.pop_back();
+  node.key() = client;
+  return clients.insert(it, std::move(node))->second;
 }
 
 ChangedKeys& ChangedTypes::operator[](Branch* type) {

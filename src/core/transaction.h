@@ -106,6 +106,15 @@ class Transaction {
   std::unique_ptr<UpdateEncoder> update_encoder;
 
   void add_changed_type(Branch* type, const MapKey& parent_sub);
+
+  // The delete set's ranges of `client`, created when absent. Reuses the
+  // map node (and its vector's capacity) that reset() took from the last
+  // transaction, so a transaction deleting text allocates nothing.
+  std::vector<DeleteRange>& deleted_ranges(uint64_t client);
+
+ private:
+  using DeleteSetNode = std::map<uint64_t, std::vector<DeleteRange>>::node_type;
+  std::vector<DeleteSetNode> spare_delete_nodes_;
 };
 
 }  // namespace weft

@@ -89,9 +89,8 @@ Delta TextRef::to_delta() const { return text_to_delta(*branch_); }
 Status TextRef::insert(uint64_t index, std::u16string_view text,
                        const std::optional<Attributes>& attrs) const {
   if (text.empty()) return Status::ok();
-  return in_txn(branch_, [&](Transaction& txn) {
-    return text_insert(txn, branch_, index, ContentString{std::u16string(text)}, attrs);
-  });
+  return in_txn(branch_,
+                [&](Transaction& txn) { return text_insert_string(txn, branch_, index, text, attrs); });
 }
 Status TextRef::insert(uint64_t index, std::string_view utf8, const std::optional<Attributes>& attrs) const {
   auto u16 = utf8_to_utf16(utf8);

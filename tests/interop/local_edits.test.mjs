@@ -5,7 +5,7 @@
 // from Weft indistinguishable from a Yjs peer's. On even seeds both sides
 // also observe the text: every transaction's YTextEvent.delta (attributes
 // included) must match. Odd seeds run unobserved, as most documents do (the
-// core's typing fast path only runs on texts nobody observes), and seeds
+// core's typing and backspace fast paths only run on texts nobody observes), and seeds
 // 1 mod 4 never format the text (the fast path also needs a text that was
 // never formatted).
 //   node --test local_edits.test.mjs        (INTEROP_EDIT_SEEDS, default 40)
@@ -114,11 +114,20 @@ const runSeed = async seed => {
         continue
       }
       // Typing runs: often the next insert goes right after the previous one
-      // (the pattern the core's typing fast path serves).
-      const e = typingAt !== null && typingAt <= ydoc.getText('t').length && rng.chance(0.4)
-        ? { op: 'ti', i: typingAt, s: PIECES[rng.int(0, PIECES.length - 1)] }
-        : plainText(randomEdit(rng, ydoc))
-      typingAt = e.op === 'ti' && !e.a ? e.i + e.s.length : null
+      // (the pattern the core's typing fast path serves), and backspace runs
+      // delete just before the previous edit (the backspace fast path).
+      const text = ydoc.getText('t').toString()
+      let e
+      if (typingAt !== null && typingAt > 0 && typingAt <= text.length && rng.chance(0.35)) {
+        let i = Math.max(0, typingAt - rng.int(1, 2))
+        while (i > 0 && text.charCodeAt(i) >= 0xdc00 && text.charCodeAt(i) <= 0xdfff) i--
+        e = { op: 'td', i, n: typingAt - i }
+      } else if (typingAt !== null && typingAt <= text.length && rng.chance(0.4)) {
+        e = { op: 'ti', i: typingAt, s: PIECES[rng.int(0, PIECES.length - 1)] }
+      } else {
+        e = plainText(randomEdit(rng, ydoc))
+      }
+      typingAt = e.op === 'ti' && !e.a ? e.i + e.s.length : e.op === 'td' ? e.i : null
       log.push(`edit ${JSON.stringify(e)}`)
       const expected = []
       const h = u => expected.push(toHex(u))
