@@ -1,7 +1,13 @@
 #include "store/sqlite_doc_store.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <utility>
@@ -27,6 +33,39 @@ constexpr const char* kRoomInfoSql =
     "max(r.snapshot_seq, coalesce((SELECT max(seq) FROM updates WHERE room_id = r.id), 0)) FROM rooms r";
 constexpr const char* kRoomInfoOneSql = " WHERE r.name = ?1";
 constexpr const char* kRoomInfoAllSql = " ORDER BY r.name";
+
+// WAL frames are a 24-byte header and one page (SQLite's default page size).
+constexpr uint64_t kWalHeaderBytes = 32;
+constexpr uint64_t kWalFrameBytes = 24 + 4096;
+
+// Extends the WAL file `wal_path`, which holds no frames (just truncated by
+// a checkpoint), to `bytes` bytes of zeros, written and fdatasynced. SQLite
+// reads a WAL without a valid header as empty, and writes its header and
+// frames over the zeros. The point: a commit that appends to a growing file
+// must also journal the file's new size (ext4: a journal commit, another
+// device flush) before its fdatasync returns; one that overwrites blocks the
+// file already has flushes only its data. The checkpoints restart the WAL
+// from its beginning (class comment) and journal_size_limit keeps the file,
+// so with this every commit of a steady load overwrites, from the first on.
+Status preallocate_wal(const std::string& wal_path, uint64_t bytes) {
+  // SQLite holds no POSIX locks on the WAL file itself (they are on the
+  // database and -shm files), so opening and closing it here drops none.
+  const int fd = ::open(wal_path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Status(ErrorCode::kIo, "open " + wal_path + ": " + std::strerror(errno));
+  struct stat st {};
+  int err = ::fstat(fd, &st) == 0 ? 0 : errno;
+  const std::vector<uint8_t> zeros(size_t{1} << 20, 0);
+  for (uint64_t off = err == 0 ? static_cast<uint64_t>(st.st_size) : bytes; off < bytes && err == 0;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), bytes - off));
+    const ssize_t w = ::pwrite(fd, zeros.data(), n, static_cast<off_t>(off));
+    if (w < 0 && errno != EINTR) err = errno;
+    if (w > 0) off += static_cast<uint64_t>(w);
+  }
+  if (err == 0 && ::fdatasync(fd) != 0) err = errno;
+  ::close(fd);
+  if (err != 0) return Status(ErrorCode::kIo, "preallocate " + wal_path + ": " + std::strerror(err));
+  return Status::ok();
+}
 
 Status closed_error() { return Status(ErrorCode::kIo, "store is closed"); }
 
@@ -115,6 +154,21 @@ Result<std::unique_ptr<SqliteDocStore>> SqliteDocStore::open(SqliteDocStoreOptio
   // Checkpoints are the checkpointer's job (class comment). The WAL file
   // keeps its size between cycles, up to this bound after a burst.
   WEFT_RETURN_IF_ERROR(writer.exec("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;"));
+  if (options.preallocate_wal) {
+    // Empties the WAL (what a previous run left is copied into the database
+    // file first), then gives it its working size: a checkpoint round starts
+    // at checkpoint_frames and the WAL restarts a few frames later. Skipped
+    // if anything else holds the file (the checkpoint could not finish).
+    WEFT_ASSIGN_OR_RETURN(SqliteStmt truncate, writer.prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
+    WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step step, truncate.step());
+    const bool emptied =
+        step == SqliteStmt::Step::kRow && truncate.column_int(0) == 0 && truncate.column_int(1) == 0;
+    truncate = SqliteStmt();
+    if (emptied) {
+      const uint64_t frames = static_cast<uint64_t>(std::max(options.checkpoint_frames, 1)) * 5 / 4;
+      WEFT_RETURN_IF_ERROR(preallocate_wal(options.path + "-wal", kWalHeaderBytes + frames * kWalFrameBytes));
+    }
+  }
   WEFT_ASSIGN_OR_RETURN(SqliteDb reader, SqliteDb::open(options.path));
   WEFT_RETURN_IF_ERROR(prepare_sqlite_schema(reader, /*create=*/false));
   WEFT_ASSIGN_OR_RETURN(SqliteDb checkpointer, SqliteDb::open(options.path));

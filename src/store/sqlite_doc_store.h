@@ -56,6 +56,10 @@ struct SqliteDocStoreOptions {
   size_t max_batch_bytes = size_t{16} << 20;
   // WAL frames (pages) after which the checkpointer runs.
   int checkpoint_frames = 1000;
+  // At open, empties the WAL and extends it to its working size (zeros,
+  // fdatasynced), so commits overwrite blocks instead of growing the file
+  // (docs/storage.md, "Checkpoints").
+  bool preallocate_wal = true;
 };
 
 class SqliteDocStore final : public DocStore {
