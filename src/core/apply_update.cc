@@ -11,6 +11,7 @@
 #include "core/struct_store.h"
 #include "core/transaction.h"
 #include "core/write_update.h"
+#include "encoding/update_codec_impl.h"
 #include "weft/doc.h"
 #include "weft/update.h"
 
@@ -38,6 +39,13 @@ struct ClientRefs {
   std::vector<Ref> refs;
   size_t i = 0;
   bool removed = false;  // moved to the rest: treated as absent
+};
+
+// One client's delete ranges, applied in this order (descending client, as
+// a DeleteSet's map is walked and as yjs writes them).
+struct DsClient {
+  uint64_t client = 0;
+  std::span<const DeleteRange> ranges;
 };
 
 // Next expected clock per client during integration (a few clients per
@@ -84,6 +92,10 @@ class ReadStructs {
     ids.clear();
     stack.clear();
     states.clear();
+    ds_read.clear();
+    ds_ranges.clear();
+    ds_clients.clear();
+    if (!ds_sorted.empty()) ds_sorted = DeleteSet();
   }
 
   // Clients in ascending order.
@@ -121,6 +133,20 @@ class ReadStructs {
   std::vector<size_t> ids;
   std::vector<Ref*> stack;
   LocalStates states;
+  // The update's delete set, read flat (no map per update): (client, first
+  // range, range count) in wire order, the ranges, and the per-client view
+  // apply_delete_set walks. Wire order is descending by client (yjs writes it
+  // so); any other order is normalised through `ds_sorted`, as DeleteSet::read
+  // would (repeated clients joined, ascending map walked backwards).
+  struct DsRead {
+    uint64_t client;
+    size_t first;
+    size_t count;
+  };
+  std::vector<DsRead> ds_read;
+  std::vector<DeleteRange> ds_ranges;
+  std::vector<DsClient> ds_clients;
+  DeleteSet ds_sorted;
 
  private:
   static constexpr size_t kKeepCapacity = 1024;
@@ -130,7 +156,10 @@ class ReadStructs {
 
 // Reads one struct after its info byte into `ref` (Item.js readItem /
 // lazyStructReaderGenerator). Errors are recorded in `dec`.
-void read_ref(UpdateDecoder& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
+// D is the concrete decoder (UpdateDecoderV1: field reads inlined) or the
+// UpdateDecoder interface.
+template <typename D>
+void read_ref(D& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
   Item* item = rs.pool->make();
   ref.item = item;
   item->id = id;
@@ -158,9 +187,16 @@ void read_ref(UpdateDecoder& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref
       }
       if (info & 0x20) item->parent_sub = dec.read_string_utf8();
     }
-    item->content = read_content(dec, info);
-    item->length = content_length(item->content);
-    item->countable = content_countable(item->content);
+    if ((info & 0x1f) == static_cast<uint8_t>(ContentRef::kString)) {
+      // Most items of a text document: no visit of the content variant.
+      auto& text = item->content.emplace<ContentString>(ContentString{dec.read_string()}).text;
+      item->length = text.size();
+      item->countable = true;
+    } else {
+      item->content = read_content(dec, info);
+      item->length = content_length(item->content);
+      item->countable = content_countable(item->content);
+    }
     // JS throws half-way through applying on an item whose origin, right
     // origin or parent is a later clock of its own client (see validate_struct_refs).
     auto later = [&](const ID& dep) { return dep.client == id.client && dep.clock >= id.clock; };
@@ -182,7 +218,8 @@ void read_ref(UpdateDecoder& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref
 
 // Reads the struct section (readClientsStructRefs). A later block of the same
 // client replaces an earlier one, as in JS.
-void read_structs(UpdateDecoder& dec, size_t input_bytes, ReadStructs& rs) {
+template <typename D>
+void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
   const uint64_t max_structs = max_structs_for_input(input_bytes);
   uint64_t structs_read = 0;
   uint64_t clients_left = dec.rest().read_var_uint();
@@ -246,7 +283,14 @@ std::optional<uint64_t> get_missing(Transaction& txn, ReadStructs& rs, const Ref
     item->origin = left->last_id();
   }
   if (item->right_origin) {
-    right = store.get_item_clean_start(txn, *item->right_origin);
+    // Typing: the right origin is the block right after the origin, already
+    // starting at that clock (no search, nothing to split).
+    Item* next = left != nullptr ? left->right : nullptr;
+    if (next != nullptr && next->id == *item->right_origin) {
+      right = next;
+    } else {
+      right = store.get_item_clean_start(txn, *item->right_origin);
+    }
     item->right_origin = right->id;
   }
   Branch* parent = nullptr;
@@ -424,15 +468,15 @@ std::optional<RestStructs> integrate_structs(Transaction& txn, ReadStructs& rs) 
   return RestStructs{std::move(missing_sv), encode_rest(rs, rest)};
 }
 
-// Applies the delete set; returns the ranges beyond known state (v2 update
-// with zero structs) or nullopt.
-std::optional<UpdateBytes> apply_delete_set(Transaction& txn, const DeleteSet& ds) {
+// Applies a delete set given per client in descending client order; returns
+// the ranges beyond known state (v2 update with zero structs) or nullopt.
+std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const DsClient> clients) {
   StructStore& store = txn.doc.store();
   DeleteSet unapplied;
-  for (auto it = ds.clients().rbegin(); it != ds.clients().rend(); ++it) {
-    uint64_t client = it->first;
+  for (const DsClient& dc : clients) {
+    uint64_t client = dc.client;
     uint64_t state = store.state(client);
-    for (const DeleteRange& r : it->second) {
+    for (const DeleteRange& r : dc.ranges) {
       uint64_t clock = r.clock;
       uint64_t clock_end = r.clock + r.len;
       if (clock < state) {
@@ -466,27 +510,86 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, const DeleteSet& d
   return enc->finish();
 }
 
+// A DeleteSet's clients as apply_delete_set walks them (descending).
+void delete_set_clients(const DeleteSet& ds, std::vector<DsClient>& out) {
+  out.clear();
+  for (auto it = ds.clients().rbegin(); it != ds.clients().rend(); ++it)
+    out.push_back({it->first, it->second});
+}
+
+// Reads the delete set into rs.ds_* (DeleteSet::read's checks and results,
+// without a map per update).
+template <typename D>
+void read_delete_set(D& dec, ReadStructs& rs) {
+  uint64_t num_clients = dec.rest().read_var_uint();
+  for (uint64_t i = 0; i < num_clients && dec.ok(); i++) {
+    dec.reset_ds_cur_val();
+    uint64_t client = dec.rest().read_var_uint();
+    uint64_t n = dec.rest().read_var_uint();
+    if (!dec.ok() || n == 0) continue;  // JS adds no entry for a client without ranges
+    const size_t first = rs.ds_ranges.size();
+    rs.ds_ranges.reserve(first + static_cast<size_t>(std::min<uint64_t>(n, dec.rest().remaining())));
+    for (uint64_t k = 0; k < n && dec.ok(); k++) {
+      uint64_t clock = dec.read_ds_clock();
+      uint64_t len = dec.read_ds_len();
+      if (!dec.ok()) break;
+      if (clock > kMaxClockEnd || len > kMaxClockEnd - clock) {
+        dec.fail(ErrorCode::kOutOfRange, "delete range beyond 2^53");
+        break;
+      }
+      rs.ds_ranges.push_back({clock, len});
+    }
+    rs.ds_read.push_back({client, first, rs.ds_ranges.size() - first});
+  }
+  if (!dec.ok()) return;
+  bool descending = true;
+  for (size_t k = 1; k < rs.ds_read.size(); k++)
+    descending = descending && rs.ds_read[k - 1].client > rs.ds_read[k].client;
+  if (descending) {
+    for (const auto& c : rs.ds_read)
+      rs.ds_clients.push_back({c.client, {rs.ds_ranges.data() + c.first, c.count}});
+  } else {
+    for (const auto& c : rs.ds_read) {
+      for (size_t k = 0; k < c.count; k++) {
+        const DeleteRange& r = rs.ds_ranges[c.first + k];
+        rs.ds_sorted.add(c.client, r.clock, r.len);
+      }
+    }
+    delete_set_clients(rs.ds_sorted, rs.ds_clients);
+  }
+}
+
 UpdateBytes merge_two_v2(const UpdateBytes& a, const UpdateBytes& b) {
   std::span<const uint8_t> parts[2] = {a, b};
   auto merged = merge_updates(parts, UpdateFormat::kV2);
   return merged ? std::move(*merged) : a;  // inputs are our own encodings: merging cannot fail
 }
 
-// Reads an update's structs into items and its delete set. Errors are
-// reported as decoding found them; a struct referring to a later clock of its
-// own client (JS throws while applying) only once the whole update decoded.
-Status read_update(std::span<const uint8_t> update, UpdateFormat format, ReadStructs& rs, DeleteSet& ds) {
-  WEFT_ASSIGN_OR_RETURN(auto dec, make_update_decoder(format, update));
-  read_structs(*dec, update.size(), rs);
-  if (!dec->ok()) return dec->status();
-  ds = DeleteSet::read(*dec);
-  if (!dec->ok()) return dec->status();
+template <typename D>
+Status read_update_with(D& dec, size_t input_bytes, ReadStructs& rs) {
+  read_structs(dec, input_bytes, rs);
+  if (!dec.ok()) return dec.status();
+  read_delete_set(dec, rs);
+  if (!dec.ok()) return dec.status();
   if (rs.bad_ref) return Status(ErrorCode::kMalformed, "struct refers to a later clock of its own client");
   return Status::ok();
 }
 
+// Reads an update's structs into items and its delete set (into rs.ds_*).
+// Errors are reported as decoding found them; a struct referring to a later
+// clock of its own client (JS throws while applying) only once the whole
+// update decoded. v1 is read by the concrete decoder on the stack.
+Status read_update(std::span<const uint8_t> update, UpdateFormat format, ReadStructs& rs) {
+  if (format == UpdateFormat::kV1) {
+    UpdateDecoderV1 dec(update);
+    return read_update_with(dec, update.size(), rs);
+  }
+  WEFT_ASSIGN_OR_RETURN(auto dec, make_update_decoder(format, update));
+  return read_update_with(*dec, update.size(), rs);
+}
+
 // Integrates a read update inside the current transaction.
-void apply_read_update(Transaction& txn, ReadStructs& rs, const DeleteSet& ds) {
+void apply_read_update(Transaction& txn, ReadStructs& rs) {
   Doc& doc = txn.doc;
   StructStore& store = doc.store();
   rs.roots.reserve(rs.root_names.size());
@@ -513,11 +616,15 @@ void apply_read_update(Transaction& txn, ReadStructs& rs, const DeleteSet& ds) {
     store.pending_structs = StructStore::PendingStructs{std::move(rest->missing), std::move(rest->update)};
   }
 
-  std::optional<UpdateBytes> ds_rest = apply_delete_set(txn, ds);
+  std::optional<UpdateBytes> ds_rest = apply_delete_set(txn, rs.ds_clients);
   if (store.pending_ds) {
     std::optional<UpdateBytes> ds_rest2;
     auto pending = decode_update(*store.pending_ds, UpdateFormat::kV2);
-    if (pending) ds_rest2 = apply_delete_set(txn, pending->delete_set);
+    if (pending) {
+      std::vector<DsClient> pending_clients;
+      delete_set_clients(pending->delete_set, pending_clients);
+      ds_rest2 = apply_delete_set(txn, pending_clients);
+    }
     if (ds_rest && ds_rest2) {
       store.pending_ds = merge_two_v2(*ds_rest, *ds_rest2);
     } else {
@@ -531,9 +638,8 @@ void apply_read_update(Transaction& txn, ReadStructs& rs, const DeleteSet& ds) {
     store.pending_structs.reset();
     ReadStructs pending_rs;
     pending_rs.pool = &store.pool();
-    DeleteSet pending_ds;
-    if (read_update(pending_update, UpdateFormat::kV2, pending_rs, pending_ds).is_ok()) {
-      apply_read_update(txn, pending_rs, pending_ds);
+    if (read_update(pending_update, UpdateFormat::kV2, pending_rs).is_ok()) {
+      apply_read_update(txn, pending_rs);
     }
   }
 }
@@ -550,13 +656,12 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
   const bool using_scratch = &rs == &scratch;
   if (using_scratch) scratch_busy = true;
   rs.pool = &store().pool();
-  DeleteSet ds;
-  Status st = read_update(update, format, rs, ds);
+  Status st = read_update(update, format, rs);
   if (st.is_ok()) {
     transact(
         [&](Transaction& txn) {
           txn.local = false;
-          apply_read_update(txn, rs, ds);
+          apply_read_update(txn, rs);
         },
         origin);
   }
