@@ -1,14 +1,21 @@
 #include "core/write_update.h"
 
 #include <algorithm>
+#include <typeinfo>
 
 #include "core/branch.h"
 #include "core/struct_store.h"
 #include "core/transaction.h"
+#include "encoding/update_codec_impl.h"
 
 namespace weft {
 
-void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset) {
+namespace {
+
+// E is a concrete encoder (field writers inlined, no virtual call per field)
+// or the UpdateEncoder interface.
+template <typename E>
+void write_item_with(E& enc, const Item& item, uint64_t offset) {
   if (item.is_gc) {
     enc.write_info(0);
     enc.write_len(item.length - offset);
@@ -26,12 +33,12 @@ void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset) {
     const Branch* parent = item.parent;
     if (parent->item == nullptr) {
       enc.write_parent_info(true);
-      enc.write_string(std::string_view(parent->name));
+      static_cast<UpdateEncoder&>(enc).write_string(std::string_view(parent->name));  // rare: not inlined
     } else {
       enc.write_parent_info(false);
       enc.write_left_id(parent->item->id);
     }
-    if (item.parent_sub) enc.write_string(std::string_view(*item.parent_sub));
+    if (item.parent_sub) static_cast<UpdateEncoder&>(enc).write_string(std::string_view(*item.parent_sub));
   }
   // Strings and deleted ranges are most blocks: written without the visit.
   if (const auto* s = std::get_if<ContentString>(&item.content)) {
@@ -42,6 +49,10 @@ void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset) {
     write_content(enc, item.content, offset);
   }
 }
+
+}  // namespace
+
+void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset) { write_item_with(enc, item, offset); }
 
 size_t estimate_v1_size(const StructStore& store) {
   size_t bytes = 16;
@@ -57,15 +68,28 @@ size_t estimate_v1_size(const StructStore& store) {
 namespace {
 
 // One client's blocks from `clock` on (writeStructs).
-void write_client_structs(UpdateEncoder& enc, const StructStore::Blocks& blocks, uint64_t client,
-                          uint64_t clock) {
+template <typename E>
+void write_client_structs_with(E& enc, const StructStore::Blocks& blocks, uint64_t client, uint64_t clock) {
   clock = std::max(clock, blocks.front()->id.clock);
   size_t start = StructStore::find_index(blocks, clock);
   enc.rest().write_var_uint(blocks.size() - start);
   enc.write_client(client);
   enc.rest().write_var_uint(clock);
-  write_item(enc, *blocks[start], clock - blocks[start]->id.clock);
-  for (size_t i = start + 1; i < blocks.size(); i++) write_item(enc, *blocks[i], 0);
+  write_item_with(enc, *blocks[start], clock - blocks[start]->id.clock);
+  for (size_t i = start + 1; i < blocks.size(); i++) write_item_with(enc, *blocks[i], 0);
+}
+
+// write_client_structs_with for the concrete encoder behind `enc`.
+void write_client_structs(UpdateEncoder& enc, const StructStore::Blocks& blocks, uint64_t client,
+                          uint64_t clock) {
+  // typeid, not dynamic_cast: this runs once per client of every emitted update.
+  if (typeid(enc) == typeid(UpdateEncoderV1)) {
+    write_client_structs_with(static_cast<UpdateEncoderV1&>(enc), blocks, client, clock);
+  } else if (typeid(enc) == typeid(UpdateEncoderV2)) {
+    write_client_structs_with(static_cast<UpdateEncoderV2&>(enc), blocks, client, clock);
+  } else {
+    write_client_structs_with(enc, blocks, client, clock);
+  }
 }
 
 }  // namespace
