@@ -1,5 +1,6 @@
 #include "encoding/rle.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "encoding/utf.h"
@@ -13,43 +14,7 @@ void RleU8Encoder::start_run(uint8_t v) {
   state_ = v;
 }
 
-void UintOptRleEncoder::start_run(uint64_t v) {
-  flush();
-  count_ = 1;
-  s_ = v;
-}
-
-void UintOptRleEncoder::flush() {
-  if (count_ == 0) return;
-  enc_.write_var_int(VarInt{count_ != 1, s_});
-  if (count_ > 1) enc_.write_var_uint(count_ - 2);
-}
-
-std::vector<uint8_t> UintOptRleEncoder::finish() {
-  flush();
-  count_ = 0;
-  return enc_.take();
-}
-
-void IntDiffOptRleEncoder::start_run(int64_t v) {
-  flush();
-  count_ = 1;
-  diff_ = v - s_;
-  s_ = v;
-}
-
-void IntDiffOptRleEncoder::flush() {
-  if (count_ == 0) return;
-  int64_t encoded = diff_ * 2 + (count_ == 1 ? 0 : 1);
-  enc_.write_var_int(encoded);
-  if (count_ > 1) enc_.write_var_uint(count_ - 2);
-}
-
-std::vector<uint8_t> IntDiffOptRleEncoder::finish() {
-  flush();
-  count_ = 0;
-  return enc_.take();
-}
+void ColumnBytes::grow(size_t n) { buf_.resize(std::max<size_t>(64, 2 * buf_.size() + n)); }
 
 void StringColumnEncoder::write(std::u16string_view s) {
   for (size_t i = 0; i < s.size() && !lone_surrogates_; i++) {
@@ -60,8 +25,26 @@ void StringColumnEncoder::write(std::u16string_view s) {
       lone_surrogates_ = true;
     }
   }
-  all_ += utf16_to_wtf8(s);
+  const std::string wtf8 = utf16_to_wtf8(s);
+  add_piece(nullptr, wtf8.size());
+  own_ += wtf8;
   lens_.write(s.size());
+}
+
+void StringColumnEncoder::copy_text(uint8_t* out) const {
+  size_t own_pos = 0;
+  for (const Piece& p : pieces_) {
+    const char* from = p.data != nullptr ? p.data : own_.data() + own_pos;
+    if (p.data == nullptr) own_pos += p.len;
+    std::memcpy(out, from, p.len);
+    out += p.len;
+  }
+}
+
+std::string StringColumnEncoder::text() const {
+  std::string all(total_, '\0');
+  copy_text(reinterpret_cast<uint8_t*>(all.data()));
+  return all;
 }
 
 void StringColumnEncoder::finish_into(Encoder& out) {
@@ -70,24 +53,30 @@ void StringColumnEncoder::finish_into(Encoder& out) {
     return;
   }
   std::vector<uint8_t> lens = lens_.finish();
-  size_t n = all_.size(), prefix = 1;
+  size_t n = total_, prefix = 1;
   while (n > 0x7f) {
     n >>= 7;
     prefix++;
   }
-  out.write_var_uint(prefix + all_.size() + lens.size());
-  out.write_var_uint(all_.size());
-  out.write_raw(std::span(reinterpret_cast<const uint8_t*>(all_.data()), all_.size()));
+  out.write_var_uint(prefix + total_ + lens.size());
+  out.write_var_uint(total_);
+  size_t own_pos = 0;
+  for (const Piece& p : pieces_) {  // `out` is reserved (finished_size)
+    const char* from = p.data != nullptr ? p.data : own_.data() + own_pos;
+    if (p.data == nullptr) own_pos += p.len;
+    out.write_raw(std::span(reinterpret_cast<const uint8_t*>(from), p.len));
+  }
   out.write_raw(lens);
 }
 
 std::vector<uint8_t> StringColumnEncoder::finish() {
   Encoder enc;
+  const std::string all = text();
   if (lone_surrogates_) {
     // WTF-8 -> UTF-16 re-pairs adjacent halves; the rest become U+FFFD.
-    enc.write_var_string(std::u16string_view(wtf8_to_utf16(all_)));
+    enc.write_var_string(std::u16string_view(wtf8_to_utf16(all)));
   } else {
-    enc.write_var_bytes(std::span(reinterpret_cast<const uint8_t*>(all_.data()), all_.size()));
+    enc.write_var_bytes(std::span(reinterpret_cast<const uint8_t*>(all.data()), all.size()));
   }
   std::vector<uint8_t> lens = lens_.finish();
   enc.write_raw(lens);
@@ -155,20 +144,17 @@ StringColumnDecoder::StringColumnDecoder(std::span<const uint8_t> bytes) : lens_
     status_ = lens_.raw().status();
   } else if (!is_valid_utf8(all_)) {
     status_ = Status(ErrorCode::kMalformed, "invalid UTF-8 in string");
+  } else {
+    ascii_end_ = ascii_prefix_length(all_);
   }
 }
 
-size_t StringColumnDecoder::bytes_for(uint64_t units) const {
-  size_t p = pos_;
+size_t StringColumnDecoder::bytes_for_slow(uint64_t units) {
   const size_t n = all_.size();
-  // ASCII runs: one unit per byte.
-  while (units >= 8 && p + 8 <= n) {
-    uint64_t w;
-    std::memcpy(&w, all_.data() + p, 8);
-    if ((w & 0x8080808080808080ull) != 0) break;
-    p += 8;
-    units -= 8;
-  }
+  if (ascii_end_ < pos_) ascii_end_ = pos_ + ascii_prefix_length(all_.substr(pos_));
+  if (units <= ascii_end_ - pos_) return units;
+  size_t p = ascii_end_;
+  units -= ascii_end_ - pos_;
   while (units > 0) {
     if (p >= n) return SIZE_MAX;
     const uint8_t b = static_cast<uint8_t>(all_[p]);

@@ -35,6 +35,41 @@ class RleU8Encoder {
   uint64_t count_ = 0;
 };
 
+// Append-only bytes for the column encoders below: one capacity check per
+// value written instead of one per byte (columns take a value per struct).
+class ColumnBytes {
+ public:
+  // Room for `n` more bytes at the returned pointer; commit() what was used.
+  uint8_t* room(size_t n) {
+    if (buf_.size() - size_ < n) [[unlikely]]
+      grow(n);
+    return buf_.data() + size_;
+  }
+  void commit(const uint8_t* end) { size_ = static_cast<size_t>(end - buf_.data()); }
+  size_t size() const { return size_; }
+  std::vector<uint8_t> take() {
+    buf_.resize(size_);
+    size_ = 0;
+    return std::move(buf_);
+  }
+  static uint8_t* put_var_uint(uint8_t* p, uint64_t n) {
+    for (; n > 0x7f; n >>= 7) *p++ = static_cast<uint8_t>(0x80 | (n & 0x7f));
+    *p++ = static_cast<uint8_t>(n);
+    return p;
+  }
+  // lib0 writeVarInt of sign and magnitude.
+  static uint8_t* put_var_int(uint8_t* p, bool negative, uint64_t m) {
+    *p++ = static_cast<uint8_t>((m > 0x3f ? 0x80 : 0) | (negative ? 0x40 : 0) | (m & 0x3f));
+    for (m >>= 6; m > 0; m >>= 7) *p++ = static_cast<uint8_t>((m > 0x7f ? 0x80 : 0) | (m & 0x7f));
+    return p;
+  }
+
+ private:
+  void grow(size_t n);
+  std::vector<uint8_t> buf_;  // [0, size_) written; the rest is room
+  size_t size_ = 0;
+};
+
 // Runs of unsigned values: varInt(v) for a single value, varInt(-v) then
 // varUint(count-2) for a run (so 0 repeated is the negative zero 0x40).
 class UintOptRleEncoder {
@@ -43,17 +78,28 @@ class UintOptRleEncoder {
     if (s_ == v) {
       count_++;
     } else {
-      start_run(v);
+      flush();
+      count_ = 1;
+      s_ = v;
     }
   }
-  std::vector<uint8_t> finish();
+  std::vector<uint8_t> finish() {
+    flush();
+    count_ = 0;
+    return out_.take();
+  }
 
  private:
-  void start_run(uint64_t v);
-  void flush();
+  void flush() {
+    if (count_ == 0) return;
+    uint8_t* p = out_.room(20);
+    p = ColumnBytes::put_var_int(p, count_ != 1, s_);
+    if (count_ > 1) p = ColumnBytes::put_var_uint(p, count_ - 2);
+    out_.commit(p);
+  }
   friend class StringColumnEncoder;
-  size_t pending_size() const { return enc_.size() + 20; }  // with the unflushed run
-  Encoder enc_;
+  size_t pending_size() const { return out_.size() + 20; }  // with the unflushed run
+  ColumnBytes out_;
   uint64_t s_ = 0;
   uint64_t count_ = 0;
 };
@@ -66,15 +112,29 @@ class IntDiffOptRleEncoder {
       s_ = v;
       count_++;
     } else {
-      start_run(v);
+      flush();
+      count_ = 1;
+      diff_ = v - s_;
+      s_ = v;
     }
   }
-  std::vector<uint8_t> finish();
+  std::vector<uint8_t> finish() {
+    flush();
+    count_ = 0;
+    return out_.take();
+  }
 
  private:
-  void start_run(int64_t v);
-  void flush();
-  Encoder enc_;
+  void flush() {
+    if (count_ == 0) return;
+    const int64_t encoded = diff_ * 2 + (count_ == 1 ? 0 : 1);
+    uint8_t* p = out_.room(20);
+    p = ColumnBytes::put_var_int(p, encoded < 0,
+                                 encoded < 0 ? uint64_t(0) - uint64_t(encoded) : uint64_t(encoded));
+    if (count_ > 1) p = ColumnBytes::put_var_uint(p, count_ - 2);
+    out_.commit(p);
+  }
+  ColumnBytes out_;
   int64_t s_ = 0;
   int64_t diff_ = 0;
   uint64_t count_ = 0;
@@ -82,15 +142,23 @@ class IntDiffOptRleEncoder {
 
 // All strings concatenated (as JS concatenates UTF-16 strings), written once
 // as a varString, followed by a UintOptRle stream of the UTF-16 lengths. The
-// text is kept as UTF-8; pieces with lone surrogates are kept as WTF-8 and the
-// whole text is re-paired / made well-formed at finish(), so a high and a low
-// surrogate written by adjacent pieces form one character, as in JS.
+// text is kept as UTF-8 pieces (copies, or views borrowed from the caller that
+// are concatenated only at finish: merges copy each input's run of strings
+// once); pieces with lone surrogates are kept as WTF-8 and the whole text is
+// re-paired / made well-formed at finish(), so a high and a low surrogate
+// written by adjacent pieces form one character, as in JS.
 class StringColumnEncoder {
  public:
   void write(std::u16string_view s);
   // `utf8` must be valid UTF-8 of `utf16_length` UTF-16 units.
   void write_utf8(std::string_view utf8, uint64_t utf16_length) {
-    all_.append(utf8);
+    add_piece(nullptr, utf8.size());
+    own_.append(utf8);
+    lens_.write(utf16_length);
+  }
+  // The same without copying: `utf8` must stay valid until finish.
+  void write_utf8_borrowed(std::string_view utf8, uint64_t utf16_length) {
+    add_piece(utf8.data(), utf8.size());
     lens_.write(utf16_length);
   }
   std::vector<uint8_t> finish();
@@ -98,10 +166,32 @@ class StringColumnEncoder {
   // encoder must not be used afterwards.
   void finish_into(Encoder& out);
   // An upper bound of finish()'s size (before finish_into, for reserving).
-  size_t finished_size() const { return all_.size() + 10 + lens_.pending_size(); }
+  size_t finished_size() const { return total_ + 10 + lens_.pending_size(); }
 
  private:
-  std::string all_;
+  // `len` bytes of the text: borrowed at `data`, or (data == nullptr) the next
+  // `len` bytes of own_. Adjacent pieces are joined where they are contiguous.
+  struct Piece {
+    const char* data;
+    size_t len;
+  };
+  void add_piece(const char* data, size_t len) {
+    total_ += len;
+    if (!pieces_.empty()) {
+      Piece& last = pieces_.back();
+      if (data == nullptr ? last.data == nullptr : last.data != nullptr && last.data + last.len == data) {
+        last.len += len;
+        return;
+      }
+    }
+    pieces_.push_back({data, len});
+  }
+  // The text as one string (pieces in order).
+  std::string text() const;
+  void copy_text(uint8_t* out) const;
+  std::vector<Piece> pieces_;
+  std::string own_;
+  size_t total_ = 0;
   bool lone_surrogates_ = false;
   UintOptRleEncoder lens_;
 };
@@ -183,10 +273,16 @@ class StringColumnDecoder {
  private:
   // Byte length of the next `units` UTF-16 units from pos_; SIZE_MAX if the
   // text ends first, SIZE_MAX - 1 if the last unit is half of a pair.
-  size_t bytes_for(uint64_t units) const;
+  size_t bytes_for(uint64_t units) {
+    // Inside a known ASCII run one unit is one byte (most text).
+    if (ascii_end_ >= pos_ && units <= ascii_end_ - pos_) return units;
+    return bytes_for_slow(units);
+  }
+  size_t bytes_for_slow(uint64_t units);
   UintOptRleDecoder lens_;
   std::string_view all_;
   size_t pos_ = 0;
+  size_t ascii_end_ = 0;      // all_[pos_, ascii_end_) is ASCII when ascii_end_ >= pos_
   bool pending_low_ = false;  // pos_ is inside a 4-byte sequence whose high half was read
   Status status_;
 };

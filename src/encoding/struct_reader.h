@@ -3,6 +3,7 @@
 // struct form merge_updates / diff_update work on.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,6 +16,8 @@
 #include "encoding/wire.h"
 
 namespace weft {
+
+class UpdateDecoderV1;
 
 // A struct as the byte-level operations (merge, diff) see it: what they
 // compare and write, with strings kept as views of the input's UTF-8 instead
@@ -41,6 +44,12 @@ struct LazyStruct {
   std::string_view text;                     // ref kString: valid UTF-8 of `length` UTF-16 units
   Content other;                             // refs other than kString and kDeleted
   std::shared_ptr<const std::string> owned;  // backs `text` when a split changed it
+  // v1 only: the struct's bytes in the input when writing it unchanged (at
+  // offset 0, with `length` still raw_length) gives exactly these bytes, so a
+  // writer may copy them (see v1_canonical); nullptr otherwise.
+  const uint8_t* raw = nullptr;
+  uint32_t raw_size = 0;
+  uint64_t raw_length = 0;
 
   LazyStruct() = default;
   LazyStruct(const LazyStruct&) = default;
@@ -65,6 +74,9 @@ struct LazyStruct {
     parent_name = o.parent_name;
     parent_sub = o.parent_sub;
     text = o.text;
+    raw = o.raw;
+    raw_size = o.raw_size;
+    raw_length = o.raw_length;
     if (kind == StructKind::kItem && ref != ContentRef::kString && ref != ContentRef::kDeleted) {
       other = std::move(o.other);
     }
@@ -111,22 +123,27 @@ bool LazyStruct::write(Enc& enc, uint64_t offset) const {
       enc.fail(ErrorCode::kInvalidArgument, "item without origins has no parent");
     } else if (parent_is_name) {
       enc.write_parent_info(true);
-      enc.write_string_view(parent_name, utf16_length(parent_name));
+      enc.write_string_borrowed(parent_name, utf16_length(parent_name));
     } else {
       enc.write_parent_info(false);
       enc.write_left_id(parent_id);
     }
-    if (has_parent_sub) enc.write_string_view(parent_sub, utf16_length(parent_sub));
+    if (has_parent_sub) enc.write_string_borrowed(parent_sub, utf16_length(parent_sub));
   }
   if (ref == ContentRef::kString) {
-    if (offset == 0) {
-      enc.write_string_view(text, length);
+    if (owned) {
+      // `text` may be (and, from slice, is) in `owned`, which can go before finish.
+      const size_t cut = offset == 0 ? 0 : utf8_prefix_bytes(text, offset);
+      if (cut == SIZE_MAX) return false;
+      enc.write_string_view(text.substr(cut), length - offset);
+    } else if (offset == 0) {
+      enc.write_string_borrowed(text, length);
     } else {
       // ContentString.write slices without the U+FFFD rule: a cut inside a
       // pair leaves a lone surrogate, which only the generic path reproduces.
       const size_t cut = utf8_prefix_bytes(text, offset);
       if (cut == SIZE_MAX) return false;
-      enc.write_string_view(text.substr(cut), length - offset);
+      enc.write_string_borrowed(text.substr(cut), length - offset);
     }
   } else if (ref == ContentRef::kDeleted) {
     enc.write_len(length - offset);
@@ -189,6 +206,29 @@ bool read_lazy_struct(Dec& dec, uint8_t info, ID id, LazyStruct& out) {
   return true;
 }
 
+constexpr size_t var_uint_size(uint64_t n) { return (static_cast<size_t>(std::bit_width(n | 1)) + 6) / 7; }
+
+// Whether LazyStruct::write of `s` (just read from `raw_size` bytes of a v1
+// update, starting with `info`) at offset 0 writes those same bytes: minimal
+// varUints, the info byte LazyStruct::write computes, and String or Deleted
+// content (other content is re-encoded as JS re-encodes it). Items with a
+// parent on the wire are left out (their parent info may be any varUint).
+inline bool v1_canonical(const LazyStruct& s, uint8_t info, size_t raw_size) {
+  if (s.kind != StructKind::kItem) {
+    return info == (s.kind == StructKind::kGC ? 0 : 10) && raw_size == 1 + var_uint_size(s.length);
+  }
+  if (s.has_parent || (s.ref != ContentRef::kString && s.ref != ContentRef::kDeleted)) return false;
+  if (info !=
+      ((static_cast<uint8_t>(s.ref) & 0x1f) | (s.has_origin ? 0x80 : 0) | (s.has_right_origin ? 0x40 : 0))) {
+    return false;
+  }
+  size_t n = 1;
+  if (s.has_origin) n += var_uint_size(s.origin.client) + var_uint_size(s.origin.clock);
+  if (s.has_right_origin) n += var_uint_size(s.right_origin.client) + var_uint_size(s.right_origin.clock);
+  n += s.ref == ContentRef::kString ? var_uint_size(s.text.size()) + s.text.size() : var_uint_size(s.length);
+  return raw_size == n;
+}
+
 // Dec: as for read_lazy_struct.
 template <typename S, typename Dec = UpdateDecoder>
 class BasicStructReader {
@@ -232,11 +272,19 @@ class BasicStructReader {
     }
     structs_left_--;
     // Reads after an error return zeros, so one check at the end suffices.
+    [[maybe_unused]] const uint8_t* start = dec_.rest().position();
     uint8_t info = dec_.read_info();
     if constexpr (std::is_same_v<S, LazyStruct>) {
       if (!read_lazy_struct(dec_, info, ID{client_, clock_}, out)) {
         needs_generic_ = dec_.ok();
         return false;
+      }
+      if constexpr (std::is_same_v<Dec, UpdateDecoderV1>) {
+        const size_t size = static_cast<size_t>(dec_.rest().position() - start);
+        const bool copyable = size <= UINT32_MAX && v1_canonical(out, info, size);
+        out.raw = copyable ? start : nullptr;
+        out.raw_size = static_cast<uint32_t>(size);
+        out.raw_length = out.length;
       }
     } else {
       read_wire_struct(dec_, info, ID{client_, clock_}, out);

@@ -38,6 +38,11 @@ class UpdateEncoder {
   void write_string(std::string_view utf8);
   // The same for valid UTF-8 of `utf16_length` UTF-16 units, without converting.
   virtual void write_string_view(std::string_view utf8, uint64_t utf16_length) = 0;
+  // The same for bytes that stay valid until finish() (merge and diff write
+  // views of their inputs): v2 then copies them only when it assembles.
+  virtual void write_string_borrowed(std::string_view utf8, uint64_t utf16_length) {
+    write_string_view(utf8, utf16_length);
+  }
   virtual void write_parent_info(bool is_root_key) = 0;
   virtual void write_type_ref(uint8_t ref) = 0;
   virtual void write_len(uint64_t len) = 0;

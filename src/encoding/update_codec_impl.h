@@ -121,6 +121,9 @@ class UpdateEncoderV2 : public UpdateEncoder {
   void write_string_view(std::string_view utf8, uint64_t utf16_length) final {
     string_.write_utf8(utf8, utf16_length);
   }
+  void write_string_borrowed(std::string_view utf8, uint64_t utf16_length) final {
+    string_.write_utf8_borrowed(utf8, utf16_length);
+  }
   void write_parent_info(bool is_root_key) final { parent_info_.write(is_root_key ? 1 : 0); }
   void write_type_ref(uint8_t ref) final { type_ref_.write(ref); }
   void write_len(uint64_t len) final { len_.write(len); }

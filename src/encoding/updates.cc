@@ -286,6 +286,26 @@ Status read_delete_set_into(Dec& dec, DeleteSet& merged) {
   return dec.ok() ? Status() : dec.status();
 }
 
+// Ends `writer`'s struct section and appends `ds`: the delete set is encoded
+// first, so that the section is finished with room for exactly its bytes.
+template <typename Enc>
+Status finish_with_delete_set(Enc& enc, LazyStructWriter<Enc>& writer, const DeleteSet& ds) {
+  Enc ds_enc;
+  ds.write(ds_enc);
+  WEFT_RETURN_IF_ERROR(ds_enc.status());
+  const std::vector<uint8_t> ds_bytes = ds_enc.rest().take();
+  writer.finish(ds_bytes.size());
+  enc.rest().write_raw(ds_bytes);
+  return Status();
+}
+
+// A buffer reserved from an upper bound of its size, given back to the caller:
+// what the bound overestimated by far is returned to the allocator.
+UpdateBytes trimmed(UpdateBytes out) {
+  if (out.capacity() > 4 * out.size() + 65536) out.shrink_to_fit();
+  return out;
+}
+
 template <typename In>
 Status finish_status(const std::vector<In>& inputs) {
   for (const In& in : inputs) {
@@ -317,7 +337,9 @@ Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates
   std::vector<BasicStructReader<S, Dec>> readers;
   readers.reserve(updates.size());
   uint64_t max_iterations = 16;
+  size_t input_bytes = 0;
   for (auto u : updates) {
+    input_bytes += u.size();
     WEFT_RETURN_IF_ERROR(emplace_decoder(decoders, u));
     readers.emplace_back(decoders.back(), u.size(), /*filter_skips=*/true);
     inputs.push_back(In{&decoders.back(), &readers.back()});
@@ -339,6 +361,9 @@ Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates
   }
 
   EncoderFor<Dec> enc;
+  // v1 writes everything into rest: reserved once (untouched capacity costs
+  // no memory), so that it is neither regrown nor copied while structs go in.
+  if constexpr (std::is_same_v<Dec, UpdateDecoderV1>) enc.rest().reserve(input_bytes + 64);
   LazyStructWriter<EncoderFor<Dec>> writer(enc);
   // Higher clients first, then ascending clocks, in exactly the order V8's
   // sort gives with Yjs's comparator (see DecoderQueue).
@@ -418,14 +443,13 @@ Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates
   if (cw && !write(*cw)) return UpdateBytes{};
   if (Status st = finish_status(inputs); !st.is_ok()) return fail(st);
   if (any_needs_generic(inputs)) return fail(Status());
-  writer.finish();
 
   DeleteSet merged;
   for (In& in : inputs) WEFT_RETURN_IF_ERROR(read_delete_set_into(*in.dec, merged));
   merged.sort_and_merge();
-  merged.write(enc);
+  WEFT_RETURN_IF_ERROR(finish_with_delete_set(enc, writer, merged));
   WEFT_RETURN_IF_ERROR(enc.status());
-  return enc.finish();
+  return trimmed(enc.finish());
 }
 
 }  // namespace
@@ -454,6 +478,7 @@ Result<UpdateBytes> diff_impl(std::span<const uint8_t> update, const StateVector
   Dec& dec = decs.back();
   BasicStructReader<S, Dec> reader(dec, update.size(), /*filter_skips=*/false);
   EncoderFor<Dec> enc;
+  if constexpr (std::is_same_v<Dec, UpdateDecoderV1>) enc.rest().reserve(update.size() + 64);
   LazyStructWriter<EncoderFor<Dec>> writer(enc);
   while (S* curr = reader.curr()) {
     const uint64_t client = curr->id.client;
@@ -486,12 +511,11 @@ Result<UpdateBytes> diff_impl(std::span<const uint8_t> update, const StateVector
     }
   }
   WEFT_RETURN_IF_ERROR(dec.status());
-  writer.finish();
   DeleteSet ds = DeleteSet::read(dec);
   WEFT_RETURN_IF_ERROR(dec.status());
-  ds.write(enc);
+  WEFT_RETURN_IF_ERROR(finish_with_delete_set(enc, writer, ds));
   WEFT_RETURN_IF_ERROR(enc.status());
-  return enc.finish();
+  return trimmed(enc.finish());
 }
 
 }  // namespace

@@ -126,5 +126,33 @@ TEST(Updates, Describe) {
   EXPECT_NE(d->find("String(\"ab\")"), std::string::npos) << *d;
 }
 
+// merge and diff copy a v1 struct's input bytes only where re-encoding it
+// gives the same bytes: non-minimal varUints and info bits JS ignores are
+// re-encoded (as yjs does), not copied.
+TEST(Updates, V1CopiesOnlyCanonicalStructs) {
+  // Client 5: "ab" at the root key "t", then "c" with origin (5, 1); no deletes.
+  const std::vector<uint8_t> canonical = from_hex("0102050004010174026162840501016300");
+  const std::vector<std::string> variants = {
+      "010205000401017402616284058100016300",  // origin clock 1 as 81 00
+      "010205000401017402616284850001016300",  // origin client 5 as 85 00
+      "010205000401017402616284050181006300",  // string length 1 as 81 00
+      "0102050004010174026162a40501016300",    // info 0xa4: with an origin, 0x20 is ignored
+  };
+  const std::vector<uint8_t> empty_sv = {0};
+  auto same = diff_update(canonical, empty_sv, UpdateFormat::kV1);
+  ASSERT_TRUE(same) << same.status().to_string();
+  EXPECT_EQ(to_hex(*same), to_hex(canonical));
+  for (const std::string& hex : variants) {
+    const std::vector<uint8_t> input = from_hex(hex);
+    auto diffed = diff_update(input, empty_sv, UpdateFormat::kV1);
+    ASSERT_TRUE(diffed) << hex << " " << diffed.status().to_string();
+    EXPECT_EQ(to_hex(*diffed), to_hex(canonical)) << hex;
+    std::span<const uint8_t> two[] = {input, input};
+    auto merged = merge_updates(two, UpdateFormat::kV1);
+    ASSERT_TRUE(merged) << hex << " " << merged.status().to_string();
+    EXPECT_EQ(to_hex(*merged), to_hex(canonical)) << hex;
+  }
+}
+
 }  // namespace
 }  // namespace weft
