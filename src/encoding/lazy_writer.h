@@ -39,7 +39,7 @@ class LazyStructWriter {
   // The same; false if `s` cannot be written from views (LazyStruct::write).
   bool write(const LazyStruct& s, uint64_t offset) {
     if constexpr (std::is_same_v<Enc, UpdateEncoderV1>) {
-      if (s.raw != nullptr && offset == 0 && s.length == s.raw_length) {
+      if (s.raw != nullptr && offset == 0) {
         // Its input bytes, copied with those of the structs around it that
         // are copied too (contiguous in the input: one copy per run).
         start(s.id, 0);

@@ -36,6 +36,7 @@ struct LazyStruct {
   bool has_parent = false;      // read without origins: the parent is on the wire
   bool parent_is_name = false;  // parent_name (root type) rather than parent_id
   bool has_parent_sub = false;
+  uint16_t raw_size = 0;  // see raw
   ID origin;
   ID right_origin;
   ID parent_id;
@@ -45,11 +46,11 @@ struct LazyStruct {
   Content other;                             // refs other than kString and kDeleted
   std::shared_ptr<const std::string> owned;  // backs `text` when a split changed it
   // v1 only: the struct's bytes in the input when writing it unchanged (at
-  // offset 0, with `length` still raw_length) gives exactly these bytes, so a
-  // writer may copy them (see v1_canonical); nullptr otherwise.
+  // offset 0) gives exactly these bytes, so a writer may copy them (see
+  // v1_canonical); nullptr otherwise, and reset by whatever changes `length`
+  // (set_length). raw_size (above) fits in padding: larger structs are
+  // re-encoded.
   const uint8_t* raw = nullptr;
-  uint32_t raw_size = 0;
-  uint64_t raw_length = 0;
 
   LazyStruct() = default;
   LazyStruct(const LazyStruct&) = default;
@@ -76,7 +77,6 @@ struct LazyStruct {
     text = o.text;
     raw = o.raw;
     raw_size = o.raw_size;
-    raw_length = o.raw_length;
     if (kind == StructKind::kItem && ref != ContentRef::kString && ref != ContentRef::kDeleted) {
       other = std::move(o.other);
     }
@@ -93,6 +93,13 @@ struct LazyStruct {
   template <typename Enc>
   bool write(Enc& enc, uint64_t offset) const;
 };
+
+// Changes a struct's length (Skip and GC structs merge and shrink): its input
+// bytes no longer stand for it.
+inline void set_length(LazyStruct& s, uint64_t length) {
+  s.length = length;
+  s.raw = nullptr;
+}
 
 // Bytes of valid UTF-8 `s` that hold its first `units` UTF-16 units; SIZE_MAX
 // if unit `units` - 1 is the high half of a pair (the cut splits a character).
@@ -281,10 +288,9 @@ class BasicStructReader {
       }
       if constexpr (std::is_same_v<Dec, UpdateDecoderV1>) {
         const size_t size = static_cast<size_t>(dec_.rest().position() - start);
-        const bool copyable = size <= UINT32_MAX && v1_canonical(out, info, size);
+        const bool copyable = size <= UINT16_MAX && v1_canonical(out, info, size);
         out.raw = copyable ? start : nullptr;
-        out.raw_size = static_cast<uint32_t>(size);
-        out.raw_length = out.length;
+        out.raw_size = static_cast<uint16_t>(size);
       }
     } else {
       read_wire_struct(dec_, info, ID{client_, clock_}, out);

@@ -61,6 +61,8 @@ Result<BasicInput<S>> open_input(std::span<const uint8_t> update, UpdateFormat f
   return in;
 }
 
+void set_length(WireStruct& s, uint64_t length) { s.length = length; }
+
 template <typename S>
 uint64_t end_of(const S& s) {
   return s.id.clock + s.length;
@@ -104,7 +106,7 @@ WireStruct slice_struct(const WireStruct& s, uint64_t diff) {
 template <typename S>
 bool merge_with(S& left, const S& right) {
   if (left.kind != right.kind || left.kind == StructKind::kItem) return false;
-  left.length += right.length;
+  set_length(left, left.length + right.length);
   return true;
 }
 
@@ -399,7 +401,7 @@ Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates
         cd.next();
       } else if (end_of(*cw) < curr->id.clock) {
         if (cw->kind == StructKind::kSkip) {
-          cw->length = end_of(*curr) - cw->id.clock;  // extend the existing Skip
+          set_length(*cw, end_of(*curr) - cw->id.clock);  // extend the existing Skip
         } else {
           if (!write(*cw)) return UpdateBytes{};
           S skip;
@@ -417,7 +419,7 @@ Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates
         if (diff > 0) {
           if (cw->kind == StructKind::kSkip) {
             if (diff > cw->length) return fail(Status(ErrorCode::kMalformed, "merge: inconsistent skip"));
-            cw->length -= diff;  // prefer to shorten the Skip
+            set_length(*cw, cw->length - diff);  // prefer to shorten the Skip
           } else {
             sliced = slice_struct(*curr, diff);
             right = &sliced;
