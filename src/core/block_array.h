@@ -1,65 +1,105 @@
-// BlockArray: one client's blocks in clock order, as a gap buffer.
+// BlockArray: one client's blocks in clock order, stored in chunks.
 //
 // Splits and merges insert into and erase from the middle of a client's
-// block list. With a plain vector every such edit moves the whole tail (it
-// was most of the local-apply time on long traces). Edits cluster around
-// the spot being edited, so the free slots are kept as a gap at the last
-// edit position: an edit costs the distance the gap moves, not the tail
-// length. Appends at the end never move the gap.
+// block list, at positions spread over the whole list when many edits run
+// concurrently (a plain vector or a single gap buffer moved the tail on
+// every such edit: quadratic). The blocks live in chunks of at most
+// kMaxChunk pointers: an insert moves at most one chunk's worth, and a full
+// chunk splits in two. A Fenwick tree over the chunk sizes maps a position
+// to its chunk in O(log chunks), and each chunk keeps the clock of its first
+// block so that find() searches a small contiguous array of chunk bounds
+// before searching the clocks of one chunk (kept beside its pointers).
+//
+// Positions are plain indices 0..size()-1 as with a vector. A cursor
+// remembers the chunk accessed last, so walking positions in order costs
+// O(1) per step.
+//
+// Contract: a block stored at a position may be replaced (operator[]) only
+// by a block starting at the same clock (GC replacement), or by nullptr in
+// slots about to be erased.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <utility>
 #include <vector>
+
+#include "core/item.h"
 
 namespace weft {
 
-struct Item;
-
 class BlockArray {
  public:
-  size_t size() const { return buf_.size() - gap_size(); }
-  bool empty() const { return size() == 0; }
+  // Most blocks a chunk holds. An insert moves at most this many pointers;
+  // positions search log2(kMaxChunk) blocks inside a chunk.
+  static constexpr uint32_t kMaxChunk = 256;
 
-  Item*& operator[](size_t i) { return buf_[i < gap_begin_ ? i : i + gap_size()]; }
-  Item* operator[](size_t i) const { return buf_[i < gap_begin_ ? i : i + gap_size()]; }
-  Item* front() const { return (*this)[0]; }
+  BlockArray() = default;
+  BlockArray(const BlockArray&) = delete;
+  BlockArray& operator=(const BlockArray&) = delete;
+  BlockArray(BlockArray&&) noexcept = default;
+  BlockArray& operator=(BlockArray&&) noexcept = default;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  Item*& operator[](size_t i) {
+    locate(i);
+    return chunks_[cur_chunk_].items[i - cur_start_];
+  }
+  Item* operator[](size_t i) const { return const_cast<BlockArray&>(*this)[i]; }
+  // operator[](i)->id.clock, read from the chunk's clock array.
+  uint64_t clock_at(size_t i) const {
+    locate(i);
+    return chunks_[cur_chunk_].clocks[i - cur_start_];
+  }
+  Item* front() const { return chunks_.front().items[0]; }
+  Item* back() const {
+    const Chunk& c = chunks_.back();
+    return c.items[c.size - 1];
+  }
 
   // The index StructStore::find_index found last. Lookups cluster (cleanup
   // re-finds blocks a transaction just split or touched), so the search
   // checks here first. Only a guess: edits may have moved it.
   size_t hint() const { return hint_; }
   void set_hint(size_t i) const { hint_ = i; }
-  Item* back() const { return (*this)[size() - 1]; }
+
+  // Position of the block whose clock range holds `clock`, given the first
+  // block's clock <= clock (blocks are contiguous, so any clock below the
+  // end of the last block is held by exactly one).
+  size_t find(uint64_t clock) const;
 
   void push_back(Item* item) {
-    if (gap_end_ == buf_.size() && gap_begin_ < gap_end_) {
-      buf_[gap_begin_++] = item;  // the gap sits at the end: fill it
-      if (gap_begin_ == gap_end_) gap_begin_ = gap_end_ = buf_.size();
-    } else {
-      buf_.push_back(item);
-      if (gap_begin_ == gap_end_) gap_begin_ = gap_end_ = buf_.size();
+    // Fast path: room in the last chunk. Only the tree's last node covers
+    // the last chunk.
+    if (!chunks_.empty()) {
+      Chunk& c = chunks_.back();
+      if (c.size < c.cap) {
+        c.clocks[c.size] = item->id.clock;
+        c.items[c.size++] = item;
+        tree_.back()++;
+        size_++;
+        return;
+      }
     }
+    push_back_slow(item);
   }
-
   // Inserts before position `index` (index <= size()).
-  void insert(size_t index, Item* item) {
-    if (gap_begin_ == gap_end_) open_gap(index);
-    move_gap(index);
-    buf_[gap_begin_++] = item;
-  }
-
+  void insert(size_t index, Item* item);
   // Removes positions [first, last).
   void erase(size_t first, size_t last) {
-    if (first >= last) return;
-    if (gap_begin_ == gap_end_) {
-      // No gap yet: the erased slots become it.
-      gap_begin_ = first;
-      gap_end_ = last;
+    // Fast path: the tail of the last chunk (a transaction's new blocks
+    // merging back into their left neighbour).
+    if (last == size_ && first < last && !chunks_.empty() && last - first < chunks_.back().size) {
+      const size_t n = last - first;
+      chunks_.back().size -= static_cast<uint32_t>(n);
+      tree_.back() -= n;
+      size_ -= n;
       return;
     }
-    move_gap(last);
-    gap_begin_ = first;
+    erase_slow(first, last);
   }
 
   class const_iterator {
@@ -80,39 +120,48 @@ class BlockArray {
   const_iterator end() const { return const_iterator(this, size()); }
 
  private:
-  size_t gap_size() const { return gap_end_ - gap_begin_; }
+  struct Chunk {
+    uint64_t first_clock = 0;  // items[0]->id.clock
+    std::unique_ptr<Item*[]> items;
+    // clocks[k] == items[k]->id.clock: the search inside a chunk reads this
+    // contiguous array instead of one cache line per probed block.
+    std::unique_ptr<uint64_t[]> clocks;
+    uint32_t size = 0;
+    uint32_t cap = 0;
+  };
 
-  // Makes a gap of free slots at `index` (the buffer has none).
-  void open_gap(size_t index) {
-    size_t grow = std::max<size_t>(16, buf_.size() / 16);
-    buf_.insert(buf_.begin() + static_cast<ptrdiff_t>(index), grow, nullptr);
-    gap_begin_ = index;
-    gap_end_ = index + grow;
-  }
-
-  // Moves the gap so that it starts at logical position `index`.
-  void move_gap(size_t index) {
-    if (index < gap_begin_) {
-      size_t n = gap_begin_ - index;
-      std::move_backward(buf_.begin() + static_cast<ptrdiff_t>(index),
-                         buf_.begin() + static_cast<ptrdiff_t>(gap_begin_),
-                         buf_.begin() + static_cast<ptrdiff_t>(gap_end_));
-      gap_begin_ -= n;
-      gap_end_ -= n;
-    } else if (index > gap_begin_) {
-      size_t n = index - gap_begin_;
-      std::move(buf_.begin() + static_cast<ptrdiff_t>(gap_end_),
-                buf_.begin() + static_cast<ptrdiff_t>(gap_end_ + n),
-                buf_.begin() + static_cast<ptrdiff_t>(gap_begin_));
-      gap_begin_ += n;
-      gap_end_ += n;
+  // Points the cursor (cur_chunk_, cur_start_) at the chunk holding position i < size().
+  void locate(size_t i) const {
+    if (i - cur_start_ < chunks_[cur_chunk_].size) return;  // also false when i < cur_start_
+    size_t next_start = cur_start_ + chunks_[cur_chunk_].size;
+    if (i >= next_start && cur_chunk_ + 1 < chunks_.size() && i - next_start < chunks_[cur_chunk_ + 1].size) {
+      cur_chunk_++;
+      cur_start_ = next_start;
+      return;
     }
+    seek(i);
   }
+  void seek(size_t i) const;
+  void push_back_slow(Item* item);
+  void erase_slow(size_t first, size_t last);
+  // Sum of the sizes of chunks [0, c).
+  size_t prefix(size_t c) const;
+  // Adds delta to chunk c's size in the tree.
+  void tree_add(size_t c, int64_t delta);
+  // Recomputes the tree from the chunk sizes and resets the cursor.
+  void rebuild_tree();
+  // Makes room for one more block in chunk c (which is full).
+  void grow(Chunk& c);
+  // Splits the full chunk c into two halves (c and c + 1).
+  void split_chunk(size_t c);
 
-  std::vector<Item*> buf_;
-  // Free slots [gap_begin_, gap_end_) of buf_; empty when equal.
-  size_t gap_begin_ = 0;
-  size_t gap_end_ = 0;
+  std::vector<Chunk> chunks_;  // none empty
+  // Fenwick tree over chunks_[k].size: tree_[k - 1] is the sum over chunks (k - lowbit(k), k].
+  std::vector<size_t> tree_;
+  size_t size_ = 0;
+  // The chunk positions were last looked up in, and the position of its first block.
+  mutable size_t cur_chunk_ = 0;
+  mutable size_t cur_start_ = 0;
   mutable size_t hint_ = 0;
 };
 

@@ -53,58 +53,31 @@ void StructStore::add(Item* item) {
 }
 
 size_t StructStore::find_index(const Blocks& blocks, uint64_t clock) {
-  size_t left = 0;
-  size_t right = blocks.size() - 1;
-  // The remembered position and its neighbours, then the last block.
-  size_t h = blocks.hint();
-  if (h <= right) {
-    const Item* b = blocks[h];
-    if (b->id.clock <= clock) {
-      if (clock < b->id.clock + b->length) return h;
-      if (h < right) {
-        b = blocks[h + 1];
-        if (clock < b->id.clock + b->length) {
-          blocks.set_hint(h + 1);
-          return h + 1;
-        }
-        left = h + 2;
+  // The remembered position and its neighbours, then the last block, then a
+  // search of the chunk bounds and of one chunk. Reads only block clocks
+  // (blocks are contiguous: block i ends where block i + 1 starts), which
+  // the array keeps apart from the items.
+  const size_t last = blocks.size() - 1;
+  const size_t h = blocks.hint();
+  if (h <= last) {
+    if (blocks.clock_at(h) <= clock) {
+      if (h == last || clock < blocks.clock_at(h + 1)) return h;
+      if (h + 1 == last || clock < blocks.clock_at(h + 2)) {
+        blocks.set_hint(h + 1);
+        return h + 1;
       }
-    } else if (h > 0) {
-      b = blocks[h - 1];
-      if (b->id.clock <= clock) {
-        blocks.set_hint(h - 1);
-        return h - 1;
-      }
-      if (h < 2) return 0;  // unreachable: blocks start at clock 0
-      right = h - 2;
+    } else if (h > 0 && blocks.clock_at(h - 1) <= clock) {
+      blocks.set_hint(h - 1);
+      return h - 1;
     }
   }
-  const Item* mid = blocks[blocks.size() - 1];
-  if (mid->id.clock <= clock && clock < mid->id.clock + mid->length) {
-    blocks.set_hint(blocks.size() - 1);
-    return blocks.size() - 1;
+  if (blocks.clock_at(last) <= clock) {
+    blocks.set_hint(last);
+    return last;
   }
-  // Pivot on the expected position: clocks grow roughly linearly with the index.
-  size_t mid_index = static_cast<size_t>(
-      (static_cast<double>(clock) / static_cast<double>(mid->id.clock + mid->length - 1)) *
-      static_cast<double>(blocks.size() - 1));
-  if (mid_index > right || mid_index < left) mid_index = (left + right) / 2;
-  while (left <= right) {
-    mid = blocks[mid_index];
-    if (mid->id.clock <= clock) {
-      if (clock < mid->id.clock + mid->length) {
-        blocks.set_hint(mid_index);
-        return mid_index;
-      }
-      left = mid_index + 1;
-    } else {
-      if (mid_index == 0) break;
-      right = mid_index - 1;
-    }
-    mid_index = (left + right) / 2;
-  }
-  assert(false && "clock not in store");
-  return 0;
+  const size_t index = blocks.find(clock);
+  blocks.set_hint(index);
+  return index;
 }
 
 Item* StructStore::find(ID id) {

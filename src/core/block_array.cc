@@ -1,0 +1,191 @@
+#include "core/block_array.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace weft {
+
+namespace {
+size_t lowbit(size_t k) { return k & (~k + 1); }
+}  // namespace
+
+size_t BlockArray::prefix(size_t c) const {
+  size_t sum = 0;
+  for (size_t k = c; k > 0; k -= lowbit(k)) sum += tree_[k - 1];
+  return sum;
+}
+
+void BlockArray::tree_add(size_t c, int64_t delta) {
+  for (size_t k = c + 1; k <= tree_.size(); k += lowbit(k)) tree_[k - 1] += static_cast<size_t>(delta);
+}
+
+void BlockArray::rebuild_tree() {
+  const size_t n = chunks_.size();
+  tree_.assign(n, 0);
+  for (size_t k = 1; k <= n; k++) {
+    tree_[k - 1] += chunks_[k - 1].size;
+    size_t parent = k + lowbit(k);
+    if (parent <= n) tree_[parent - 1] += tree_[k - 1];
+  }
+  cur_chunk_ = 0;
+  cur_start_ = 0;
+}
+
+void BlockArray::seek(size_t i) const {
+  // The largest chunk count `pos` whose prefix sum is <= i: chunk `pos` holds i.
+  size_t pos = 0;
+  size_t rem = i;
+  size_t step = 1;
+  while (step * 2 <= tree_.size()) step *= 2;
+  for (; step > 0; step /= 2) {
+    if (pos + step <= tree_.size() && tree_[pos + step - 1] <= rem) {
+      pos += step;
+      rem -= tree_[pos - 1];
+    }
+  }
+  assert(pos < chunks_.size() && rem < chunks_[pos].size);
+  cur_chunk_ = pos;
+  cur_start_ = i - rem;
+}
+
+size_t BlockArray::find(uint64_t clock) const {
+  assert(!chunks_.empty());
+  // The last chunk starting at or before `clock`.
+  size_t c =
+      static_cast<size_t>(std::upper_bound(chunks_.begin(), chunks_.end(), clock,
+                                           [](uint64_t k, const Chunk& ch) { return k < ch.first_clock; }) -
+                          chunks_.begin());
+  c = c == 0 ? 0 : c - 1;
+  const Chunk& ch = chunks_[c];
+  // The last block of the chunk starting at or before `clock` (the first
+  // one does): a branch-free halving, since the comparisons are unpredictable.
+  const uint64_t* base = ch.clocks.get();
+  uint32_t n = ch.size;
+  while (n > 1) {
+    const uint32_t half = n / 2;
+    base = base[half] <= clock ? base + half : base;
+    n -= half;
+  }
+  const size_t lo = static_cast<size_t>(base - ch.clocks.get());
+  if (c != cur_chunk_) {
+    cur_chunk_ = c;
+    cur_start_ = prefix(c);
+  }
+  return cur_start_ + lo;
+}
+
+void BlockArray::grow(Chunk& c) {
+  uint32_t cap = std::min<uint32_t>(kMaxChunk, std::max<uint32_t>(4, c.cap * 2));
+  auto items = std::make_unique_for_overwrite<Item*[]>(cap);
+  auto clocks = std::make_unique_for_overwrite<uint64_t[]>(cap);
+  if (c.size > 0) {
+    std::memcpy(items.get(), c.items.get(), c.size * sizeof(Item*));
+    std::memcpy(clocks.get(), c.clocks.get(), c.size * sizeof(uint64_t));
+  }
+  c.items = std::move(items);
+  c.clocks = std::move(clocks);
+  c.cap = cap;
+}
+
+void BlockArray::split_chunk(size_t c) {
+  Chunk upper;
+  const uint32_t keep = chunks_[c].size / 2;
+  upper.size = chunks_[c].size - keep;
+  upper.cap = kMaxChunk;
+  upper.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
+  upper.clocks = std::make_unique_for_overwrite<uint64_t[]>(kMaxChunk);
+  std::memcpy(upper.items.get(), chunks_[c].items.get() + keep, upper.size * sizeof(Item*));
+  std::memcpy(upper.clocks.get(), chunks_[c].clocks.get() + keep, upper.size * sizeof(uint64_t));
+  upper.first_clock = upper.clocks[0];
+  chunks_[c].size = keep;
+  chunks_.insert(chunks_.begin() + static_cast<ptrdiff_t>(c) + 1, std::move(upper));
+  rebuild_tree();
+}
+
+void BlockArray::push_back_slow(Item* item) {
+  if (chunks_.empty() || chunks_.back().size == kMaxChunk) {
+    Chunk fresh;
+    fresh.first_clock = item->id.clock;
+    grow(fresh);
+    fresh.items[0] = item;
+    fresh.clocks[0] = item->id.clock;
+    fresh.size = 1;
+    chunks_.push_back(std::move(fresh));
+    // Fenwick append: the new node covers chunks (k - lowbit(k), k].
+    const size_t k = chunks_.size();
+    tree_.push_back(0);
+    tree_[k - 1] = 1 + prefix(k - 1) - prefix(k - lowbit(k));
+  } else {
+    Chunk& last = chunks_.back();
+    if (last.size == last.cap) grow(last);
+    last.clocks[last.size] = item->id.clock;
+    last.items[last.size++] = item;
+    tree_add(chunks_.size() - 1, 1);
+  }
+  size_++;
+}
+
+void BlockArray::insert(size_t index, Item* item) {
+  if (index == size_) {
+    push_back(item);
+    return;
+  }
+  locate(index);
+  size_t c = cur_chunk_;
+  size_t offset = index - cur_start_;
+  if (offset == 0 && c > 0 && chunks_[c - 1].size < kMaxChunk) {
+    // Between two chunks: append to the earlier one (moves nothing).
+    c--;
+    cur_chunk_ = c;
+    cur_start_ -= chunks_[c].size;
+    offset = chunks_[c].size;
+  }
+  if (chunks_[c].size == kMaxChunk) {
+    split_chunk(c);
+    if (offset > chunks_[c].size) {
+      offset -= chunks_[c].size;
+      c++;
+    }
+  } else if (chunks_[c].size == chunks_[c].cap) {
+    grow(chunks_[c]);
+  }
+  Chunk& ch = chunks_[c];
+  Item** at = ch.items.get() + offset;
+  std::memmove(at + 1, at, (ch.size - offset) * sizeof(Item*));
+  *at = item;
+  uint64_t* clock_at = ch.clocks.get() + offset;
+  std::memmove(clock_at + 1, clock_at, (ch.size - offset) * sizeof(uint64_t));
+  *clock_at = item->id.clock;
+  ch.size++;
+  if (offset == 0) ch.first_clock = item->id.clock;
+  tree_add(c, 1);
+  if (cur_chunk_ > c) cur_start_++;
+  size_++;
+}
+
+void BlockArray::erase_slow(size_t first, size_t last) {
+  while (first < last) {
+    locate(first);
+    const size_t c = cur_chunk_;
+    Chunk& ch = chunks_[c];
+    const size_t offset = first - cur_start_;
+    const size_t n = std::min<size_t>(last - first, ch.size - offset);
+    Item** at = ch.items.get() + offset;
+    std::memmove(at, at + n, (ch.size - offset - n) * sizeof(Item*));
+    uint64_t* clock_at = ch.clocks.get() + offset;
+    std::memmove(clock_at, clock_at + n, (ch.size - offset - n) * sizeof(uint64_t));
+    ch.size -= static_cast<uint32_t>(n);
+    size_ -= n;
+    last -= n;
+    if (ch.size == 0) {
+      chunks_.erase(chunks_.begin() + static_cast<ptrdiff_t>(c));
+      rebuild_tree();
+      continue;
+    }
+    if (offset == 0) ch.first_clock = ch.clocks[0];
+    tree_add(c, -static_cast<int64_t>(n));
+  }
+}
+
+}  // namespace weft
