@@ -16,7 +16,8 @@
 //
 // Contract: a block stored at a position may be replaced (operator[]) only
 // by a block starting at the same clock (GC replacement), or by nullptr in
-// slots about to be erased.
+// slots about to be erased; a block's id.clock changes only through
+// set_clock (StructStore::move_start).
 #pragma once
 
 #include <cstddef>
@@ -53,6 +54,14 @@ class BlockArray {
   uint64_t clock_at(size_t i) const {
     locate(i);
     return chunks_[cur_chunk_].clocks[i - cur_start_];
+  }
+  // Records that the block at position i now starts at `clock` (its id was
+  // moved; it must still sort between its neighbours).
+  void set_clock(size_t i, uint64_t clock) {
+    locate(i);
+    Chunk& c = chunks_[cur_chunk_];
+    c.clocks[i - cur_start_] = clock;
+    if (i == cur_start_) c.first_clock = clock;
   }
   Item* front() const { return chunks_.front().items[0]; }
   Item* back() const {

@@ -112,6 +112,13 @@ Item* StructStore::get_item_clean_end(Transaction& txn, ID id) {
   return block;
 }
 
+void StructStore::move_start(Item* item, uint64_t clock) {
+  Blocks& blocks = at(item->id.client);
+  const size_t index = find_index(blocks, item->id.clock);
+  item->id.clock = clock;
+  blocks.set_clock(index, clock);
+}
+
 void StructStore::replace_with_gc(Item* item) {
   Blocks& blocks = at(item->id.client);
   size_t index = find_index(blocks, item->id.clock);

@@ -53,6 +53,9 @@ class StructStore {
   size_t find_index_clean_start(Transaction& txn, Blocks& blocks, uint64_t clock);
   Item* get_item_clean_start(Transaction& txn, ID id);
   Item* get_item_clean_end(Transaction& txn, ID id);
+  // Moves the start of `item` (in the store) to `clock`: the backspace fast
+  // path hands the left neighbour's last units to a tombstone.
+  void move_start(Item* item, uint64_t clock);
   // Replaces `item` by a GC block of the same range and destroys it.
   void replace_with_gc(Item* item);
   // Every deleted range (GC included), neighbours joined.

@@ -409,7 +409,7 @@ bool try_backspace_into_tombstone(Transaction& txn, Branch* text, uint64_t index
   }
   own->text.resize(cut);
   x->length = cut;
-  r->id.clock -= length;
+  txn.doc.store().move_start(r, r->id.clock - length);
   r->length += length;
   r->origin = x->last_id();
   text->length -= length;
