@@ -24,7 +24,7 @@ bool adds(const Transaction& txn, const Item* item) {
 
 bool deletes(const Transaction& txn, const Item* item) { return txn.delete_set.contains(item->id); }
 
-void compute_keys(const Transaction& txn, Event& ev, const std::set<std::string>& subs) {
+void compute_keys(const Transaction& txn, Event& ev, const std::vector<std::string>& subs) {
   for (const std::string& key : subs) {
     const std::string* sub = &key;
     auto found = ev.target->map.find(*sub);

@@ -1,6 +1,7 @@
 #include "core/transaction.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "core/branch.h"
 #include "core/events.h"
@@ -14,10 +15,19 @@ Transaction::Transaction(Doc& d, std::string o, bool l) : doc(d), origin(std::mo
   doc.store().fill_state(before_state);
 }
 
-void Transaction::reset(const std::string& o, bool l) {
+void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
   origin = o;
   local = l;
-  doc.store().fill_state(before_state);
+  if (state_unchanged) {
+    std::swap(before_state, after_state);  // after_state is filled again at cleanup
+    assert(([&] {
+      ClientClocks now;
+      doc.store().fill_state(now);
+      return now == before_state;
+    })());
+  } else {
+    doc.store().fill_state(before_state);
+  }
   // Keeps the delete set's nodes for deleted_ranges(); a few are enough.
   auto& clients = delete_set.clients();
   while (!clients.empty()) {
@@ -80,7 +90,7 @@ void ChangedTypes::erase(Branch* type) {
 
 void ChangedTypes::clear() {
   entries_.clear();
-  index_.clear();
+  if (!index_.empty()) index_.clear();
 }
 
 const std::string& transaction_origin(const Transaction& txn) { return txn.origin; }
@@ -93,7 +103,7 @@ void Transaction::add_changed_type(Branch* type, const MapKey& parent_sub) {
   }
   ChangedKeys& keys = changed[type];
   if (parent_sub) {
-    keys.keys.insert(*parent_sub);
+    keys.add_key(*parent_sub);
   } else {
     keys.list = true;
   }
@@ -167,7 +177,7 @@ void Doc::transact(TransactionFn fn, const std::string& origin) {
   if (txn_ == nullptr) {
     initial = true;
     if (spare_txn_) {
-      spare_txn_->reset(origin, true);
+      spare_txn_->reset(origin, true, spare_txn_->after_state_current);
       cleanups_.push_back(std::move(spare_txn_));
     } else {
       cleanups_.push_back(std::make_unique<Transaction>(*this, origin, true));
@@ -181,13 +191,20 @@ void Doc::transact(TransactionFn fn, const std::string& origin) {
   if (!finish_cleanup) return;
   // Observers may open new transactions; those are cleaned up in order, not nested.
   for (size_t i = 0; i < cleanups_.size(); i++) cleanup_transaction(*cleanups_[i]);
+  // With one transaction cleaned up, nothing changed the store after its
+  // after_state was taken (merges and GC keep every client's clock).
+  cleanups_.front()->after_state_current = cleanups_.size() == 1;
   spare_txn_ = std::move(cleanups_.front());
-  cleanups_.clear();
+  if (cleanups_.size() == 1) {
+    cleanups_.pop_back();
+  } else {
+    cleanups_.clear();
+  }
 }
 
 void Doc::cleanup_transaction(Transaction& txn) {
   StructStore& store = *store_;
-  txn.delete_set.sort_and_merge();
+  if (!txn.delete_set.empty()) txn.delete_set.sort_and_merge();
   store.fill_state(txn.after_state);
   call_observers(txn);
   for (auto& [id, handler] : after_transaction_handlers_) handler(txn);

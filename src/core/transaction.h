@@ -60,7 +60,11 @@ class ClientClocks {
 // What changed in one type: its list part and/or these keys of its map part.
 struct ChangedKeys {
   bool list = false;
-  std::set<std::string> keys;
+  std::vector<std::string> keys;  // sorted, unique (a few per transaction)
+  void add_key(const std::string& key) {
+    auto it = std::lower_bound(keys.begin(), keys.end(), key);
+    if (it == keys.end() || *it != key) keys.insert(it, key);
+  }
 };
 
 // Changed types in first-change order (as yjs' Map). Lookups are a scan of
@@ -85,7 +89,11 @@ class Transaction {
  public:
   Transaction(Doc& doc, std::string origin, bool local);
   // Makes this a fresh transaction again (Doc reuses one to spare allocations).
-  void reset(const std::string& origin, bool local);
+  // With `state_unchanged` (the store's state is still this transaction's
+  // after_state: no transaction ran since its cleanup, and the store only
+  // changes inside transactions) the before-state is taken from it instead
+  // of read from the store again.
+  void reset(const std::string& origin, bool local, bool state_unchanged);
 
   Doc& doc;
   std::string origin;  // empty = none; providers put their own tag here
@@ -102,6 +110,9 @@ class Transaction {
   bool need_formatting_cleanup = false;
   // Subdocuments (guid) added / removed / loaded in this transaction.
   std::vector<std::string> subdocs_added, subdocs_removed, subdocs_loaded;
+  // Set by Doc::transact when this object is kept for reuse: after_state is
+  // still the store's state (see reset).
+  bool after_state_current = false;
   // Kept across reuse of this object (Doc::transact): the v1 update encoder.
   std::unique_ptr<UpdateEncoder> update_encoder;
 

@@ -12,11 +12,16 @@ namespace weft::lib0 {
 // ---- Encoder ----
 
 void Encoder::write_var_uint_long(uint64_t n) {
+  // Into a local buffer first: one capacity check instead of one per byte
+  // (client ids take 5 bytes, and every update writes several).
+  uint8_t tmp[10];
+  size_t k = 0;
   while (n > 0x7f) {
-    buf_.push_back(static_cast<uint8_t>(0x80 | (n & 0x7f)));
+    tmp[k++] = static_cast<uint8_t>(0x80 | (n & 0x7f));
     n >>= 7;
   }
-  buf_.push_back(static_cast<uint8_t>(n));
+  tmp[k++] = static_cast<uint8_t>(n);
+  buf_.insert(buf_.end(), tmp, tmp + k);
 }
 
 void Encoder::write_var_int_long(VarInt v) {
