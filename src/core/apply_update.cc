@@ -521,26 +521,21 @@ void delete_set_clients(const DeleteSet& ds, std::vector<DsClient>& out) {
 // without a map per update).
 template <typename D>
 void read_delete_set(D& dec, ReadStructs& rs) {
-  uint64_t num_clients = dec.rest().read_var_uint();
-  for (uint64_t i = 0; i < num_clients && dec.ok(); i++) {
-    dec.reset_ds_cur_val();
-    uint64_t client = dec.rest().read_var_uint();
-    uint64_t n = dec.rest().read_var_uint();
-    if (!dec.ok() || n == 0) continue;  // JS adds no entry for a client without ranges
-    const size_t first = rs.ds_ranges.size();
-    rs.ds_ranges.reserve(first + static_cast<size_t>(std::min<uint64_t>(n, dec.rest().remaining())));
-    for (uint64_t k = 0; k < n && dec.ok(); k++) {
-      uint64_t clock = dec.read_ds_clock();
-      uint64_t len = dec.read_ds_len();
-      if (!dec.ok()) break;
-      if (clock > kMaxClockEnd || len > kMaxClockEnd - clock) {
-        dec.fail(ErrorCode::kOutOfRange, "delete range beyond 2^53");
-        break;
-      }
-      rs.ds_ranges.push_back({clock, len});
-    }
-    rs.ds_read.push_back({client, first, rs.ds_ranges.size() - first});
-  }
+  uint64_t client = 0;
+  size_t first = 0;
+  read_delete_set_ranges(
+      dec,
+      [&](uint64_t c, size_t capacity) {
+        client = c;
+        first = rs.ds_ranges.size();
+        rs.ds_ranges.reserve(first + capacity);
+      },
+      [&](uint64_t clock, uint64_t len) {
+        rs.ds_ranges.push_back({clock, len});
+      },
+      [&] {
+        rs.ds_read.push_back({client, first, rs.ds_ranges.size() - first});
+      });
   if (!dec.ok()) return;
   bool descending = true;
   for (size_t k = 1; k < rs.ds_read.size(); k++)

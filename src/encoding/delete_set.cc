@@ -65,25 +65,17 @@ void DeleteSet::write(UpdateEncoder& enc) const {
 
 DeleteSet DeleteSet::read(UpdateDecoder& dec) {
   DeleteSet ds;
-  uint64_t num_clients = dec.rest().read_var_uint();
-  for (uint64_t i = 0; i < num_clients && dec.ok(); i++) {
-    dec.reset_ds_cur_val();
-    uint64_t client = dec.rest().read_var_uint();
-    uint64_t n = dec.rest().read_var_uint();
-    if (!dec.ok() || n == 0) continue;  // JS adds no entry for a client without ranges
-    auto& dels = ds.clients_[client];
-    dels.reserve(dels.size() + static_cast<size_t>(std::min<uint64_t>(n, dec.rest().remaining())));
-    for (uint64_t k = 0; k < n && dec.ok(); k++) {
-      uint64_t clock = dec.read_ds_clock();
-      uint64_t len = dec.read_ds_len();
-      if (!dec.ok()) break;
-      if (clock > kMaxClockEnd || len > kMaxClockEnd - clock) {
-        dec.fail(ErrorCode::kOutOfRange, "delete range beyond 2^53");
-        break;
-      }
-      dels.push_back({clock, len});
-    }
-  }
+  std::vector<DeleteRange>* dels = nullptr;
+  read_delete_set_ranges(
+      dec,
+      [&](uint64_t client, size_t capacity) {
+        dels = &ds.clients_[client];
+        dels->reserve(dels->size() + capacity);
+      },
+      [&](uint64_t clock, uint64_t len) {
+        dels->push_back({clock, len});
+      },
+      [] {});
   if (!dec.ok()) return {};
   return ds;
 }

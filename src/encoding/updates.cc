@@ -259,32 +259,27 @@ class DecoderQueue {
 template <typename Dec>
 Status read_delete_set_into(Dec& dec, DeleteSet& merged) {
   const auto by_clock = [](const DeleteRange& a, const DeleteRange& b) { return a.clock < b.clock; };
-  const uint64_t num_clients = dec.rest().read_var_uint();
-  for (uint64_t i = 0; i < num_clients && dec.ok(); i++) {
-    dec.reset_ds_cur_val();
-    const uint64_t client = dec.rest().read_var_uint();
-    const uint64_t n = dec.rest().read_var_uint();
-    if (!dec.ok() || n == 0) continue;  // JS adds no entry for a client without ranges
-    std::vector<DeleteRange>& dels = merged.clients()[client];
-    const size_t old = dels.size();
-    bool run_sorted = true;
-    for (uint64_t k = 0; k < n && dec.ok(); k++) {
-      const uint64_t clock = dec.read_ds_clock();
-      const uint64_t len = dec.read_ds_len();
-      if (!dec.ok()) break;
-      if (clock > kMaxClockEnd || len > kMaxClockEnd - clock) {
-        dec.fail(ErrorCode::kOutOfRange, "delete range beyond 2^53");
-        break;
-      }
-      if (dels.size() > old && clock < dels.back().clock) run_sorted = false;
-      dels.push_back({clock, len});
-    }
-    const auto mid = dels.begin() + static_cast<ptrdiff_t>(old);
-    if (run_sorted && old > 0 && dels.size() > old && mid->clock < (mid - 1)->clock &&
-        (dels.size() - old) * 8 >= old && std::is_sorted(dels.begin(), mid, by_clock)) {
-      std::inplace_merge(dels.begin(), mid, dels.end(), by_clock);
-    }
-  }
+  std::vector<DeleteRange>* dels = nullptr;
+  size_t old = 0;
+  bool run_sorted = true;
+  read_delete_set_ranges(
+      dec,
+      [&](uint64_t client, size_t) {
+        dels = &merged.clients()[client];
+        old = dels->size();
+        run_sorted = true;
+      },
+      [&](uint64_t clock, uint64_t len) {
+        if (dels->size() > old && clock < dels->back().clock) run_sorted = false;
+        dels->push_back({clock, len});
+      },
+      [&] {
+        const auto mid = dels->begin() + static_cast<ptrdiff_t>(old);
+        if (run_sorted && old > 0 && dels->size() > old && mid->clock < (mid - 1)->clock &&
+            (dels->size() - old) * 8 >= old && std::is_sorted(dels->begin(), mid, by_clock)) {
+          std::inplace_merge(dels->begin(), mid, dels->end(), by_clock);
+        }
+      });
   return dec.ok() ? Status() : dec.status();
 }
 

@@ -1,6 +1,7 @@
 // Decoded updates: structs as they travel, delete sets and state vectors.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -86,6 +87,37 @@ class DeleteSet {
  private:
   std::map<uint64_t, std::vector<DeleteRange>> clients_;
 };
+
+// Walks the delete set at `dec`'s position (v1 or v2; a concrete decoder
+// or the UpdateDecoder interface) and checks every range against 2^53: the
+// one reader behind DeleteSet::read, the merge's and apply_update's. For each
+// client with ranges (JS adds no entry for one without): on_client(client,
+// capacity) with the declared count capped by the bytes left (so a forged
+// count reserves nothing big), on_range(clock, len) per range, then
+// on_client_end() (also when the client's ranges end in an error). Stops at
+// the first error: the caller checks dec.ok().
+template <typename Dec, typename OnClient, typename OnRange, typename OnClientEnd>
+void read_delete_set_ranges(Dec& dec, OnClient&& on_client, OnRange&& on_range, OnClientEnd&& on_client_end) {
+  const uint64_t num_clients = dec.rest().read_var_uint();
+  for (uint64_t i = 0; i < num_clients && dec.ok(); i++) {
+    dec.reset_ds_cur_val();
+    const uint64_t client = dec.rest().read_var_uint();
+    const uint64_t n = dec.rest().read_var_uint();
+    if (!dec.ok() || n == 0) continue;
+    on_client(client, static_cast<size_t>(std::min<uint64_t>(n, dec.rest().remaining())));
+    for (uint64_t k = 0; k < n && dec.ok(); k++) {
+      const uint64_t clock = dec.read_ds_clock();
+      const uint64_t len = dec.read_ds_len();
+      if (!dec.ok()) break;
+      if (clock > kMaxClockEnd || len > kMaxClockEnd - clock) {
+        dec.fail(ErrorCode::kOutOfRange, "delete range beyond 2^53");
+        break;
+      }
+      on_range(clock, len);
+    }
+    on_client_end();
+  }
+}
 
 // client -> next expected clock.
 using StateVector = std::map<uint64_t, uint64_t>;
