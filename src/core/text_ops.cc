@@ -315,7 +315,7 @@ Status text_insert_string(Transaction& txn, Branch* text, uint64_t index, std::u
   }
   if (try_extend_own_item(txn, text, pos, str)) return Status::ok();
   Item* item = new_text_item(txn, text, pos.left, pos.right, ContentString{std::u16string(str)});
-  if (!text->has_formatting && item->visible()) {
+  if (item->visible()) {  // unformatted (checked above): a string item sets no formatting
     text->marker = item;
     text->marker_index = pos.index;
   }
