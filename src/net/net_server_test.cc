@@ -749,18 +749,24 @@ TEST_F(NetServerTest, BadFramesCloseOnlyTheirConnection) {
        kCloseTooBig},
       {"corrupt deflate", RawClient::frame(2, "\xff\xff\xff\xff", true, true), 1007},
   };
+  size_t closed = 0;
   for (const Case& c : cases) {
-    RawClient bad(server_->port());
-    bad.connect("/ws/bad", "permessage-deflate");
-    bad.send(c.bytes);
-    EXPECT_EQ(bad.read_close_code(), c.code) << c.what;
+    {
+      RawClient bad(server_->port());
+      bad.connect("/ws/bad", "permessage-deflate");
+      bad.send(c.bytes);
+      EXPECT_EQ(bad.read_close_code(), c.code) << c.what;
+    }
+    // on_close runs once the socket is gone, which can be after the next
+    // case's; waiting here keeps obs_->closes in the order of the cases.
+    ASSERT_TRUE(obs_->wait_closes(++closed)) << c.what;
     witness.send(RawClient::frame(2, c.what));
     auto echo = witness.read();
     ASSERT_TRUE(echo) << c.what;
     EXPECT_EQ(echo->payload, c.what);
   }
-  ASSERT_TRUE(obs_->wait_closes(cases.size()));
   std::lock_guard lock(obs_->mu);
+  ASSERT_EQ(obs_->closes.size(), cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
     EXPECT_EQ(obs_->closes[i].code, cases[i].code) << cases[i].what;
     EXPECT_TRUE(obs_->closes[i].by_server) << cases[i].what;
