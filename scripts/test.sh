@@ -8,21 +8,25 @@
 #   5. the Yjs interop suites once more, printed (node's test runner)
 # Environment: WEFT_SKIP_ASAN=1 / WEFT_SKIP_FUZZ=1 / WEFT_SKIP_E2E=1 skip stages 2 / 3 / 4;
 # FUZZ_SECONDS (default 20) per fuzz target; INTEROP_SEEDS (default 200).
+# A failing test stage does not stop the later ones (one run shows every
+# failure); the failed stages are listed before the last stage and the script
+# exits non-zero. A failed install or build stops at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+failed=()
 
 echo "== build (release) == $(date -u +%T)"
 scripts/install-deps.sh
 scripts/build.sh release
 
 echo "== ctest (release) == $(date -u +%T)"
-(cd build && ctest --output-on-failure -j2)
+(cd build && ctest --output-on-failure -j2) || failed+=("ctest (release)")
 
 if [ "${WEFT_SKIP_ASAN:-0}" != 1 ]; then
   echo "== ctest (ASan+UBSan) == $(date -u +%T)"
   scripts/build.sh asan
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2) || failed+=("ctest (ASan+UBSan)")
 fi
 
 if [ "${WEFT_SKIP_FUZZ:-0}" != 1 ]; then
@@ -32,7 +36,13 @@ if [ "${WEFT_SKIP_FUZZ:-0}" != 1 ]; then
     work=$(mktemp -d)
     cp fuzz/corpus/$t/* "$work"/ 2>/dev/null || true
     build-fuzz/fuzz/$t -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -timeout=10 \
-      -print_final_stats=0 "$work" 2>"$work.log" || { tail -40 "$work.log"; echo "fuzz target $t failed"; exit 1; }
+      -print_final_stats=0 "$work" 2>"$work.log" || {
+      tail -40 "$work.log"
+      echo "fuzz target $t failed"
+      failed+=("libFuzzer $t")
+      rm -rf "$work" "$work.log"
+      continue
+    }
     echo "$t: $(grep -c . "$work.log") log lines, no crash"
     rm -rf "$work" "$work.log"
   done
@@ -41,10 +51,17 @@ fi
 if [ "${WEFT_SKIP_E2E:-0}" != 1 ]; then
   echo "== web app end to end (headless chromium) == $(date -u +%T)"
   scripts/build-web.sh
-  (cd tests/e2e && WEFT_BIN="$root/build/apps/weft" node --test --test-concurrency=1 notes_caret.test.mjs app.test.mjs)
+  (cd tests/e2e && WEFT_BIN="$root/build/apps/weft" node --test --test-concurrency=1 notes_caret.test.mjs app.test.mjs) \
+    || failed+=("web app end to end")
 fi
 
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'FAILED stage: %s\n' "${failed[@]}"
+fi
 echo "== Yjs interop (node --test) == $(date -u +%T)"
 cd tests/interop
+status=0
 WEFT_BIN="$root/build/apps/weft" WEFT_PEER_BIN="$root/build/tests/interop/weft-peer" \
-  node --test yjs_to_weft.test.mjs merge_many.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs serve.test.mjs kill9.test.mjs signaling.test.mjs auth.test.mjs deflate.test.mjs
+  node --test yjs_to_weft.test.mjs merge_many.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs serve.test.mjs kill9.test.mjs signaling.test.mjs auth.test.mjs deflate.test.mjs || status=$?
+if [ ${#failed[@]} -gt 0 ] && [ $status -eq 0 ]; then status=1; fi
+exit $status
