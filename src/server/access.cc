@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
-#include <chrono>
 
 #include "server/server.h"
 
@@ -25,18 +24,13 @@ std::string request_token(const HttpRequest& request) {
   return {};
 }
 
-int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 std::optional<HttpResponse> ServerCore::authorize(const HttpRequest& request, const std::string* room,
                                                   std::optional<TokenClaims>& claims) {
   claims.reset();
   if (!verifier_) return std::nullopt;
-  TokenVerifier::Outcome out = verifier_->verify(request_token(request), now_unix());
+  TokenVerifier::Outcome out = verifier_->verify(request_token(request), unix_now());
   AuthFailure failure = out.failure;
   if (out.claims && room && !room_matches(out.claims->pattern, *room)) failure = AuthFailure::kWrongRoom;
   if (out.claims && failure != AuthFailure::kWrongRoom) {

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <vector>
 
 namespace weft::server {
@@ -177,6 +178,11 @@ TokenVerifier::Outcome TokenVerifier::verify(std::string_view token, int64_t now
   }
   out.claims = std::move(claims);
   return out;
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace weft::server

@@ -84,4 +84,9 @@ class TokenVerifier {
 // kInvalidArgument when `secret` is too short to be a secret.
 Status check_secret(std::string_view secret);
 
+// The expiry of a connection opened without a token (auth off).
+inline constexpr int64_t kNoExpiry = INT64_MAX;
+// The clock tokens are checked against (system clock, unix seconds).
+int64_t unix_now();
+
 }  // namespace weft::server

@@ -30,6 +30,8 @@ const char* reject_reason_name(RejectReason reason) {
       return "rate_limited";
     case RejectReason::kTooManyConnectionsPerIp:
       return "too_many_connections_per_ip";
+    case RejectReason::kTokenExpired:
+      return "token_expired";
     case RejectReason::kCount:
       break;
   }

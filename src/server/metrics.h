@@ -26,6 +26,7 @@ enum class RejectReason : uint8_t {
   kReadOnly,  // a doc update on a read-only connection: dropped, the connection stays
   kRateLimited,
   kTooManyConnectionsPerIp,
+  kTokenExpired,  // the connection's token expired while it was open: closed
   kCount,
 };
 const char* reject_reason_name(RejectReason reason);

@@ -105,10 +105,11 @@ void Room::run_or_queue(std::function<void()> op) {
   }
 }
 
-void Room::post_attach(std::shared_ptr<WsConnection> conn, bool read_only) {
-  asio::post(strand_, [self = shared_from_this(), conn = std::move(conn), read_only]() mutable {
-    self->run_or_queue(
-        [self, conn = std::move(conn), read_only]() mutable { self->attach(std::move(conn), read_only); });
+void Room::post_attach(std::shared_ptr<WsConnection> conn, bool read_only, int64_t expires_unix) {
+  asio::post(strand_, [self = shared_from_this(), conn = std::move(conn), read_only, expires_unix]() mutable {
+    self->run_or_queue([self, conn = std::move(conn), read_only, expires_unix]() mutable {
+      self->attach(std::move(conn), read_only, expires_unix);
+    });
   });
 }
 
@@ -151,7 +152,7 @@ void Room::broadcast(std::optional<std::vector<uint8_t>> frame) {
   if (frame) broadcast(shared_bytes(std::move(*frame)));
 }
 
-void Room::attach(std::shared_ptr<WsConnection> conn, bool read_only) {
+void Room::attach(std::shared_ptr<WsConnection> conn, bool read_only, int64_t expires_unix) {
   if (failed_) {
     conn->close(1011, "room unavailable");
     return;
@@ -161,7 +162,18 @@ void Room::attach(std::shared_ptr<WsConnection> conn, bool read_only) {
   c.conn = std::move(conn);
   c.protocol = std::make_unique<sync::RoomProtocol>(*doc_, awareness_, id);
   c.read_only = read_only;
+  c.expires_unix = expires_unix;
   for (auto& frame : c.protocol->on_connect()) send(c, std::move(frame));
+}
+
+bool Room::close_if_expired(Conn& c, int64_t now_unix) {
+  if (now_unix < c.expires_unix) return false;
+  // Told first (y-websocket logs the reason), then closed; the client's
+  // reconnect with the same token is refused with 401 before the upgrade.
+  send(c, sync::encode_permission_denied("token expired"));
+  reject(c, RejectReason::kTokenExpired, "its token expired", kClosePolicy);
+  c.expires_unix = kNoExpiry;  // closing: told once
+  return true;
 }
 
 void Room::detach(uint64_t conn_id) {
@@ -205,6 +217,7 @@ void Room::handle(uint64_t conn_id, FrameKind kind, const std::vector<uint8_t>& 
   auto it = conns_.find(conn_id);
   if (it == conns_.end() || failed_) return;
   Conn& c = it->second;
+  if (c.expires_unix != kNoExpiry && close_if_expired(c, unix_now())) return;
   if (kind == FrameKind::kText) {
     reject(c, RejectReason::kTextFrame, "text frame on the sync endpoint", kCloseProtocolError);
     return;
@@ -375,6 +388,8 @@ void Room::maybe_compact() {
 }
 
 void Room::tick(const std::function<void(const std::shared_ptr<Room>&)>& evict) {
+  const int64_t now_unix = unix_now();
+  for (auto& [id, c] : conns_) close_if_expired(c, now_unix);  // detached later, by on_close
   sync::AwarenessChange expired = awareness_.expire(now_ms(), ctx_.options.awareness_timeout.count());
   broadcast(sync::awareness_broadcast(awareness_, expired));
   if (!conns_.empty() || in_flight_ > 0 || compacting_ || !waiting_.empty()) return;

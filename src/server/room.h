@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "net/ws_handler.h"
+#include "server/auth.h"
 #include "server/metrics.h"
 #include "server/server_options.h"
 #include "store/doc_store.h"
@@ -74,7 +75,10 @@ class Room : public std::enable_shared_from_this<Room> {
   // A read-only connection receives everything; its doc updates are
   // dropped by type (RoomProtocol), counted, and answered once with a
   // permission-denied message (docs/server.md, "Read-only connections").
-  void post_attach(std::shared_ptr<WsConnection> conn, bool read_only = false);
+  // From `expires_unix` on (its token's expiry) the connection is told
+  // permission denied and closed, at the next tick or its next message.
+  void post_attach(std::shared_ptr<WsConnection> conn, bool read_only = false,
+                   int64_t expires_unix = kNoExpiry);
   void post_message(uint64_t conn_id, FrameKind kind, std::vector<uint8_t> bytes);
   void post_detach(uint64_t conn_id);
   // Periodic upkeep: awareness expiry; then, if the room may be dropped
@@ -102,12 +106,15 @@ class Room : public std::enable_shared_from_this<Room> {
     std::unique_ptr<sync::RoomProtocol> protocol;
     bool read_only = false;
     bool told_read_only = false;  // the permission-denied message went out
+    int64_t expires_unix = kNoExpiry;
   };
 
   // Strand only.
   void run_or_queue(std::function<void()> op);
   void on_loaded(Result<Loaded> loaded);
-  void attach(std::shared_ptr<WsConnection> conn, bool read_only);
+  void attach(std::shared_ptr<WsConnection> conn, bool read_only, int64_t expires_unix);
+  // Closes `c` if its token has expired; true if it did.
+  bool close_if_expired(Conn& c, int64_t now_unix);
   void refuse_read_only(Conn& c, sync::SyncType type);
   // Answers an empty-state-vector SyncStep1 from the cache (full_state_).
   void send_full_state(Conn& c);

@@ -23,10 +23,11 @@ bool reserved_path(std::string_view path) {
 // the connection's message rate limit.
 class ConnHandler final : public WsHandler {
  public:
-  ConnHandler(std::shared_ptr<ServerCore> core, std::string room, bool read_only)
+  ConnHandler(std::shared_ptr<ServerCore> core, std::string room, bool read_only, int64_t expires_unix)
       : core_(std::move(core)),
         room_name_(std::move(room)),
         read_only_(read_only),
+        expires_unix_(expires_unix),
         bucket_(core_->options().message_rate, core_->options().message_burst, TokenBucket::Clock::now()) {}
 
   void on_open(const std::shared_ptr<WsConnection>& conn) override {
@@ -34,7 +35,7 @@ class ConnHandler final : public WsHandler {
     core_->metrics().connections_total.fetch_add(1);
     room_ = core_->acquire_room(room_name_);
     spdlog::debug("connection {} from {} joined room '{}'", conn->id(), conn->remote(), room_name_);
-    room_->post_attach(conn, read_only_);
+    room_->post_attach(conn, read_only_, expires_unix_);
   }
 
   void on_message(WsConnection& conn, FrameKind kind, std::span<const uint8_t> data) override {
@@ -75,6 +76,7 @@ class ConnHandler final : public WsHandler {
   std::shared_ptr<ServerCore> core_;
   const std::string room_name_;
   const bool read_only_;
+  const int64_t expires_unix_;
   TokenBucket bucket_;
   bool rate_limited_ = false;
   std::shared_ptr<Room> room_;
@@ -122,6 +124,7 @@ void ServerCore::tick_rooms() {
     rooms.reserve(rooms_.size());
     for (auto& [name, room] : rooms_) rooms.push_back(room);
   }
+  signaling_->close_expired(unix_now());
   std::weak_ptr<ServerCore> weak = weak_from_this();
   for (auto& room : rooms) {
     room->post_tick([weak](const std::shared_ptr<Room>& r) {
@@ -157,7 +160,8 @@ HttpReply ServerCore::on_request(const HttpRequest& request) {
   std::optional<TokenClaims> claims;
   if (std::optional<HttpResponse> refused = authorize(request, &room, claims)) return std::move(*refused);
   const bool read_only = claims && claims->access == Access::kRead;
-  return WsAccept{std::make_shared<ConnHandler>(shared_from_this(), std::move(room), read_only)};
+  return WsAccept{std::make_shared<ConnHandler>(shared_from_this(), std::move(room), read_only,
+                                                claims ? claims->expires_unix : kNoExpiry)};
 }
 
 // With auth on, signaling needs a read-write token (WebRTC peers accept
@@ -170,8 +174,8 @@ HttpReply ServerCore::accept_signaling(const HttpRequest& request) {
     spdlog::warn("refusing signaling from {}: read-only token", request.remote);
     return HttpResponse::text(403, "signaling needs a read-write token\n");
   }
-  return WsAccept{
-      signaling_->make_handler(claims ? std::optional<std::string>(claims->pattern) : std::nullopt)};
+  if (!claims) return WsAccept{signaling_->make_handler()};
+  return WsAccept{signaling_->make_handler(claims->pattern, claims->expires_unix)};
 }
 
 namespace {

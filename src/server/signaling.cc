@@ -34,13 +34,15 @@ std::optional<std::vector<std::string>> topic_names(const Json& message) {
 
 class SignalingHandler final : public WsHandler {
  public:
-  SignalingHandler(std::shared_ptr<SignalingHub> hub, std::optional<std::string> topic_pattern)
+  SignalingHandler(std::shared_ptr<SignalingHub> hub, std::optional<std::string> topic_pattern,
+                   int64_t expires_unix)
       : hub_(std::move(hub)),
         topic_pattern_(std::move(topic_pattern)),
+        expires_unix_(expires_unix),
         bucket_(hub_->limits().message_rate, hub_->limits().message_burst, TokenBucket::Clock::now()) {}
 
   void on_open(const std::shared_ptr<WsConnection>& conn) override {
-    attached_ = hub_->attach(conn, std::move(topic_pattern_));
+    attached_ = hub_->attach(conn, std::move(topic_pattern_), expires_unix_);
     if (!attached_) {
       spdlog::warn("signaling: refusing connection {} from {}: {} connections open", conn->id(),
                    conn->remote(), hub_->limits().max_connections);
@@ -52,6 +54,12 @@ class SignalingHandler final : public WsHandler {
 
   void on_message(WsConnection& conn, FrameKind kind, std::span<const uint8_t> data) override {
     if (!attached_ || rate_limited_) return;
+    if (expires_unix_ != kNoExpiry && unix_now() >= expires_unix_) {
+      rate_limited_ = true;  // closing: nothing more is handled
+      spdlog::warn("signaling: closing connection {} from {}: its token expired", conn.id(), conn.remote());
+      hub_->refuse(conn, kClosePolicy, "token expired");
+      return;
+    }
     if (!bucket_.take(TokenBucket::Clock::now())) {
       rate_limited_ = true;
       spdlog::warn("signaling: closing connection {} from {}: over {} messages/s (burst {})", conn.id(),
@@ -71,6 +79,7 @@ class SignalingHandler final : public WsHandler {
  private:
   std::shared_ptr<SignalingHub> hub_;
   std::optional<std::string> topic_pattern_;
+  const int64_t expires_unix_;
   TokenBucket bucket_;  // the connection's strand only, as the two below
   bool rate_limited_ = false;
   bool attached_ = false;
@@ -78,14 +87,31 @@ class SignalingHandler final : public WsHandler {
 
 }  // namespace
 
-bool SignalingHub::attach(const std::shared_ptr<WsConnection>& conn,
-                          std::optional<std::string> topic_pattern) {
+bool SignalingHub::attach(const std::shared_ptr<WsConnection>& conn, std::optional<std::string> topic_pattern,
+                          int64_t expires_unix) {
   std::lock_guard lock(mu_);
   if (conns_.size() >= limits_.max_connections) return false;
   Conn& c = conns_[conn->id()];
   c.conn = conn;
   c.pattern = std::move(topic_pattern);
+  c.expires_unix = expires_unix;
   return true;
+}
+
+void SignalingHub::close_expired(int64_t now_unix) {
+  std::vector<std::shared_ptr<WsConnection>> expired;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, c] : conns_) {
+      if (now_unix < c.expires_unix) continue;
+      c.expires_unix = kNoExpiry;  // closing: once
+      expired.push_back(c.conn);
+    }
+  }
+  for (const auto& conn : expired) {
+    spdlog::warn("signaling: closing connection {} from {}: its token expired", conn->id(), conn->remote());
+    refuse(*conn, kClosePolicy, "token expired");
+  }
 }
 
 bool SignalingHub::allowed_locked(uint64_t conn_id, const std::string& topic) const {
@@ -266,8 +292,9 @@ size_t SignalingHub::subscribers(const std::string& topic) const {
   return t == topics_.end() ? 0 : t->second.size();
 }
 
-std::shared_ptr<WsHandler> SignalingHub::make_handler(std::optional<std::string> topic_pattern) {
-  return std::make_shared<SignalingHandler>(shared_from_this(), std::move(topic_pattern));
+std::shared_ptr<WsHandler> SignalingHub::make_handler(std::optional<std::string> topic_pattern,
+                                                      int64_t expires_unix) {
+  return std::make_shared<SignalingHandler>(shared_from_this(), std::move(topic_pattern), expires_unix);
 }
 
 }  // namespace weft::server

@@ -11,7 +11,9 @@
 // does). Malformed JSON or a non-array "topics" closes that connection with
 // 1002, a binary frame with 1003, a message over the size bound with 1009,
 // a subscription past the per-connection topic bound or a message over the
-// per-connection rate with 1008. A topic that
+// per-connection rate with 1008, and so does the expiry of the token the
+// connection was opened with (at its next message or the next
+// close_expired). A topic that
 // already has max_subscribers_per_topic subscribers (or a new topic beyond
 // max_topics) refuses further subscriptions: they are skipped and logged,
 // the connection stays. A topic is dropped when its last subscriber leaves.
@@ -33,6 +35,7 @@
 #include <vector>
 
 #include "net/ws_handler.h"
+#include "server/auth.h"
 
 namespace weft::server {
 
@@ -70,12 +73,15 @@ class SignalingHub : public std::enable_shared_from_this<SignalingHub> {
   // token (auth.h room_matches); it may subscribe and publish only to topics
   // it covers (others are skipped). nullopt: every topic.
   bool attach(const std::shared_ptr<WsConnection>& conn,
-              std::optional<std::string> topic_pattern = std::nullopt);
+              std::optional<std::string> topic_pattern = std::nullopt, int64_t expires_unix = kNoExpiry);
   // Handles one message of `conn` (which must be attached); closes `conn`
   // itself on a violation (see the header comment).
   void on_message(WsConnection& conn, FrameKind kind, std::string_view text);
   // Removes every subscription of `conn_id`.
   void detach(uint64_t conn_id);
+  // Closes (1008) every connection whose token expired by `now_unix`. The
+  // server calls it from its periodic tick.
+  void close_expired(int64_t now_unix);
 
   // Closes `conn` for a violation (counted in closed_total).
   void refuse(WsConnection& conn, uint16_t code, const char* reason);
@@ -89,13 +95,15 @@ class SignalingHub : public std::enable_shared_from_this<SignalingHub> {
   const SignalingLimits& limits() const { return limits_; }
 
   // A WsHandler for one connection of this hub.
-  std::shared_ptr<WsHandler> make_handler(std::optional<std::string> topic_pattern = std::nullopt);
+  std::shared_ptr<WsHandler> make_handler(std::optional<std::string> topic_pattern = std::nullopt,
+                                          int64_t expires_unix = kNoExpiry);
 
  private:
   struct Conn {
     std::shared_ptr<WsConnection> conn;
     std::unordered_set<std::string> topics;
     std::optional<std::string> pattern;
+    int64_t expires_unix = kNoExpiry;
   };
   // Under mu_: may connection `conn_id` use `topic`?
   bool allowed_locked(uint64_t conn_id, const std::string& topic) const;

@@ -241,6 +241,41 @@ TEST(SignalingLimitsTest, MessageRateClosesTheFloodingConnectionOnly) {
   EXPECT_NE(hub->render_metrics().find("weft_signaling_closed_total 1\n"), std::string::npos);
 }
 
+// A connection's token expiry: close_expired (the server's tick) closes it
+// from that second on, once; a connection without a token, or with a later
+// expiry, stays. A message after the expiry closes it too.
+TEST(SignalingLimitsTest, ExpiredTokensCloseTheirConnections) {
+  auto hub = std::make_shared<SignalingHub>();
+  auto early = std::make_shared<RecordingConnection>(1), late = std::make_shared<RecordingConnection>(2),
+       open = std::make_shared<RecordingConnection>(3);
+  auto early_handler = hub->make_handler("room-*", 1000), late_handler = hub->make_handler("room-*", 2000),
+       open_handler = hub->make_handler();
+  early_handler->on_open(early);
+  late_handler->on_open(late);
+  open_handler->on_open(open);
+  hub->close_expired(999);
+  EXPECT_EQ(early->close_code(), 0);
+  hub->close_expired(1000);
+  EXPECT_EQ(early->close_code(), kClosePolicy);
+  EXPECT_EQ(late->close_code(), 0);
+  EXPECT_EQ(open->close_code(), 0);
+  hub->close_expired(1001);  // closing already: not counted again
+  EXPECT_NE(hub->render_metrics().find("weft_signaling_closed_total 1\n"), std::string::npos);
+  hub->close_expired(kNoExpiry - 1);
+  EXPECT_EQ(late->close_code(), kClosePolicy);
+  EXPECT_EQ(open->close_code(), 0);
+
+  // Checked per message against the real clock: a token expired at 1 (1970).
+  auto stale = std::make_shared<RecordingConnection>(4);
+  auto stale_handler = hub->make_handler("*", 1);
+  stale_handler->on_open(stale);
+  const std::string_view ping = R"({"type":"ping"})";
+  stale_handler->on_message(*stale, FrameKind::kText,
+                            std::span(reinterpret_cast<const uint8_t*>(ping.data()), ping.size()));
+  EXPECT_EQ(stale->close_code(), kClosePolicy);
+  EXPECT_TRUE(stale->received().empty());
+}
+
 TEST(SignalingConcurrencyTest, ManyThreadsSubscribePublishAndLeave) {
   auto hub = std::make_shared<SignalingHub>();
   constexpr int kThreads = 4, kRounds = 200;

@@ -161,6 +161,38 @@ test('weft serve with auth tokens and limits', async (t) => {
     assert.deepEqual(listed.map((r) => r.room), ['ro-doc'])
   })
 
+  await t.test('an open connection is closed when its token expires; a fresh token gets back in', async () => {
+    const room = 'expiring'
+    const stay = client(server, room, makeToken({ room }))
+    // Expires within 2-3 s: time to sync and edit first.
+    const expiring = client(server, room, makeToken({ room, expires: Math.floor(Date.now() / 1000) + 3 }))
+    await Promise.all([synced(stay), synced(expiring)])
+    expiring.doc.getText('t').insert(0, 'before expiry ✓')
+    await waitFor('stay sees it', () => stay.doc.getText('t').toString() === 'before expiry ✓')
+    const refusedBefore = await server.metric('weft_auth_failures_total{reason="expired"}')
+
+    // Told (y-protocols permission denied), closed with 1008 within a tick of the expiry.
+    await waitFor('expiry closes it', () => expiring.provider.denied.length === 1 && !expiring.provider.wsconnected,
+      8000)
+    assert.equal(Buffer.from(expiring.provider.denied[0]).toString().includes('token expired'), true)
+    assert.equal(await server.metric('weft_rejected_messages_total{reason="token_expired"}'), 1)
+    // Its reconnects are refused before the upgrade while it holds the old token.
+    await waitFor('reconnect refused', async () =>
+      (await server.metric('weft_auth_failures_total{reason="expired"}')) > refusedBefore, 8000)
+    assert.equal(expiring.provider.opens, 1)
+    // Offline edits meanwhile, then a fresh token: back in, both sides converge.
+    expiring.doc.getText('t').insert(0, '离线 🙂 ')
+    stay.doc.getText('t').insert(stay.doc.getText('t').length, ' (stay)')
+    expiring.provider.params = { token: makeToken({ room }) }
+    await waitFor('reconnected', () => expiring.provider.opens === 2 && expiring.provider.synced, 10000)
+    const want = '离线 🙂 before expiry ✓ (stay)'
+    await waitFor('converged', () =>
+      stay.doc.getText('t').toString() === want && expiring.doc.getText('t').toString() === want)
+    // The connection with a long token stayed open throughout.
+    assert.equal(stay.provider.opens, 1)
+    close(stay, expiring)
+  })
+
   await t.test('a flooding connection is closed by the rate limit; the room keeps working', async () => {
     const room = 'flood'
     const token = makeToken({ room })
