@@ -39,6 +39,7 @@ struct ServeArgs {
   size_t max_header_bytes = size_t{16} << 10;
   int deflate_level = 3;
   size_t deflate_max_bytes = size_t{1} << 20;
+  bool journal = true;
 };
 
 // The secret from --auth-secret, --auth-secret-file or WEFT_AUTH_SECRET
@@ -101,10 +102,17 @@ int run_serve(const ServeArgs& args) {
 
   SqliteDocStoreOptions store_options;
   store_options.path = (std::filesystem::path(args.data) / "weft.db").string();
+  store_options.journal = args.journal;
   auto store = SqliteDocStore::open(store_options);
   if (!store) {
     spdlog::error("cannot open {}: {}", store_options.path, store.status().to_string());
     return 1;
+  }
+  if ((*store)->recovered_records() > 0 || (*store)->dropped_records() > 0) {
+    spdlog::info(
+        "update journal {}: {} update(s) of the previous run moved into weft.db, {} unacknowledged "
+        "record(s) after its torn tail dropped",
+        (*store)->journal_dir(), (*store)->recovered_records(), (*store)->dropped_records());
   }
 
   server::Server srv(options, **store);
@@ -138,6 +146,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   serve->add_option("--host", args.host, "address to listen on")->capture_default_str();
   serve->add_option("--port", args.port, "port (0: pick a free one)")->capture_default_str();
   serve->add_option("--data", args.data, "data folder (holds weft.db)")->capture_default_str();
+  serve
+      ->add_option("--journal", args.journal,
+                   "make updates durable in the update journal (false: a SQLite commit per batch)")
+      ->capture_default_str();
   serve->add_option("--static", args.static_dir, "folder served at / (default ./web/dist if present)");
   serve->add_option("--port-file", args.port_file, "write the bound port to this file once listening");
   serve->add_option("--idle-timeout", args.idle_timeout_s, "seconds a room without clients stays loaded")

@@ -95,6 +95,7 @@ struct SqliteDocStore::WriterStmts {
   SqliteStmt find_room, insert_room;
   SqliteStmt insert_update;
   SqliteStmt delete_log, upsert_snapshot, set_snapshot;
+  SqliteStmt set_moved_lsn;
 
   static Result<std::unique_ptr<WriterStmts>> prepare(SqliteDb& db) {
     auto s = std::make_unique<WriterStmts>();
@@ -120,6 +121,7 @@ struct SqliteDocStore::WriterStmts {
          "INSERT INTO snapshots(room_id, seq, data) VALUES(?1, ?2, ?3) "
          "ON CONFLICT(room_id) DO UPDATE SET seq = excluded.seq, data = excluded.data"},
         {&s->set_snapshot, "UPDATE rooms SET snapshot_seq = ?2, snapshot_bytes = ?3 WHERE id = ?1"},
+        {&s->set_moved_lsn, "UPDATE journal SET moved_lsn = ?1 WHERE id = 0"},
     };
     for (const Entry& e : entries) {
       WEFT_ASSIGN_OR_RETURN(*e.stmt, db.prepare(e.sql));
@@ -137,7 +139,8 @@ static Status run_plain(SqliteStmt& stmt) {
 }
 
 size_t SqliteDocStore::Job::bytes() const {
-  if (const auto* a = std::get_if<AppendJob>(&op)) return a->update.size();
+  // Appends count as their journal record (header and room name included).
+  if (const auto* a = std::get_if<AppendJob>(&op)) return journal_record_bytes(room.size(), a->update.size());
   return std::get<CompactJob>(op).snapshot.size();
 }
 
@@ -174,8 +177,62 @@ Result<std::unique_ptr<SqliteDocStore>> SqliteDocStore::open(SqliteDocStoreOptio
   WEFT_ASSIGN_OR_RETURN(SqliteDb checkpointer, SqliteDb::open(options.path));
   WEFT_RETURN_IF_ERROR(prepare_sqlite_schema(checkpointer, /*create=*/false));
   WEFT_RETURN_IF_ERROR(checkpointer.exec("PRAGMA wal_autocheckpoint=0"));
-  return std::unique_ptr<SqliteDocStore>(new SqliteDocStore(
+  std::unique_ptr<SqliteDocStore> store(new SqliteDocStore(
       std::move(options), std::move(writer), std::move(reader), std::move(checkpointer), std::move(stmts)));
+  WEFT_RETURN_IF_ERROR(store->recover_journal());
+  store->start();
+  return store;
+}
+
+// Copies what a previous run left in the journal past journal.moved_lsn
+// into SQLite (also with the journal off now: it may have been on then),
+// then, in journal mode, opens the journal for writing above every LSN it
+// holds.
+Status SqliteDocStore::recover_journal() {
+  uint64_t moved = 0;
+  uint32_t salt = 0;
+  {
+    WEFT_ASSIGN_OR_RETURN(SqliteStmt q, wdb_.prepare("SELECT moved_lsn, salt FROM journal WHERE id = 0"));
+    WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step step, q.step());
+    if (step != SqliteStmt::Step::kRow)
+      return Status(ErrorCode::kMalformed, "weft.db: the journal row is missing");
+    moved = static_cast<uint64_t>(q.column_int(0));
+    salt = static_cast<uint32_t>(q.column_int(1));
+  }
+  UpdateJournalOptions jo = journal_options();
+  jo.salt = salt;
+  WEFT_ASSIGN_OR_RETURN(JournalRecovery rec, UpdateJournal::recover(jo, moved));
+  if (rec.max_lsn > moved) {
+    // moved_lsn goes past a dropped torn tail too: the next run's records,
+    // which say everything up to their predecessors was synced, must not
+    // look like records missing after it.
+    std::vector<MoverCompact> none;
+    std::vector<Status> unused;
+    WEFT_RETURN_IF_ERROR(move_batch(rec.records, none, rec.max_lsn, unused));
+  }
+  recovered_records_ = rec.records.size();
+  dropped_records_ = rec.dropped;
+  moved_lsn_ = rec.max_lsn;
+  journal_salt_ = salt;
+  if (options_.journal) {
+    WEFT_ASSIGN_OR_RETURN(journal_, UpdateJournal::open(jo, rec.max_lsn + 1));
+  }
+  return Status::ok();
+}
+
+UpdateJournalOptions SqliteDocStore::journal_options() const {
+  UpdateJournalOptions jo;
+  jo.dir = options_.path + ".updates";
+  jo.segment_bytes = options_.journal_segment_bytes;
+  jo.segments = options_.journal_segments;
+  jo.salt = journal_salt_;
+  return jo;
+}
+
+void SqliteDocStore::start() {
+  writer_ = std::thread([this] { writer_loop(); });
+  checkpointer_ = std::thread([this] { checkpointer_loop(); });
+  if (journal_) mover_ = std::thread([this] { mover_loop(); });
 }
 
 SqliteDocStore::SqliteDocStore(SqliteDocStoreOptions options, SqliteDb writer, SqliteDb reader,
@@ -186,8 +243,6 @@ SqliteDocStore::SqliteDocStore(SqliteDocStoreOptions options, SqliteDb writer, S
       rdb_(std::move(reader)),
       cdb_(std::move(checkpointer)) {
   sqlite3_wal_hook(wdb_.handle(), &SqliteDocStore::on_wal_commit, this);
-  writer_ = std::thread([this] { writer_loop(); });
-  checkpointer_ = std::thread([this] { checkpointer_loop(); });
 }
 
 int SqliteDocStore::on_wal_commit(void* self, sqlite3*, const char*, int frames) {
@@ -256,16 +311,27 @@ void SqliteDocStore::close() {
     closing_ = true;
   }
   cv_.notify_all();
+  // From a callback the writer (or mover) cannot join itself: the writer
+  // drains the queue and ends after the current batch; the destructor (on
+  // another thread) joins and stops the rest.
+  if (on_writer_thread()) return;
+  std::lock_guard close_lock(close_mu_);
+  if (writer_.joinable()) writer_.join();
+  // The mover outlives the writer (which may wait for it to free a journal
+  // segment), then moves everything left before it ends.
+  if (mover_.joinable()) {
+    {
+      std::lock_guard lock(move_mu_);
+      move_closing_ = true;
+    }
+    move_cv_.notify_all();
+    mover_.join();
+  }
   {
     std::lock_guard lock(ckpt_mu_);
     ckpt_closing_ = true;
   }
   ckpt_cv_.notify_all();
-  // From a callback the writer cannot join itself: it drains the queue and
-  // ends after the current batch; the destructor (on another thread) joins.
-  if (on_writer_thread()) return;
-  std::lock_guard close_lock(close_mu_);
-  if (writer_.joinable()) writer_.join();
   if (checkpointer_.joinable()) checkpointer_.join();
 }
 
@@ -313,21 +379,31 @@ void SqliteDocStore::writer_loop() {
       checkpoint_due_ = false;
       checkpoint_only = queue_.empty();
       size_t bytes = 0;
+      // A journal batch is at most half a segment encoded, so it rolls over
+      // to the next segment at most once (UpdateJournal::write refuses a
+      // write that would wrap onto itself).
+      const size_t max_bytes = journal_
+                                   ? std::min(options_.max_batch_bytes, options_.journal_segment_bytes / 2)
+                                   : options_.max_batch_bytes;
       while (!queue_.empty() && batch.size() < options_.max_batch_writes &&
-             (batch.empty() || bytes + queue_.front().bytes() <= options_.max_batch_bytes)) {
+             (batch.empty() || bytes + queue_.front().bytes() <= max_bytes)) {
         bytes += queue_.front().bytes();
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
     if (!checkpoint_only) {
-      run_batch(batch);
+      if (journal_) {
+        run_journal_batch(batch);
+      } else {
+        run_batch(batch);
+      }
       std::lock_guard lock(mu_);
       small_batches_ =
           batch.size() <= kInlineMaxBatch ? std::min(small_batches_ + 1, kInlineAfterSmallBatches) : 0;
     }
     batch.clear();
-    maybe_checkpoint();
+    if (!journal_) maybe_checkpoint();  // else the mover's job
     {
       std::lock_guard lock(mu_);
       committing_ = false;
@@ -353,7 +429,11 @@ void SqliteDocStore::append_inline(std::string_view room, Bytes update, AppendCa
   std::vector<Job> batch;
   batch.push_back(Job{std::string(room), AppendJob{std::move(update), std::move(done)}});
   const SqliteDocStore* outer = std::exchange(t_writer_of, this);
-  run_batch(batch);
+  if (journal_) {
+    run_journal_batch(batch);
+  } else {
+    run_batch(batch);
+  }
   t_writer_of = outer;
   {
     std::lock_guard stats_lock(stats_mu_);
@@ -361,7 +441,7 @@ void SqliteDocStore::append_inline(std::string_view room, Bytes update, AppendCa
   }
   // Checkpoint steps stay on the writer thread (the catch-up checkpoint
   // fsyncs the database file): it runs them between two transactions.
-  const bool due = checkpoint_due();
+  const bool due = !journal_ && checkpoint_due();
   lock.lock();
   small_batches_ = std::min(small_batches_ + 1, kInlineAfterSmallBatches);
   committing_ = false;
@@ -469,6 +549,257 @@ void SqliteDocStore::run_batch(std::vector<Job>& batch) {
   }
 }
 
+// Journal mode's commit: seqs from the committer's cache, one journal write
+// and fdatasync for the whole batch, then the records go to the mover (and
+// to unmoved_, where load() finds them) before any callback runs.
+void SqliteDocStore::run_journal_batch(std::vector<Job>& batch) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  std::vector<Result<Seq>> results(batch.size(), Result<Seq>(Seq{0}));
+  std::vector<JournalRecord> records;
+  records.reserve(batch.size());
+  std::vector<size_t> record_of(batch.size(), 0);  // append job -> its record
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Job& job = batch[i];
+    auto* a = std::get_if<AppendJob>(&job.op);
+    if (a == nullptr) {
+      record_of[i] = records.size();  // a compaction: how many records precede it
+      continue;
+    }
+    auto it = journal_seqs_.find(job.room);
+    if (it == journal_seqs_.end()) {
+      Result<Seq> last = journal_last_seq(job.room);
+      if (!last) {
+        results[i] = last.status();
+        continue;
+      }
+      it = journal_seqs_.emplace(job.room, *last).first;
+    }
+    JournalRecord r;
+    r.room = job.room;
+    r.seq = ++it->second;
+    bytes += a->update.size();
+    r.data = std::make_shared<const Bytes>(std::move(a->update));
+    record_of[i] = records.size();
+    records.push_back(std::move(r));
+  }
+  const uint64_t synced_before = journal_->synced_lsn();
+  Status s = records.empty() ? Status::ok() : journal_->write(records);
+  std::vector<bool> handed_off(batch.size(), false);
+  if (!s) {
+    for (const JournalRecord& r : records) journal_seqs_.erase(r.room);  // reread: nothing was kept
+  } else {
+    {
+      std::lock_guard lock(move_mu_);
+      for (const JournalRecord& r : records) unmoved_.push_back(r);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        auto* c = std::get_if<CompactJob>(&batch[i].op);
+        if (c == nullptr) continue;
+        const uint64_t after = record_of[i] == 0 ? synced_before : records[record_of[i] - 1].lsn;
+        compacts_.push_back(MoverCompact{after, batch[i].room, std::move(*c)});
+        handed_off[i] = true;
+      }
+    }
+    move_cv_.notify_one();
+  }
+  if (journal_seqs_.size() > kMaxCachedRooms) journal_seqs_.clear();
+  const uint64_t micros = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+  {
+    std::lock_guard lock(stats_mu_);
+    if (!records.empty() && s) {
+      ++stats_.commits;
+      stats_.commit_latency_us_total += micros;
+      stats_.commit_latency_us_max = std::max(stats_.commit_latency_us_max, micros);
+      size_t bucket = 0;
+      while (bucket < kCommitLatencyBoundsUs.size() && micros > kCommitLatencyBoundsUs[bucket]) ++bucket;
+      ++stats_.commit_latency_buckets[bucket];
+      stats_.updates_persisted += records.size();
+      stats_.bytes_persisted += bytes;
+      stats_.max_batch = std::max<uint64_t>(stats_.max_batch, records.size());
+    } else if (!records.empty()) {
+      ++stats_.commit_failures;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (std::holds_alternative<AppendJob>(batch[i].op) && (!s || !results[i])) ++stats_.append_failures;
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (auto* a = std::get_if<AppendJob>(&batch[i].op)) {
+      if (!results[i]) {
+        a->done(std::move(results[i]));
+      } else if (!s) {
+        a->done(s);
+      } else {
+        a->done(records[record_of[i]].seq);
+      }
+    } else if (!handed_off[i]) {
+      std::get<CompactJob>(batch[i].op).done(s);
+    }
+  }
+}
+
+// A room's last seq for the committer's cache: the records not yet moved,
+// then SQLite (in that order: a record leaves unmoved_ only after its move
+// committed, so it is seen in one or the other).
+Result<Seq> SqliteDocStore::journal_last_seq(const std::string& room) {
+  Seq last = 0;
+  {
+    std::lock_guard lock(move_mu_);
+    for (const JournalRecord& r : unmoved_) {
+      if (r.room == room) last = std::max(last, r.seq);
+    }
+  }
+  std::lock_guard lock(read_mu_);
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt find,
+                        rdb_.prepare("SELECT max(snapshot_seq, coalesce((SELECT max(seq) FROM updates "
+                                     "WHERE room_id = rooms.id), 0)) FROM rooms WHERE name = ?1"));
+  find.bind(1, room);
+  WEFT_ASSIGN_OR_RETURN(SqliteStmt::Step step, find.step());
+  if (step == SqliteStmt::Step::kRow) last = std::max(last, static_cast<Seq>(find.column_int(0)));
+  return last;
+}
+
+void SqliteDocStore::mover_loop() {
+  t_writer_of = this;  // compaction callbacks run here: no blocking helpers
+  constexpr size_t kMaxMoveRecords = 16384;
+  int failures = 0;
+  for (;;) {
+    std::vector<JournalRecord> records;
+    std::vector<MoverCompact> compacts;
+    uint64_t moved_to = 0;
+    {
+      std::unique_lock lock(move_mu_);
+      move_cv_.wait(lock, [this] { return !unmoved_.empty() || !compacts_.empty() || move_closing_; });
+      if (unmoved_.empty() && compacts_.empty()) return;  // closing, everything moved
+      if (!move_closing_ && compacts_.empty() && move_wanted_lsn_ <= moved_lsn_ && failures == 0) {
+        // Gather more per transaction: fewer SQLite fsyncs beside the journal's.
+        move_cv_.wait_for(lock, std::chrono::milliseconds(options_.move_delay_ms), [&] {
+          return move_closing_ || !compacts_.empty() || move_wanted_lsn_ > moved_lsn_ ||
+                 unmoved_.size() >= kMaxMoveRecords;
+        });
+      }
+      const size_t n = std::min(unmoved_.size(), kMaxMoveRecords);
+      records.assign(unmoved_.begin(), unmoved_.begin() + static_cast<ptrdiff_t>(n));
+      moved_to = n > 0 ? records.back().lsn : moved_lsn_;
+      while (!compacts_.empty() && compacts_.front().after_lsn <= moved_to) {
+        compacts.push_back(std::move(compacts_.front()));
+        compacts_.pop_front();
+      }
+    }
+    std::vector<Status> compact_results;
+    Status s = move_batch(records, compacts, moved_to, compact_results);
+    if (s) {
+      failures = 0;
+      {
+        std::lock_guard lock(move_mu_);
+        unmoved_.erase(unmoved_.begin(), unmoved_.begin() + static_cast<ptrdiff_t>(records.size()));
+        moved_lsn_ = std::max(moved_lsn_, moved_to);
+      }
+      moved_cv_.notify_all();
+      journal_->set_moved(moved_to);
+      {
+        std::lock_guard lock(stats_mu_);
+        for (const Status& r : compact_results) stats_.compactions += r ? 1 : 0;
+      }
+      for (size_t i = 0; i < compacts.size(); ++i) compacts[i].job.done(compact_results[i]);
+    } else {
+      ++failures;
+      {
+        std::lock_guard lock(stats_mu_);
+        ++stats_.commit_failures;
+      }
+      for (MoverCompact& c : compacts) c.job.done(s);
+      bool closing = false;
+      {
+        std::lock_guard lock(move_mu_);
+        closing = move_closing_;
+      }
+      // Closing: the records stay in the journal; the next open moves them.
+      if (closing && failures >= 3) {
+        journal_->abort_waits();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    maybe_checkpoint();
+  }
+}
+
+Status SqliteDocStore::insert_moved(const JournalRecord& record) {
+  WEFT_ASSIGN_OR_RETURN(RoomState * state, room_state(record.room, /*create=*/true));
+  if (record.seq <= state->last_seq) return Status::ok();  // already moved (recovery is idempotent)
+  SqliteStmt& insert = ws_->insert_update;
+  insert.reset();
+  insert.bind(1, state->id);
+  insert.bind(2, static_cast<int64_t>(record.seq));
+  insert.bind_blob(3, *record.data);
+  Status s = insert.run();
+  insert.reset();
+  WEFT_RETURN_IF_ERROR(s);
+  state->last_seq = record.seq;
+  return Status::ok();
+}
+
+Status SqliteDocStore::move_batch(const std::vector<JournalRecord>& records,
+                                  std::vector<MoverCompact>& compacts, uint64_t moved_to,
+                                  std::vector<Status>& compact_results) {
+  WEFT_RETURN_IF_ERROR(run_plain(ws_->begin));
+  size_t next = 0;
+  auto insert_up_to = [&](uint64_t lsn) -> Status {
+    for (; next < records.size() && records[next].lsn <= lsn; ++next) {
+      WEFT_RETURN_IF_ERROR(insert_moved(records[next]));
+    }
+    return Status::ok();
+  };
+  Status s;
+  for (MoverCompact& c : compacts) {
+    s = insert_up_to(c.after_lsn);
+    if (s) s = run_plain(ws_->savepoint);
+    if (!s) break;
+    auto cached = rooms_.find(c.room);
+    std::optional<RoomState> before;
+    if (cached != rooms_.end()) before = cached->second;
+    Status r = write_compact(c.room, c.job);
+    if (!r) {
+      (void)run_plain(ws_->rollback_to);
+      if (before) {
+        rooms_[c.room] = *before;
+      } else {
+        rooms_.erase(c.room);
+      }
+    }
+    (void)run_plain(ws_->release);
+    compact_results.push_back(std::move(r));
+  }
+  if (s) s = insert_up_to(UINT64_MAX);
+  if (s) {
+    SqliteStmt& set = ws_->set_moved_lsn;
+    set.reset();
+    set.bind(1, static_cast<int64_t>(moved_to));
+    s = set.run();
+    set.reset();
+  }
+  if (s) s = run_plain(ws_->commit);
+  if (!s) {
+    (void)run_plain(ws_->rollback);
+    rooms_.clear();  // rows it described may have been rolled back
+  }
+  return s;
+}
+
+void SqliteDocStore::wait_moved() {
+  if (!journal_) return;
+  const uint64_t target = journal_->synced_lsn();
+  std::unique_lock lock(move_mu_);
+  if (moved_lsn_ >= target || move_closing_) return;
+  move_wanted_lsn_ = std::max(move_wanted_lsn_, target);
+  move_cv_.notify_all();
+  // Bounded: a failing mover leaves these reads with SQLite's view.
+  moved_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return moved_lsn_ >= target; });
+}
+
 Result<SqliteDocStore::RoomState*> SqliteDocStore::room_state(const std::string& room, bool create) {
   auto it = rooms_.find(room);
   if (it != rooms_.end()) return &it->second;
@@ -550,6 +881,28 @@ Status SqliteDocStore::write_compact(const std::string& room, const CompactJob& 
 }
 
 Result<StoredDoc> SqliteDocStore::load(std::string_view room) {
+  // The records not yet moved first, then SQLite: a record leaves unmoved_
+  // only after its move committed, so every acknowledged one is in one or the
+  // other (both: SQLite's copy counts).
+  std::vector<JournalRecord> unmoved;
+  if (journal_) {
+    std::lock_guard lock(move_mu_);
+    for (const JournalRecord& r : unmoved_) {
+      if (r.room == room) unmoved.push_back(r);
+    }
+  }
+  WEFT_ASSIGN_OR_RETURN(StoredDoc doc, load_sqlite(room));
+  for (const JournalRecord& r : unmoved) {
+    if (r.seq <= doc.last_seq) continue;
+    if (doc.updates.empty()) doc.first_seq = r.seq;
+    doc.last_seq = r.seq;
+    doc.updates.push_back(*r.data);
+    doc.stored_bytes += r.data->size();
+  }
+  return doc;
+}
+
+Result<StoredDoc> SqliteDocStore::load_sqlite(std::string_view room) {
   std::lock_guard lock(read_mu_);
   ReadTxn txn(rdb_);
   WEFT_RETURN_IF_ERROR(txn.begin());
@@ -597,6 +950,7 @@ Result<RoomInfo> SqliteDocStore::read_room_info(SqliteStmt& stmt) {
 }
 
 Result<std::vector<RoomInfo>> SqliteDocStore::list_rooms() {
+  wait_moved();
   std::lock_guard lock(read_mu_);
   WEFT_ASSIGN_OR_RETURN(SqliteStmt stmt, rdb_.prepare((std::string(kRoomInfoSql) + kRoomInfoAllSql).c_str()));
   std::vector<RoomInfo> rooms;
@@ -610,6 +964,7 @@ Result<std::vector<RoomInfo>> SqliteDocStore::list_rooms() {
 }
 
 Result<RoomInfo> SqliteDocStore::room_size(std::string_view room) {
+  wait_moved();
   std::lock_guard lock(read_mu_);
   WEFT_ASSIGN_OR_RETURN(SqliteStmt stmt, rdb_.prepare((std::string(kRoomInfoSql) + kRoomInfoOneSql).c_str()));
   stmt.bind(1, room);

@@ -28,6 +28,20 @@
 // starts the WAL over from its beginning, so commits overwrite blocks the
 // file already has and their fdatasync need not update file metadata.
 //
+// Update journal (options.journal, the default; docs/storage.md, "Update
+// journal"): a batch of appends is made durable by one write and fdatasync
+// of an append-only journal file of our own (UpdateJournal) instead of a
+// SQLite commit; its callbacks fire after that. A mover thread then copies
+// the journal's records into the updates table in larger transactions
+// (synchronous=FULL, with the journal's progress, journal.moved_lsn, in the
+// same transaction), off the latency path; only then may the journal reuse
+// the space. Compactions queue behind the appends before them and run on the
+// mover, after those appends are in SQLite; their callbacks run on the mover
+// thread. load() sees records still only in the journal; list_rooms and
+// room_size first wait for the mover to catch up. open() recovers: every
+// intact journal record past moved_lsn is copied into SQLite before the store
+// accepts writes.
+//
 // One process at a time should open a given file: the writer caches each
 // room's next seq.
 #pragma once
@@ -45,6 +59,7 @@
 
 #include "store/doc_store.h"
 #include "store/sqlite_db.h"
+#include "store/update_journal.h"
 
 namespace weft {
 
@@ -60,6 +75,14 @@ struct SqliteDocStoreOptions {
   // fdatasynced), so commits overwrite blocks instead of growing the file
   // (docs/storage.md, "Checkpoints").
   bool preallocate_wal = true;
+  // The update journal (class comment): in the directory path + ".updates".
+  bool journal = true;
+  size_t journal_segment_bytes = size_t{4} << 20;
+  int journal_segments = 4;
+  // The mover waits up to this long after records arrive, to move more in
+  // one transaction (fewer SQLite fsyncs beside the journal's). It moves at
+  // once when someone waits for it (list_rooms, room_size, close, compact).
+  int move_delay_ms = 100;
 };
 
 class SqliteDocStore final : public DocStore {
@@ -77,6 +100,14 @@ class SqliteDocStore final : public DocStore {
   void close() override;
 
   const std::string& path() const { return options_.path; }
+  std::string journal_dir() const { return options_.path + ".updates"; }
+  // The journal's directory, segments and checksum salt (tests write journals with it).
+  UpdateJournalOptions journal_options() const;
+  // What open() copied from the journal into SQLite (the previous run's
+  // records not yet moved), and how many intact records after a torn tail
+  // it left (never acknowledged).
+  uint64_t recovered_records() const { return recovered_records_; }
+  uint64_t dropped_records() const { return dropped_records_; }
 
  protected:
   bool on_writer_thread() const override;
@@ -103,6 +134,12 @@ class SqliteDocStore final : public DocStore {
     Seq snapshot_seq = 0;
   };
   struct WriterStmts;
+  // A compaction behind the journal records up to after_lsn (mover thread).
+  struct MoverCompact {
+    uint64_t after_lsn;
+    std::string room;
+    CompactJob job;
+  };
 
   // append_inline commits inline only after this many consecutive commits of
   // at most kInlineMaxBatch writes each (light load). Closed-loop clients under
@@ -113,6 +150,20 @@ class SqliteDocStore final : public DocStore {
 
   SqliteDocStore(SqliteDocStoreOptions options, SqliteDb writer, SqliteDb reader, SqliteDb checkpointer,
                  std::unique_ptr<WriterStmts> stmts);
+  void start();
+  Status recover_journal();
+  // One mover transaction: the records, each compaction after the records
+  // up to its after_lsn, and journal.moved_lsn = moved_to. A failed
+  // compaction rolls back only itself (its status in compact_results).
+  Status move_batch(const std::vector<JournalRecord>& records, std::vector<MoverCompact>& compacts,
+                    uint64_t moved_to, std::vector<Status>& compact_results);
+  Status insert_moved(const JournalRecord& record);
+  Result<StoredDoc> load_sqlite(std::string_view room);
+  void mover_loop();
+  void run_journal_batch(std::vector<Job>& batch);
+  Result<Seq> journal_last_seq(const std::string& room);
+  // Waits (bounded) until the mover has moved everything synced so far.
+  void wait_moved();
   void enqueue(Job job);
   void writer_loop();
   void checkpointer_loop();
@@ -166,6 +217,22 @@ class SqliteDocStore final : public DocStore {
   bool ckpt_closing_ = false;
   int wal_frames_ = 0;  // writer thread: frames in the WAL after its last commit
   std::thread checkpointer_;
+
+  // Update journal mode (options_.journal); null otherwise.
+  std::unique_ptr<UpdateJournal> journal_;
+  uint64_t recovered_records_ = 0;
+  uint64_t dropped_records_ = 0;
+  uint32_t journal_salt_ = 0;
+  std::unordered_map<std::string, Seq> journal_seqs_;  // the committer's: each room's last seq
+  std::mutex move_mu_;                                 // guards the fields below
+  std::condition_variable move_cv_;                    // the mover waits for work
+  std::condition_variable moved_cv_;                   // wait_moved waits for the mover
+  std::deque<JournalRecord> unmoved_;                  // synced, not yet in SQLite; LSN order
+  std::deque<MoverCompact> compacts_;
+  uint64_t moved_lsn_ = 0;
+  uint64_t move_wanted_lsn_ = 0;  // someone waits for the mover up to this LSN
+  bool move_closing_ = false;
+  std::thread mover_;
 };
 
 }  // namespace weft

@@ -6,7 +6,7 @@ namespace weft {
 
 namespace {
 
-// Version 2. A room's last seq and log size are not stored: they follow from
+// Version 3. A room's last seq and log size are not stored: they follow from
 // the log (last_seq = max(snapshot_seq, max(updates.seq)), one index seek),
 // so an append inserts one row into one b-tree and touches one page.
 constexpr const char* kCreateSql = R"sql(
@@ -24,6 +24,21 @@ CREATE TABLE snapshots(
   room_id INTEGER PRIMARY KEY REFERENCES rooms(id),
   seq INTEGER NOT NULL,
   data BLOB NOT NULL);
+CREATE TABLE journal(
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  moved_lsn INTEGER NOT NULL,
+  salt INTEGER NOT NULL);
+INSERT INTO journal VALUES(0, 0, abs(random() % 4294967296));
+)sql";
+
+// Version 2 -> 3: the update journal's progress row (docs/storage.md,
+// "Update journal"). Runs inside the caller's transaction.
+constexpr const char* kMigrate2To3Sql = R"sql(
+CREATE TABLE journal(
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  moved_lsn INTEGER NOT NULL,
+  salt INTEGER NOT NULL);
+INSERT INTO journal VALUES(0, 0, abs(random() % 4294967296));
 )sql";
 
 // Version 1 -> 2: the log is copied into a WITHOUT ROWID table and the
@@ -85,8 +100,9 @@ Status create_or_migrate(SqliteDb& db, int64_t found) {
     WEFT_ASSIGN_OR_RETURN(bool rooms, has_table(db, "rooms"));
     if (rooms) return Status(ErrorCode::kUnsupported, "weft.db has tables but no schema version");
     WEFT_RETURN_IF_ERROR(db.exec(kCreateSql));
-  } else if (found == 1) {
-    WEFT_RETURN_IF_ERROR(migrate_1_to_2(db));
+  } else if (found == 1 || found == 2) {
+    if (found == 1) WEFT_RETURN_IF_ERROR(migrate_1_to_2(db));
+    WEFT_RETURN_IF_ERROR(db.exec(kMigrate2To3Sql));
   } else {
     return Status(ErrorCode::kUnsupported, "weft.db schema version " + std::to_string(found) + " is unknown");
   }

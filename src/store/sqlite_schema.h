@@ -10,7 +10,10 @@ namespace weft {
 //      carried last_seq / log_count / log_bytes, updated by every append.
 //   2: updates is WITHOUT ROWID, keyed (room_id, seq), and rooms no longer
 //      carries what the log already says: an append writes one b-tree.
-inline constexpr int kSqliteSchemaVersion = 2;
+//   3: adds journal(moved_lsn, salt), one row: every update journal record
+//      up to moved_lsn is in updates (or covered by a snapshot); salt seeds
+//      the journal's checksums.
+inline constexpr int kSqliteSchemaVersion = 3;
 
 // Sets the connection's pragmas (WAL, synchronous=FULL, busy timeout) and,
 // when `create` is set, creates the tables if missing or migrates an older
