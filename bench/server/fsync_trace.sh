@@ -30,14 +30,24 @@ wait "$tracer" 2>/dev/null || true
 grep -E "p50|p99|commit" "$out/bench.txt" || true
 python3 - "$out/strace.txt" <<'PY'
 import re, sys
-kinds = {}
+# With several threads strace splits a call: "PID fdatasync(FD</path> <unfinished ...>"
+# then "PID <... fdatasync resumed>) = 0 <secs>".
+kinds, open_calls = {}, {}
+def kind_of(path):
+    return 'journal' if path.endswith('.wj') else 'wal' if path.endswith('-wal') else 'db' if path.endswith('.db') else 'other'
 for line in open(sys.argv[1]):
-    m = re.search(r'f(?:data)?sync\((\d+)<([^>]*)>\)\s*=\s*0 <([\d.]+)>', line)
-    if not m:
+    pid = line.split(' ', 1)[0]
+    m = re.search(r'f(?:data)?sync\(\d+<([^>]*)>\)\s*=\s*0 <([\d.]+)>', line)
+    if m:
+        kinds.setdefault(kind_of(m.group(1)), []).append(float(m.group(2)) * 1000)
         continue
-    path = m.group(2)
-    kind = 'journal' if path.endswith('.wj') else 'wal' if path.endswith('-wal') else 'db' if path.endswith('.db') else 'other'
-    kinds.setdefault(kind, []).append(float(m.group(3)) * 1000)
+    m = re.search(r'f(?:data)?sync\(\d+<([^>]*)> <unfinished', line)
+    if m:
+        open_calls[pid] = m.group(1)
+        continue
+    m = re.search(r'<\.\.\. f(?:data)?sync resumed>\)\s*=\s*0 <([\d.]+)>', line)
+    if m and pid in open_calls:
+        kinds.setdefault(kind_of(open_calls.pop(pid)), []).append(float(m.group(1)) * 1000)
 for kind, v in sorted(kinds.items()):
     v.sort()
     q = lambda p: v[min(len(v) - 1, int(p * len(v)))]

@@ -82,7 +82,7 @@ struct SqliteDocStoreOptions {
   // The mover waits up to this long after records arrive, to move more in
   // one transaction (fewer SQLite fsyncs beside the journal's). It moves at
   // once when someone waits for it (list_rooms, room_size, close, compact).
-  int move_delay_ms = 100;
+  int move_delay_ms = 1000;
 };
 
 class SqliteDocStore final : public DocStore {

@@ -309,12 +309,16 @@ void check_inline_appends(bool journal) {
   EXPECT_GT(stats.checkpoints, 0u);
   EXPECT_EQ(stats.checkpoint_failures, 0u);
   std::error_code ec;
-  // Checkpoints restart the WAL: a steady stream overwrites it instead of
-  // growing it (300 such commits without restarts add ~2.4 MB).
+  // Checkpoints restart the WAL: a steady stream of commits overwrites it
+  // instead of growing it (300 such commits without restarts add ~2.4 MB).
+  // SQLite commit mode only: with the journal these appends are not SQLite
+  // commits (the mover's few transactions are).
   const uintmax_t wal_before = std::filesystem::file_size(options.path + "-wal", ec);
   for (int i = 0; i < 300; ++i) ASSERT_TRUE(store->append_sync("solo", bytes_of(blob)).is_ok());
-  EXPECT_LT(std::filesystem::file_size(options.path + "-wal", ec), wal_before + (uintmax_t{1} << 20))
-      << "the WAL kept growing";
+  if (!journal) {
+    EXPECT_LT(std::filesystem::file_size(options.path + "-wal", ec), wal_before + (uintmax_t{1} << 20))
+        << "the WAL kept growing";
+  }
   for (int t = 0; t < kThreads; ++t) {
     Result<StoredDoc> doc = store->load("room" + std::to_string(t));
     ASSERT_TRUE(doc.is_ok());
