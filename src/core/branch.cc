@@ -16,9 +16,8 @@ TypeRef Branch::effective_kind() const {
           t->type_ref == TypeRef::kXmlHook) {
         return TypeRef::kXmlFragment;
       }
-    } else if (std::holds_alternative<ContentAny>(it->content) ||
-               std::holds_alternative<ContentBinary>(it->content) ||
-               std::holds_alternative<ContentJson>(it->content) || content_is<ContentDoc>(it->content)) {
+    } else if (std::holds_alternative<ContentAny>(it->content) || content_is<ContentBinary>(it->content) ||
+               content_is<ContentJson>(it->content) || content_is<ContentDoc>(it->content)) {
       return TypeRef::kArray;
     }
   }

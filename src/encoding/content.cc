@@ -60,7 +60,7 @@ Content content_split(Content& c, uint64_t offset) {
     return right;
   }
   if (auto* a = std::get_if<ContentAny>(&c)) return split_values(*a, offset);
-  if (auto* j = std::get_if<ContentJson>(&c)) return split_values(*j, offset);
+  if (auto* j = content_if<ContentJson>(&c)) return split_values(*j, offset);
   if (auto* d = std::get_if<ContentDeleted>(&c)) {
     uint64_t off = std::min(offset, d->len);
     ContentDeleted right{d->len - off};
@@ -82,8 +82,8 @@ bool content_merge(Content& left, Content&& right) {
     a->values.insert(a->values.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
     return true;
   }
-  if (auto* j = std::get_if<ContentJson>(&left)) {
-    auto& r = std::get<ContentJson>(right).values;
+  if (auto* j = content_if<ContentJson>(&left)) {
+    auto& r = content_if<ContentJson>(&right)->values;
     j->values.insert(j->values.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
     return true;
   }
@@ -102,9 +102,9 @@ Content content_slice(const Content& c, uint64_t offset) {
   }
   if (auto* a = std::get_if<ContentAny>(&c)) {
     auto off = static_cast<std::ptrdiff_t>(std::min<uint64_t>(offset, a->values.size()));
-    return ContentAny{std::vector<Any>(a->values.begin() + off, a->values.end())};
+    return ContentAny{CompactVector<Any>(a->values.begin() + off, a->values.end())};
   }
-  if (auto* j = std::get_if<ContentJson>(&c)) {
+  if (auto* j = content_if<ContentJson>(&c)) {
     auto off = static_cast<std::ptrdiff_t>(std::min<uint64_t>(offset, j->values.size()));
     return ContentJson{std::vector<Any>(j->values.begin() + off, j->values.end())};
   }

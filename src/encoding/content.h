@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "encoding/compact.h"
 #include "weft/any.h"
 #include "weft/type_ref.h"
 
@@ -38,7 +39,7 @@ struct ContentBinary {
   Bytes bytes;
 };
 struct ContentString {  // UTF-16, as JS holds it; may contain lone surrogates
-  std::u16string text;
+  Utf16Text text;
 };
 struct ContentEmbed {
   Any value;
@@ -52,15 +53,16 @@ struct ContentType {
   std::string name;  // node name of XmlElement, hook name of XmlHook
 };
 struct ContentAny {
-  std::vector<Any> values;
+  CompactVector<Any> values;
 };
 struct ContentDoc {
   std::string guid;
   Any opts;  // {gc?, autoLoad?, meta?}
 };
 
-// A rare, large content kind kept behind a pointer, so that Content (one in
-// every item) is as small as its common kinds: 40 bytes instead of 80.
+// A rare or large content kind kept behind a pointer, so that Content (one in
+// every item) is as small as its common kinds (Deleted, String, Any): 24
+// bytes instead of 80.
 // Value semantics (copies deep-copy); a moved-from box is empty and may only
 // be destroyed or assigned.
 template <typename T>
@@ -81,13 +83,23 @@ class Boxed {
   std::unique_ptr<T> p_;
 };
 
-using Content = std::variant<ContentDeleted, ContentJson, ContentBinary, ContentString, Boxed<ContentEmbed>,
-                             Boxed<ContentFormat>, Boxed<ContentType>, ContentAny, Boxed<ContentDoc>>;
+using Content =
+    std::variant<ContentDeleted, Boxed<ContentJson>, Boxed<ContentBinary>, ContentString, Boxed<ContentEmbed>,
+                 Boxed<ContentFormat>, Boxed<ContentType>, ContentAny, Boxed<ContentDoc>>;
+static_assert(sizeof(Content) == 24, "Content is in every item: keep its kinds at 16 bytes");
 
 namespace content_detail {
 template <typename T>
 struct Stored {
   using type = T;
+};
+template <>
+struct Stored<ContentJson> {
+  using type = Boxed<ContentJson>;
+};
+template <>
+struct Stored<ContentBinary> {
+  using type = Boxed<ContentBinary>;
 };
 template <>
 struct Stored<ContentEmbed> {

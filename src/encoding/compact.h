@@ -1,0 +1,332 @@
+// Containers of 16 bytes for the content of items: every item holds one
+// Content, and its size is the size of its largest common kind. A
+// std::u16string takes 32 bytes and a std::vector 24; these keep a pointer
+// and 32-bit size and capacity, so Content takes 24 bytes (16 + the variant's
+// index) and a tombstone's item 16 bytes less.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <iterator>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace weft {
+
+// A UTF-16 string (may hold lone surrogates) read like std::u16string for the
+// operations items use. Texts of up to kInline units live inside the object
+// (no allocation); longer ones on the heap, grown by doubling on append (the
+// typing path appends to its own item). At most 2^32 - 1 units.
+class Utf16Text {
+ public:
+  static constexpr size_t kInline = 4;
+  static constexpr size_t npos = std::u16string_view::npos;
+
+  Utf16Text() noexcept { u_.heap = nullptr; }
+  Utf16Text(std::u16string_view s) { init(s); }                   // NOLINT: implicit like std::u16string
+  Utf16Text(const std::u16string& s) { init(s); }                 // NOLINT
+  Utf16Text(const char16_t* s) { init(std::u16string_view(s)); }  // NOLINT
+  Utf16Text(const Utf16Text& o) { init(o.view()); }
+  Utf16Text(Utf16Text&& o) noexcept : u_(o.u_), size_(o.size_), cap_(o.cap_) {
+    o.u_.heap = nullptr;
+    o.size_ = 0;
+    o.cap_ = 0;
+  }
+  Utf16Text& operator=(const Utf16Text& o) {
+    if (this != &o) {
+      Utf16Text copy(o);
+      swap(copy);
+    }
+    return *this;
+  }
+  Utf16Text& operator=(Utf16Text&& o) noexcept {
+    if (this != &o) {
+      release();
+      u_ = o.u_;
+      size_ = o.size_;
+      cap_ = o.cap_;
+      o.u_.heap = nullptr;
+      o.size_ = 0;
+      o.cap_ = 0;
+    }
+    return *this;
+  }
+  ~Utf16Text() { release(); }
+
+  void swap(Utf16Text& o) noexcept {
+    std::swap(u_, o.u_);
+    std::swap(size_, o.size_);
+    std::swap(cap_, o.cap_);
+  }
+
+  size_t size() const { return size_; }
+  size_t length() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  size_t capacity() const { return cap_ == 0 ? kInline : cap_; }
+  const char16_t* data() const { return cap_ == 0 ? u_.local : u_.heap; }
+  char16_t* data() { return cap_ == 0 ? u_.local : u_.heap; }
+  const char16_t* begin() const { return data(); }
+  const char16_t* end() const { return data() + size_; }
+  char16_t& operator[](size_t i) { return data()[i]; }
+  char16_t operator[](size_t i) const { return data()[i]; }
+  char16_t front() const { return data()[0]; }
+  char16_t back() const { return data()[size_ - 1]; }
+
+  std::u16string_view view() const { return {data(), size_}; }
+  operator std::u16string_view() const { return view(); }  // NOLINT: implicit like std::u16string
+  std::u16string str() const { return std::u16string(view()); }
+
+  Utf16Text substr(size_t pos, size_t n = npos) const { return Utf16Text(view().substr(pos, n)); }
+
+  Utf16Text& append(std::u16string_view s) { return insert(size_, s); }
+  Utf16Text& operator+=(std::u16string_view s) { return append(s); }
+  Utf16Text& operator+=(char16_t c) { return append(std::u16string_view(&c, 1)); }
+
+  // Inserts s before position pos (<= size()); s may be a view of this text.
+  Utf16Text& insert(size_t pos, std::u16string_view s) {
+    if (pos > size_) throw std::out_of_range("Utf16Text::insert");
+    if (s.empty()) return *this;
+    const size_t n = checked(size_ + s.size());
+    if (n <= capacity() && !overlaps(s)) {
+      char16_t* d = data();
+      std::memmove(d + pos + s.size(), d + pos, (size_ - pos) * sizeof(char16_t));
+      std::memcpy(d + pos, s.data(), s.size() * sizeof(char16_t));
+    } else {
+      // A fresh buffer, so that s stays readable while it is copied.
+      size_t cap = n <= capacity() ? capacity() : std::max(n, 2 * capacity());
+      auto* buf = allocate(cap);
+      const char16_t* d = data();
+      std::memcpy(buf, d, pos * sizeof(char16_t));
+      std::memcpy(buf + pos, s.data(), s.size() * sizeof(char16_t));
+      std::memcpy(buf + pos + s.size(), d + pos, (size_ - pos) * sizeof(char16_t));
+      release();
+      u_.heap = buf;
+      cap_ = static_cast<uint32_t>(cap);
+    }
+    size_ = static_cast<uint32_t>(n);
+    return *this;
+  }
+  // std::u16string::insert(pos, str, subpos, sublen).
+  Utf16Text& insert(size_t pos, std::u16string_view s, size_t subpos, size_t sublen) {
+    return insert(pos, s.substr(subpos, sublen));
+  }
+
+  // Shrinking keeps the capacity (as std::u16string does); growing fills with u'\0'.
+  void resize(size_t n) {
+    if (n > size_) {
+      reserve(n);
+      std::memset(data() + size_, 0, (n - size_) * sizeof(char16_t));
+    }
+    size_ = static_cast<uint32_t>(n);
+  }
+  void reserve(size_t n) {
+    if (n <= capacity()) return;
+    n = checked(n);
+    auto* buf = allocate(n);
+    std::memcpy(buf, data(), size_ * sizeof(char16_t));
+    release();
+    u_.heap = buf;
+    cap_ = static_cast<uint32_t>(n);
+  }
+  void clear() { size_ = 0; }
+  Utf16Text& assign(size_t n, char16_t c) {
+    clear();
+    resize(n);
+    for (size_t i = 0; i < n; i++) data()[i] = c;
+    return *this;
+  }
+
+  friend bool operator==(const Utf16Text& a, const Utf16Text& b) { return a.view() == b.view(); }
+  friend bool operator==(const Utf16Text& a, std::u16string_view b) { return a.view() == b; }
+  friend bool operator==(const Utf16Text& a, const std::u16string& b) { return a.view() == b; }
+  friend bool operator==(const Utf16Text& a, const char16_t* b) { return a.view() == std::u16string_view(b); }
+
+ private:
+  static size_t checked(size_t n) {
+    if (n > UINT32_MAX) throw std::length_error("Utf16Text: more than 2^32 - 1 units");
+    return n;
+  }
+  static char16_t* allocate(size_t n) { return static_cast<char16_t*>(::operator new(n * sizeof(char16_t))); }
+  void init(std::u16string_view s) {
+    const size_t n = checked(s.size());
+    if (n <= kInline) {
+      cap_ = 0;
+    } else {
+      u_.heap = allocate(n);
+      cap_ = static_cast<uint32_t>(n);
+    }
+    size_ = static_cast<uint32_t>(n);
+    if (n > 0) std::memcpy(data(), s.data(), n * sizeof(char16_t));
+  }
+  void release() {
+    if (cap_ != 0) ::operator delete(u_.heap);
+    cap_ = 0;
+  }
+  bool overlaps(std::u16string_view s) const {
+    auto lo = reinterpret_cast<uintptr_t>(data());
+    auto p = reinterpret_cast<uintptr_t>(s.data());
+    return p >= lo && p < lo + capacity() * sizeof(char16_t);
+  }
+
+  union {
+    char16_t* heap;
+    char16_t local[kInline];
+  } u_;
+  uint32_t size_ = 0;
+  uint32_t cap_ = 0;  // heap capacity in units; 0 while the text is in u_.local
+};
+
+// A vector in 16 bytes (pointer, 32-bit size and capacity) with the parts of
+// std::vector's interface items use. At most 2^32 - 1 elements.
+template <typename T>
+class CompactVector {
+ public:
+  using value_type = T;
+  using iterator = T*;
+  using const_iterator = const T*;
+
+  CompactVector() = default;
+  CompactVector(std::initializer_list<T> il) : CompactVector(il.begin(), il.end()) {}
+  CompactVector(std::vector<T>&& v)  // NOLINT: implicit, so `ContentAny{read_values(...)}` works
+      : CompactVector(std::make_move_iterator(v.begin()), std::make_move_iterator(v.end())) {}
+  CompactVector(const std::vector<T>& v) : CompactVector(v.begin(), v.end()) {}  // NOLINT
+  template <typename It>
+  CompactVector(It first, It last) {
+    assign(first, last);
+  }
+  CompactVector(const CompactVector& o) : CompactVector(o.begin(), o.end()) {}
+  CompactVector(CompactVector&& o) noexcept : data_(o.data_), size_(o.size_), cap_(o.cap_) {
+    o.data_ = nullptr;
+    o.size_ = 0;
+    o.cap_ = 0;
+  }
+  CompactVector& operator=(const CompactVector& o) {
+    if (this != &o) {
+      CompactVector copy(o);
+      swap(copy);
+    }
+    return *this;
+  }
+  CompactVector& operator=(CompactVector&& o) noexcept {
+    if (this != &o) {
+      CompactVector moved(std::move(o));
+      swap(moved);
+    }
+    return *this;
+  }
+  ~CompactVector() {
+    clear();
+    ::operator delete(data_);
+  }
+
+  void swap(CompactVector& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    std::swap(cap_, o.cap_);
+  }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  size_t capacity() const { return cap_; }
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  T* begin() { return data_; }
+  T* end() { return data_ + size_; }
+  const T* begin() const { return data_; }
+  const T* end() const { return data_ + size_; }
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  T& front() { return data_[0]; }
+  const T& front() const { return data_[0]; }
+  T& back() { return data_[size_ - 1]; }
+  const T& back() const { return data_[size_ - 1]; }
+
+  void reserve(size_t n) {
+    if (n > cap_) reallocate(n);
+  }
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
+    if (size_ == cap_) {
+      // Constructed in the new buffer before the old elements move, so an
+      // argument may be one of them.
+      const size_t cap = checked(std::max<size_t>(4, 2 * static_cast<size_t>(cap_)));
+      T* buf = allocate(cap);
+      new (buf + size_) T(std::forward<Args>(args)...);
+      move_into(buf);
+      data_ = buf;
+      cap_ = static_cast<uint32_t>(cap);
+    } else {
+      new (data_ + size_) T(std::forward<Args>(args)...);
+    }
+    size_++;
+    return back();
+  }
+  friend bool operator==(const CompactVector& a, const CompactVector& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend bool operator==(const CompactVector& a, const std::vector<T>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+  void push_back(const T& v) { emplace_back(v); }
+  void push_back(T&& v) { emplace_back(std::move(v)); }
+  void clear() { erase(begin(), end()); }
+  // Removes [first, last).
+  void erase(T* first, T* last) {
+    T* e = end();
+    T* out = std::move(last, e, first);
+    for (T* p = out; p != e; p++) p->~T();
+    size_ -= static_cast<uint32_t>(last - first);
+  }
+  template <typename It>
+  void assign(It first, It last) {
+    clear();
+    if constexpr (std::is_base_of_v<std::forward_iterator_tag,
+                                    typename std::iterator_traits<It>::iterator_category>) {
+      reserve(static_cast<size_t>(std::distance(first, last)));
+    }
+    for (; first != last; ++first) emplace_back(*first);
+  }
+  // Inserts [first, last) before pos; the range must not be in this vector.
+  template <typename It>
+  void insert(T* pos, It first, It last) {
+    const size_t at = static_cast<size_t>(pos - data_), old = size_;
+    for (; first != last; ++first) emplace_back(*first);
+    std::rotate(data_ + at, data_ + old, data_ + size_);
+  }
+
+ private:
+  static size_t checked(size_t n) {
+    if (n > UINT32_MAX) throw std::length_error("CompactVector: more than 2^32 - 1 elements");
+    return n;
+  }
+  static T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+  // Moves the elements into buf (capacity >= size_) and frees the old buffer.
+  void move_into(T* buf) {
+    for (uint32_t i = 0; i < size_; i++) {
+      new (buf + i) T(std::move(data_[i]));
+      data_[i].~T();
+    }
+    ::operator delete(data_);
+  }
+  void reallocate(size_t n) {
+    n = checked(n);
+    T* buf = allocate(n);
+    move_into(buf);
+    data_ = buf;
+    cap_ = static_cast<uint32_t>(n);
+  }
+
+  T* data_ = nullptr;
+  uint32_t size_ = 0;
+  uint32_t cap_ = 0;
+};
+
+}  // namespace weft

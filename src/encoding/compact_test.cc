@@ -1,0 +1,118 @@
+#include "encoding/compact.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "weft/any.h"
+
+namespace weft {
+namespace {
+
+TEST(Compact, SizesAre16Bytes) {
+  EXPECT_EQ(sizeof(Utf16Text), 16u);
+  EXPECT_EQ(sizeof(CompactVector<Any>), 16u);
+}
+
+TEST(Utf16Text, InlineAndHeapTextsBehaveLikeU16String) {
+  Utf16Text t;
+  EXPECT_TRUE(t.empty());
+  t += u"abc";
+  EXPECT_EQ(t, u"abc");
+  t += u"defgh";  // leaves the inline buffer
+  EXPECT_EQ(t, u"abcdefgh");
+  EXPECT_EQ(t.substr(6), u"gh");
+  t.insert(0, t.view(), 2, 3);  // a view of itself
+  EXPECT_EQ(t, u"cdeabcdefgh");
+  t.resize(2);
+  EXPECT_EQ(t, u"cd");
+  t.assign(3, u'\uFFFD');
+  EXPECT_EQ(t, u"\uFFFD\uFFFD\uFFFD");
+  Utf16Text moved(std::move(t));
+  EXPECT_EQ(moved, u"\uFFFD\uFFFD\uFFFD");
+  EXPECT_TRUE(t.empty());  // NOLINT: a moved-from text is empty
+  Utf16Text copy = moved;
+  copy += u'x';
+  EXPECT_EQ(copy, u"\uFFFD\uFFFD\uFFFDx");
+  EXPECT_EQ(moved.size(), 3u);
+  std::u16string out = u"<";
+  out += copy;
+  EXPECT_EQ(out, u"<\uFFFD\uFFFD\uFFFDx");
+}
+
+// Random appends, inserts, resizes, copies and moves against std::u16string.
+TEST(Utf16Text, RandomOperationsMatchU16String) {
+  const uint32_t seed = 20261126;
+  std::mt19937 rng(seed);
+  Utf16Text t;
+  std::u16string ref;
+  for (int step = 0; step < 20000; step++) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + " step " + std::to_string(step));
+    std::u16string piece(rng() % 7, u'a' + static_cast<char16_t>(rng() % 26));
+    switch (rng() % 6) {
+      case 0:
+        t += piece;
+        ref += piece;
+        break;
+      case 1: {
+        size_t at = rng() % (ref.size() + 1);
+        t.insert(at, piece);
+        ref.insert(at, piece);
+        break;
+      }
+      case 2: {
+        size_t n = rng() % (ref.size() + 3);
+        t.resize(n);
+        ref.resize(n);
+        break;
+      }
+      case 3: {
+        Utf16Text c(t);
+        t = std::move(c);
+        break;
+      }
+      case 4: {
+        size_t at = rng() % (ref.size() + 1);
+        t = t.substr(at);
+        ref = ref.substr(at);
+        break;
+      }
+      default:
+        if (ref.size() > 64) {
+          t.clear();
+          ref.clear();
+        }
+    }
+    ASSERT_EQ(t.view(), std::u16string_view(ref));
+  }
+}
+
+TEST(CompactVector, BehavesLikeVector) {
+  CompactVector<Any> v{1, "two"};
+  v.push_back(v[1]);  // an element of itself, across a reallocation
+  v.push_back(v[0]);
+  v.push_back(v[0]);  // 5 > the first capacity of 4
+  EXPECT_EQ(v, (std::vector<Any>{1, "two", "two", 1, 1}));
+  CompactVector<Any> tail(v.begin() + 3, v.end());
+  v.erase(v.begin() + 3, v.end());
+  EXPECT_EQ(v, (std::vector<Any>{1, "two", "two"}));
+  EXPECT_EQ(tail, (std::vector<Any>{1, 1}));
+  v.insert(v.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
+  EXPECT_EQ(v.size(), 5u);
+  const CompactVector<Any> head{0};
+  v.insert(v.begin(), head.begin(), head.end());
+  EXPECT_EQ(v.front(), Any(0));
+  EXPECT_EQ(v.size(), 6u);
+  CompactVector<Any> moved(std::move(v));
+  EXPECT_TRUE(v.empty());  // NOLINT: a moved-from vector is empty
+  CompactVector<Any> copy;
+  copy = moved;
+  EXPECT_EQ(copy, moved);
+  CompactVector<Any> from_vector(std::vector<Any>{"a", 2.5});
+  EXPECT_EQ(from_vector, (std::vector<Any>{"a", 2.5}));
+}
+
+}  // namespace
+}  // namespace weft
