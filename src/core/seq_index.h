@@ -1,16 +1,20 @@
 // SeqIndex: an order-statistic index over one branch's sequence items, so
-// that visible index -> (item, offset) costs O(sqrt n) for any access
+// that visible index -> (item, offset), inserting an item, changing an
+// item's visible length and removing one all cost O(log n) for any access
 // pattern (random-position edits were O(n) each with the single marker).
 //
-// The item list is cut into chunks: contiguous runs of at most max_items
-// items. A chunk knows its first item and its item count; the visible
-// lengths of all chunks sit in one contiguous array in document order, so a
-// lookup sums that array (a few thousand adds at 10^5 items) and then walks
-// at most max_items items. Every item knows its chunk (Item::seq_chunk, a
-// slot id that stays put while chunks are added and removed around it), so
-// the hooks that change the list or a visible length are O(1), except a
-// chunk split (every ~max_items/2 insertions into a chunk) and a chunk
-// removal, which renumber the chunks after it.
+// A counted B+-tree. Its leaves are chunks: contiguous runs of at most
+// max_items items, each knowing its first item and its item count. Inner
+// nodes hold up to max_children children in document order with the visible
+// length of each child's subtree beside it, so a lookup descends from the
+// root summing at most max_children numbers per level and then walks at most
+// max_items items. Every item knows its leaf (Item::seq_chunk, a slot id
+// that stays put while leaves are added and removed around it) and every
+// node knows its parent and its slot there, so a length change walks up one
+// path. A leaf that grows past max_items splits in two, an inner node past
+// max_children likewise (the root split adds a level); a small leaf joins a
+// sibling, an empty node leaves its parent, and a root with one inner child
+// gives way to it.
 //
 // Contract: once a branch has an index, every change to its sequence list
 // goes through a hook (integrate_item, split_item, Item::try_merge,
@@ -29,9 +33,12 @@ namespace weft {
 
 class SeqIndex {
  public:
-  // Largest chunk; a chunk that grows past it splits in two. Tests lower it
-  // to put chunk boundaries everywhere.
+  // Largest leaf; a leaf that grows past it splits in two. Tests lower it
+  // (and max_children) to make the tree deep.
   static inline uint32_t max_items = 32;
+  // Most children of an inner node, 2..kMaxChildren.
+  static constexpr uint32_t kMaxChildren = 16;
+  static inline uint32_t max_children = kMaxChildren;
 
   // Indexes the list that starts at `start` (may be null).
   explicit SeqIndex(Item* start);
@@ -47,63 +54,82 @@ class SeqIndex {
   void on_split(const Item* left, Item* right) {
     uint32_t id = left->seq_chunk;
     right->seq_chunk = id;
-    if (++chunks_[id].count > max_items) split_chunk(id);
+    if (++leaves_[id].count > max_items) split_leaf(id);
   }
   // `r`, the right neighbour of `l`, is about to be merged into `l` and
   // unlinked (both still hold their lengths and flags).
   void on_merge(const Item* l, const Item* r) {
     uint32_t id = r->seq_chunk;
-    if (l->seq_chunk == id && chunks_[id].count > max_items / 4 + 1) {
-      chunks_[id].count--;  // the common case: inside one chunk, which stays large
+    if (l->seq_chunk == id && leaves_[id].count > max_items / 4 + 1) {
+      leaves_[id].count--;  // the common case: inside one leaf, which stays large
       return;
     }
     merge_slow(l, r);
   }
   // The visible length of `item` changed by `delta`.
   void on_visible_change(const Item* item, int64_t delta) {
-    add_len(chunks_[item_chunk(item)].pos, static_cast<uint64_t>(delta));
+    add_len(item->seq_chunk, static_cast<uint64_t>(delta));
   }
 
-  // Checks the chunk structure against a walk from `start` (tests).
+  // Checks the tree against a walk from `start` (tests).
   bool check(const Item* start) const;
-  size_t chunk_count() const { return order_.size(); }
+  size_t chunk_count() const { return leaves_.size() - free_leaves_.size(); }
+  // Levels of inner nodes (1: the root's children are leaves).
+  size_t depth() const;
 
  private:
-  struct Chunk {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  struct Leaf {
     Item* first = nullptr;
-    uint32_t count = 0;  // items in the chunk
-    uint32_t pos = 0;    // position in order_ / lens_
+    uint32_t count = 0;       // items in the leaf
+    uint32_t parent = kNone;  // inner node holding it
+    uint32_t slot = 0;        // its index among the parent's children
+  };
+  struct Node {
+    // One spare slot: a node is split right after it overflows.
+    uint64_t sum[kMaxChildren + 1];  // visible length under child i
+    uint32_t child[kMaxChildren + 1];
+    uint32_t parent = kNone;
+    uint32_t slot = 0;
+    uint32_t n = 0;             // children
+    bool leaf_children = true;  // children are leaves (else inner nodes)
   };
 
-  static uint32_t item_chunk(const Item* item) { return item->seq_chunk; }
-  void merge_slow(const Item* l, const Item* r);
-  // lens_[pos] += delta (modulo 2^64), keeping the finger's sum.
-  void add_len(size_t pos, uint64_t delta) {
-    lens_[pos] += delta;
-    groups_[pos / kGroup] += delta;
-    if (pos < finger_pos_) finger_base_ += delta;
+  // The sums on the path above `leaf` += delta (modulo 2^64).
+  void add_len(uint32_t leaf, uint64_t delta) {
+    const Leaf& l = leaves_[leaf];
+    uint32_t slot = l.slot;
+    for (uint32_t p = l.parent; p != kNone;) {
+      Node& node = nodes_[p];
+      node.sum[slot] += delta;
+      slot = node.slot;
+      p = node.parent;
+    }
   }
-  // Recomputes groups_ from the group holding chunk position `from` on.
-  void regroup(size_t from);
-  uint32_t new_chunk();
-  // Inserts chunk `id` at position `pos` of the order and renumbers after it.
-  void place_chunk(uint32_t id, uint32_t pos);
-  void remove_chunk(uint32_t id);
-  void split_chunk(uint32_t id);
-  void renumber(uint32_t from);
+  uint64_t leaf_len(uint32_t leaf) const { return nodes_[leaves_[leaf].parent].sum[leaves_[leaf].slot]; }
+  uint64_t node_total(uint32_t node) const;
+  void set_parent(uint32_t node, uint32_t slot);
+  // Puts `child` (a leaf or node per `node`'s kind) at `slot` of `node` with
+  // subtree length `len`; splits `node` when it overflows.
+  void insert_child(uint32_t node, uint32_t slot, uint32_t child, uint64_t len);
+  // Takes the child at `slot` out of `node` (its length must be 0); removes
+  // nodes left empty and a root with a single inner child.
+  void remove_child(uint32_t node, uint32_t slot);
+  void split_node(uint32_t node);
+  void split_leaf(uint32_t id);
+  void merge_slow(const Item* l, const Item* r);
+  // Moves leaf `from`'s items (all but `skip`, which is counted out already)
+  // into its neighbouring sibling `to` and removes `from`.
+  void join_leaf(uint32_t from, uint32_t to, const Item* skip);
+  uint32_t new_leaf();
+  uint32_t new_node();
+  bool check_node(uint32_t node, const Item*& it, size_t& leaves) const;
 
-  std::vector<Chunk> chunks_;    // by slot id
-  std::vector<uint32_t> free_;   // unused slot ids
-  std::vector<uint32_t> order_;  // slot ids in document order
-  std::vector<uint64_t> lens_;   // visible length of order_[i]
-  // Sums of lens_ over runs of kGroup chunks: a far lookup sums these first,
-  // so it adds about n / (kGroup * max_items) + kGroup numbers.
-  static constexpr size_t kGroup = 64;
-  std::vector<uint64_t> groups_;
-  // Where the last lookup ended: finger_base_ is the sum of lens_ before
-  // finger_pos_. Lookups start there, so nearby lookups sum few chunks.
-  mutable size_t finger_pos_ = 0;
-  mutable uint64_t finger_base_ = 0;
+  std::vector<Leaf> leaves_;  // by slot id (Item::seq_chunk)
+  std::vector<uint32_t> free_leaves_;
+  std::vector<Node> nodes_;
+  std::vector<uint32_t> free_nodes_;
+  uint32_t root_ = kNone;
 };
 
 }  // namespace weft

@@ -4,13 +4,18 @@
 // in one transaction, so splits and cleanup merges happen), concurrent
 // edits of three peers synced in random order (remote integration with
 // conflict resolution), GC on and off, surrogate pairs, nested types that
-// get deleted. WEFT_SEQ_INDEX_SEEDS sets the number of seeds.
+// get deleted. WEFT_SEQ_INDEX_SEEDS sets the number of seeds. The tree
+// itself is also driven directly through its hooks against a vector model
+// (SeqIndexTree), with tiny leaves and fan-outs so that it grows deep.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <random>
 
 #include "core/branch.h"
+#include "core/seq_index.h"
 #include "weft/doc.h"
 #include "weft/update.h"
 
@@ -260,6 +265,177 @@ TEST(SeqIndex, LongTextRandomPositions) {
   EXPECT_NE(t.branch()->seq_index, nullptr) << "random positions should have built the index";
   EXPECT_EQ(text_of(t), model) << "seed " << seed;
   check_branch(*t.branch(), rng, 64, "seed " + std::to_string(seed) + " end");
+}
+
+// A list of bare items driven through the SeqIndex hooks the way the engine
+// drives them, beside a vector model of the list in document order.
+class TreeModel {
+ public:
+  TreeModel(uint64_t seed, size_t initial) : rng_(seed) {
+    for (size_t i = 0; i < initial; i++) model_.push_back(make_item());
+    relink_all();
+    index_ = std::make_unique<SeqIndex>(start());
+  }
+
+  uint64_t pick(uint64_t n) { return rng_() % n; }
+
+  // One random hook call; returns false (with a gtest failure) on a mismatch.
+  void step() {
+    const size_t n = model_.size();
+    const uint64_t op = pick(100);
+    if (n == 0 || op < 40) {  // insert a new item at a random place
+      size_t at = pick(n + 1);
+      Item* item = make_item();
+      model_.insert(model_.begin() + static_cast<ptrdiff_t>(at), item);
+      link_at(at);
+      index_->on_insert(item);
+    } else if (op < 55) {  // split an item of length >= 2
+      size_t at = pick(n);
+      Item* left = model_[at];
+      if (left->length < 2) return;
+      Item* right = make_item();
+      uint64_t diff = 1 + pick(left->length - 1);
+      right->countable = left->countable;
+      right->deleted = left->deleted;
+      right->length = left->length - diff;
+      left->length = diff;
+      model_.insert(model_.begin() + static_cast<ptrdiff_t>(at + 1), right);
+      link_at(at + 1);
+      index_->on_split(left, right);
+    } else if (op < 75) {  // merge two neighbours with the same flags
+      if (n < 2) return;
+      size_t at = pick(n - 1);
+      Item* l = model_[at];
+      Item* r = model_[at + 1];
+      if (l->deleted != r->deleted || l->countable != r->countable) return;
+      index_->on_merge(l, r);  // told before the links and lengths change
+      l->right = r->right;
+      if (l->right != nullptr) l->right->left = l;
+      l->length += r->length;
+      model_.erase(model_.begin() + static_cast<ptrdiff_t>(at + 1));
+    } else if (op < 88) {  // delete a visible item
+      Item* item = model_[pick(n)];
+      if (!item->visible()) return;
+      index_->on_visible_change(item, -static_cast<int64_t>(item->length));
+      item->deleted = true;
+    } else {  // a visible item grows in place (typing) or shrinks
+      Item* item = model_[pick(n)];
+      if (!item->visible()) return;
+      int64_t delta = pick(3) == 0 && item->length > 1 ? -static_cast<int64_t>(pick(item->length - 1) + 1)
+                                                       : static_cast<int64_t>(1 + pick(4));
+      item->length = static_cast<uint64_t>(static_cast<int64_t>(item->length) + delta);
+      index_->on_visible_change(item, delta);
+    }
+  }
+
+  // The index's structure and `samples` lookups (plus both ends and one past
+  // the end) against the model.
+  void verify(int samples, const std::string& what) {
+    ASSERT_TRUE(index_->check(start())) << what << ": tree out of step";
+    std::vector<uint64_t> prefix;  // visible units before model_[i]
+    uint64_t total = 0;
+    for (const Item* it : model_) {
+      prefix.push_back(total);
+      total += it->visible() ? it->length : 0;
+    }
+    ASSERT_EQ(index_->find(total).first, nullptr) << what;
+    if (total == 0) return;
+    for (int s = 0; s < samples + 2; s++) {
+      uint64_t i = s == 0 ? 0 : s == 1 ? total - 1 : rng_() % total;
+      // The last item starting at or before i: the visible one covering it
+      // (the invisible ones around it start before it or after i).
+      size_t k = static_cast<size_t>(std::upper_bound(prefix.begin(), prefix.end(), i) - prefix.begin()) - 1;
+      auto got = index_->find(i);
+      ASSERT_EQ(got.first, model_[k]) << what << ": item at " << i;
+      ASSERT_EQ(got.second, i - prefix[k]) << what << ": offset at " << i;
+    }
+  }
+
+  size_t size() const { return model_.size(); }
+  const SeqIndex& index() const { return *index_; }
+
+ private:
+  Item* make_item() {
+    items_.push_back(std::make_unique<Item>());
+    Item* item = items_.back().get();
+    item->length = 1 + pick(5);
+    item->countable = pick(10) != 0;  // some format-like items count 0
+    return item;
+  }
+  Item* start() const { return model_.empty() ? nullptr : model_[0]; }
+  void relink_all() {
+    for (size_t i = 0; i < model_.size(); i++) {
+      model_[i]->left = i > 0 ? model_[i - 1] : nullptr;
+      model_[i]->right = i + 1 < model_.size() ? model_[i + 1] : nullptr;
+    }
+  }
+  // Links model_[at] between its model neighbours.
+  void link_at(size_t at) {
+    Item* item = model_[at];
+    item->left = at > 0 ? model_[at - 1] : nullptr;
+    item->right = at + 1 < model_.size() ? model_[at + 1] : nullptr;
+    if (item->left != nullptr) item->left->right = item;
+    if (item->right != nullptr) item->right->left = item;
+  }
+
+  std::mt19937_64 rng_;
+  std::vector<std::unique_ptr<Item>> items_;  // owns every item ever made
+  std::vector<Item*> model_;                  // the list in document order
+  std::unique_ptr<SeqIndex> index_;
+};
+
+class SeqIndexTree : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    SeqIndex::max_items = 32;
+    SeqIndex::max_children = SeqIndex::kMaxChildren;
+  }
+};
+
+TEST_F(SeqIndexTree, RandomHooksMatchVectorModel) {
+  const uint32_t leaf_sizes[] = {1, 2, 4, 5, 32};
+  const uint32_t fanouts[] = {2, 3, 4, 16};
+  for (uint64_t s = 0; s < 40; s++) {
+    const uint64_t seed = 0x7EE0 + s;
+    SeqIndex::max_items = leaf_sizes[s % 5];
+    SeqIndex::max_children = fanouts[(s / 5) % 4];
+    TreeModel m(seed, static_cast<size_t>(s % 3 == 0 ? 0 : seed % 300));
+    for (int op = 0; op < 3000; op++) {
+      m.step();
+      if (op % 50 == 0) {
+        m.verify(8, "seed " + std::to_string(seed) + " op " + std::to_string(op));
+        if (HasFatalFailure()) {
+          FAIL() << "failing seed: " << seed << " (max_items " << SeqIndex::max_items << ", max_children "
+                 << SeqIndex::max_children << ")";
+        }
+      }
+    }
+    m.verify(32, "seed " + std::to_string(seed) + " end");
+    if (HasFatalFailure()) FAIL() << "failing seed: " << seed;
+  }
+}
+
+// Large n: a deep tree (leaves of 4, fan-out 3) built from 20,000 items and
+// then grown past 60,000 by 150,000 random hooks; also the default shape.
+TEST_F(SeqIndexTree, LargeListStaysExact) {
+  for (int shape = 0; shape < 2; shape++) {
+    const uint64_t seed = 0x1A46E + static_cast<uint64_t>(shape);
+    SeqIndex::max_items = shape == 0 ? 4 : 32;
+    SeqIndex::max_children = shape == 0 ? 3 : SeqIndex::kMaxChildren;
+    TreeModel m(seed, 20000);
+    m.verify(64, "seed " + std::to_string(seed) + " built");
+    for (int op = 1; op <= 150000; op++) {
+      m.step();
+      if (op % 50000 == 0) {
+        m.verify(256, "seed " + std::to_string(seed) + " op " + std::to_string(op));
+        if (HasFatalFailure()) FAIL() << "failing seed: " << seed;
+      }
+    }
+    EXPECT_GT(m.size(), 60000u) << "seed " << seed;
+    if (shape == 0) {
+      EXPECT_GE(m.index().depth(), 8u) << "seed " << seed << ": the tree should be deep";
+    }
+  }
 }
 
 }  // namespace
