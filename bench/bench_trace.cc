@@ -113,13 +113,14 @@ int run_bench_trace(const std::string& path) {
     std::fprintf(stderr, "weft bench trace: %s\n", what.c_str());
   };
 
-  // WEFT_BENCH_ONLY=apply|emit runs that one pass (apply alone, or apply with
-  // an update listener) and nothing else: for profiling one pass under
+  // WEFT_BENCH_ONLY=apply|emit|remote runs that one pass (apply alone, apply
+  // with an update listener, or that and the fresh peer applying its updates)
+  // and nothing else: for profiling one pass under
   // callgrind / perf without the others' noise.
   const char* only_env = std::getenv("WEFT_BENCH_ONLY");
   const std::string only = only_env != nullptr ? only_env : "";
-  if (!only.empty() && only != "apply" && only != "emit") {
-    std::fprintf(stderr, "weft bench trace: WEFT_BENCH_ONLY must be apply or emit\n");
+  if (!only.empty() && only != "apply" && only != "emit" && only != "remote") {
+    std::fprintf(stderr, "weft bench trace: WEFT_BENCH_ONLY must be apply, emit or remote\n");
     return 2;
   }
 
@@ -223,7 +224,8 @@ int run_bench_trace(const std::string& path) {
   uint64_t update_total = 0;
   double emit_ms = 0;
   double emit_cpu_ms = 0;
-  if (only == "emit" || (only.empty() && std::getenv("WEFT_BENCH_NO_UPDATES") == nullptr)) {
+  if (only == "emit" || only == "remote" ||
+      (only.empty() && std::getenv("WEFT_BENCH_NO_UPDATES") == nullptr)) {
     updates.reserve(trace.patches.size());
     {
       Doc doc(kBenchClientId);
@@ -248,7 +250,7 @@ int run_bench_trace(const std::string& path) {
       out["ok"] = ok;
     }
   }
-  if (only.empty() && std::getenv("WEFT_BENCH_NO_UPDATES") == nullptr) {
+  if (only == "remote" || (only.empty() && std::getenv("WEFT_BENCH_NO_UPDATES") == nullptr)) {
     Doc remote(DocOptions{});
     const auto t1 = Clock::now();
     const double c1 = cpu_ms();

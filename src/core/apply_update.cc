@@ -3,11 +3,14 @@
 // delete set (yjs src/utils/DeleteSet.js readAndApplyDeleteSet).
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 
 #include "core/branch.h"
+#include "core/events.h"
 #include "core/integrate.h"
+#include "core/seq_index.h"
 #include "core/struct_store.h"
 #include "core/transaction.h"
 #include "core/write_update.h"
@@ -316,6 +319,43 @@ std::optional<uint64_t> get_missing(Transaction& txn, ReadStructs& rs, const Ref
   return std::nullopt;
 }
 
+// Remote typing fast path (the counterpart of text_ops.cc's local one). A
+// string item whose resolved left neighbour is its own client's last block,
+// ending right before it, visible, with the same right neighbour and right
+// origin, would be linked in without a conflict scan and merged into that
+// block by the transaction cleanup (yjs tryMergeWithLefts). Appending its
+// text in place gives the same store, events-free transaction result and
+// encoded bytes. Not taken when someone observes the type (their event
+// delta needs the run as its own item), for formatted text, across
+// surrogate halves (a later split there would differ), or for map entries.
+// On success the item is left to the caller to destroy.
+bool try_extend_remote_item(Transaction& txn, Item* item) {
+  Item* left = item->left;
+  if (left == nullptr || left->right != item->right || item->parent == nullptr || item->parent_sub ||
+      left->parent != item->parent || left->parent_sub || left->deleted || left->is_gc || left->keep ||
+      left->id.client != item->id.client || left->id.clock + left->length != item->id.clock ||
+      !(left->right_origin == item->right_origin))
+    return false;
+  auto* add = std::get_if<ContentString>(&item->content);
+  auto* own = std::get_if<ContentString>(&left->content);
+  if (add == nullptr || own == nullptr || add->text.empty() || own->text.empty()) return false;
+  Branch* parent = item->parent;
+  if (parent->has_formatting || parent->is_deleted() || has_listeners(parent)) return false;
+  StructStore::Blocks* blocks = txn.doc.store().blocks(left->id.client);
+  if (blocks == nullptr || blocks->back() != left) return false;
+  char16_t last = own->text.back();
+  char16_t first = add->text.front();
+  if ((last >= 0xD800 && last < 0xDC00) || (first >= 0xDC00 && first < 0xE000)) return false;
+  const uint64_t n = item->length;
+  own->text += add->text;
+  left->length += n;
+  parent->length += n;
+  if (parent->seq_index) parent->seq_index->on_visible_change(left, static_cast<int64_t>(n));
+  parent->clear_marker();
+  txn.add_changed_type(parent, std::nullopt);
+  return true;
+}
+
 void integrate_block(Transaction& txn, Item* item, uint64_t offset) {
   if (item->is_gc) {
     if (offset > 0) {
@@ -324,6 +364,10 @@ void integrate_block(Transaction& txn, Item* item, uint64_t offset) {
       std::get<ContentDeleted>(item->content).len = item->length;
     }
     txn.doc.store().add(item);
+    return;
+  }
+  if (offset == 0 && try_extend_remote_item(txn, item)) {
+    txn.doc.store().pool().destroy(item);
     return;
   }
   integrate_item(txn, item, offset);
@@ -646,8 +690,9 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
   // (from an observer) gets its own.
   thread_local ReadStructs scratch;
   thread_local bool scratch_busy = false;
-  std::optional<ReadStructs> own;
-  ReadStructs& rs = scratch_busy ? own.emplace() : scratch;
+  std::unique_ptr<ReadStructs> own;  // not an optional: its empty destruction costs per update
+  if (scratch_busy) own = std::make_unique<ReadStructs>();
+  ReadStructs& rs = scratch_busy ? *own : scratch;
   const bool using_scratch = &rs == &scratch;
   if (using_scratch) scratch_busy = true;
   rs.pool = &store().pool();

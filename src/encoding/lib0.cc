@@ -293,6 +293,12 @@ std::string Decoder::read_var_string() {
 std::u16string Decoder::read_var_string_utf16() {
   auto bytes = read_var_bytes();
   if (!ok()) return {};
+  if (bytes.size() <= 16) {
+    // Typed text arrives a character at a time: short ASCII widens in place.
+    uint8_t any_high = 0;
+    for (uint8_t b : bytes) any_high |= b;
+    if (any_high < 0x80) return std::u16string(bytes.begin(), bytes.end());
+  }
   std::string_view sv(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   auto s = utf8_to_utf16(sv);
   if (!s) {

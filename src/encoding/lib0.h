@@ -90,6 +90,26 @@ class Decoder {
   // after one.
   uint8_t read_u8() { return p_ < end_ ? *p_++ : read_u8_slow(); }
   uint64_t read_var_uint() {  // rejects values above kMaxSafeInteger
+    if (end_ - p_ >= 5) [[likely]] {
+      // Up to 5 bytes (35 bits: lengths, clocks and 32-bit client ids) inline
+      // and without bounds checks; none of them can exceed 2^53 - 1.
+      const uint8_t* p = p_;
+      uint64_t b = p[0];
+      if (b < 0x80) {
+        p_ = p + 1;
+        return b;
+      }
+      uint64_t value = b & 0x7f;
+      for (int k = 1; k < 5; k++) {
+        b = p[k];
+        value |= (b & 0x7f) << (7 * k);
+        if (b < 0x80) {
+          p_ = p + k + 1;
+          return value;
+        }
+      }
+      return read_var_uint_slow();  // 6 bytes or more: reread with the checks
+    }
     if (p_ < end_ && *p_ < 0x80) return *p_++;
     return read_var_uint_slow();
   }

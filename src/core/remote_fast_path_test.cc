@@ -1,0 +1,144 @@
+// The remote typing fast path (apply_update.cc: a received string item that
+// continues its client's last block is appended in place) must leave the same
+// document and emit the same updates as the general path (integrate, then the
+// cleanup merges). Observing the text turns the fast path off, so an observed
+// receiver is the reference: two receivers apply the same seeded stream of
+// one-transaction updates from two concurrent writers (typing, backspacing,
+// jumps, non-ASCII: CJK, emoji as surrogate pairs, lone halves typed one at a
+// time), sometimes out of order (pending structs) or two at a time merged,
+// and every update they emit and their final state must be byte-identical.
+// gc on and off. WEFT_REMOTE_FAST_PATH_SEEDS sets the count.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+
+#include "weft/doc.h"
+#include "weft/types.h"
+#include "weft/update.h"
+
+namespace weft {
+namespace {
+
+struct Receiver {
+  Receiver(bool gc, bool observed) : doc(DocOptions{7, "", gc}) {
+    TextRef text = doc.get_text("t");
+    if (observed) text.observe([](const Event&, Transaction&) {});
+    doc.on_update([this](const UpdateBytes& u, const Transaction&) { updates.push_back(u); });
+  }
+  Doc doc;
+  std::vector<UpdateBytes> updates;
+};
+
+struct Writer {
+  Writer(uint64_t client, bool gc) : doc(DocOptions{client, "", gc}) {
+    doc.on_update([this](const UpdateBytes& u, const Transaction&) { out.push_back(u); });
+  }
+  Doc doc;
+  uint64_t caret = 0;
+  std::vector<UpdateBytes> out;
+};
+
+// Typed one UTF-16 unit or one piece at a time; the emoji's halves also
+// arrive in separate transactions (a high surrogate at a block's end).
+const std::u16string kPieces[] = {u"a",          u"hello",  u"xyz ",   u"\u4e16\u754c",
+                                  u"\U0001F600", u"\xD83D", u"\xDE00", u"\n"};
+
+void run_seed(uint64_t seed, bool gc) {
+  std::mt19937_64 rng(seed);
+  auto pick = [&](uint64_t n) { return rng() % n; };
+  Writer writers[2] = {Writer(100 + seed, gc), Writer(5000 + seed, gc)};
+  Receiver fast(gc, false);
+  Receiver slow(gc, true);
+  std::vector<UpdateBytes> stream;
+  for (int step = 0; step < 300; step++) {
+    // Writer 0 types most of the time; writer 1 now and then, sometimes
+    // before it has seen writer 0's latest edits (concurrent inserts).
+    Writer& w = writers[pick(6) == 0 ? 1 : 0];
+    Writer& peer = &w == &writers[0] ? writers[1] : writers[0];
+    if (pick(3) == 0) {
+      auto u = peer.doc.encode_state_as_update(w.doc.encode_state_vector());
+      ASSERT_TRUE(u.is_ok());
+      w.out.clear();
+      ASSERT_TRUE(w.doc.apply_update(*u).is_ok());
+      w.out.clear();  // a writer re-emits what it received: not part of the stream
+    }
+    TextRef t = w.doc.get_text("t");
+    const uint64_t len = t.length();
+    w.caret = std::min(w.caret, len);
+    uint64_t r = pick(10);
+    Status st;
+    if (r < 5) {
+      const std::u16string& s = kPieces[pick(std::size(kPieces))];
+      st = t.insert(w.caret, std::u16string_view(s));
+      w.caret += s.size();
+    } else if (r < 7 && w.caret > 0) {
+      uint64_t n = 1 + pick(std::min<uint64_t>(w.caret, 3));
+      st = t.remove_range(w.caret - n, n);
+      w.caret -= n;
+    } else if (r < 8 && len > 0) {
+      uint64_t at = pick(len);
+      st = t.remove_range(at, 1 + pick(std::min<uint64_t>(len - at, 4)));
+    } else {
+      w.caret = pick(len + 1);
+      continue;
+    }
+    ASSERT_TRUE(st.is_ok()) << st.message();
+    for (auto& u : w.out) stream.push_back(std::move(u));
+    w.out.clear();
+  }
+  // Deliver: mostly in order, sometimes two swapped (the later one waits as
+  // pending) or two merged into one update.
+  for (size_t i = 0; i < stream.size(); i++) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + " gc " + std::to_string(gc) + " update " +
+                 std::to_string(i));
+    std::vector<UpdateBytes> batch;
+    uint64_t r = pick(10);
+    if (r == 0 && i + 1 < stream.size()) {
+      batch = {stream[i + 1], stream[i]};
+      i++;
+    } else if (r == 1 && i + 1 < stream.size()) {
+      std::span<const uint8_t> parts[2] = {stream[i], stream[i + 1]};
+      auto merged = merge_updates(parts, UpdateFormat::kV1);
+      ASSERT_TRUE(merged.is_ok());
+      batch = {*merged};
+      i++;
+    } else {
+      batch = {stream[i]};
+    }
+    for (const UpdateBytes& u : batch) {
+      ASSERT_TRUE(fast.doc.apply_update(u).is_ok());
+      ASSERT_TRUE(slow.doc.apply_update(u).is_ok());
+      ASSERT_EQ(fast.updates, slow.updates);
+      fast.updates.clear();
+      slow.updates.clear();
+    }
+    ASSERT_EQ(fast.doc.get_text("t").to_string(), slow.doc.get_text("t").to_string());
+  }
+  EXPECT_EQ(*fast.doc.encode_state_as_update(), *slow.doc.encode_state_as_update());
+  // Every update arrived: the stream merged into one update and applied to
+  // a fresh doc gives the same text. (Not the writers' own text: a lone
+  // surrogate half travels as U+FFFD, so halves typed apart stay apart.)
+  std::vector<std::span<const uint8_t>> parts(stream.begin(), stream.end());
+  auto merged = merge_updates(parts, UpdateFormat::kV1);
+  ASSERT_TRUE(merged.is_ok());
+  Doc whole(DocOptions{9, "", gc});
+  ASSERT_TRUE(whole.apply_update(*merged).is_ok());
+  EXPECT_EQ(fast.doc.get_text("t").to_string(), whole.get_text("t").to_string());
+  EXPECT_FALSE(fast.doc.has_pending());
+}
+
+TEST(RemoteFastPath, OneUpdatePerTransactionMatchesObservedDoc) {
+  int seeds = 40;
+  if (const char* env = std::getenv("WEFT_REMOTE_FAST_PATH_SEEDS")) seeds = std::atoi(env);
+  for (int seed = 1; seed <= seeds; seed++) {
+    for (bool gc : {true, false}) {
+      run_seed(static_cast<uint64_t>(seed), gc);
+      if (testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace weft
