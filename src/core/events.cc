@@ -238,6 +238,7 @@ std::vector<std::variant<std::string, uint64_t>> path_between(const Branch* ance
 }  // namespace
 
 bool has_listeners(const Branch* type) {
+  if (type->doc != nullptr && !type->doc->store().types_observed()) return false;
   for (const Branch* t = type; t != nullptr; t = t->item ? t->item->parent : nullptr) {
     if (!t->observers.empty() || !t->deep_observers.empty()) return true;
   }
@@ -245,6 +246,18 @@ bool has_listeners(const Branch* type) {
 }
 
 void call_observers(Transaction& txn) {
+  if (!txn.doc.store().types_observed()) {
+    // Nothing to call: only YText's remote formatting cleanup flag remains.
+    if (txn.local) return;
+    for (auto& [type, subs] : txn.changed) {
+      if (type->has_formatting && !type->is_deleted() && type->kind &&
+          (*type->kind == TypeRef::kText || *type->kind == TypeRef::kXmlText)) {
+        txn.need_formatting_cleanup = true;
+        return;
+      }
+    }
+    return;
+  }
   std::vector<std::unique_ptr<Event>> events;
   for (auto& [type, subs] : txn.changed) {
     if (type->is_deleted()) continue;

@@ -3,7 +3,9 @@
 // text turns both fast paths off, so an observed doc is the reference: two
 // docs with the same client id make the same seeded typing / backspace /
 // random edits (and receive the same remote edits), and every transaction's
-// update and the final state must be byte-identical. gc on and off (the
+// update and the final state must be byte-identical. The reference writes
+// its updates without the small-update writer (write_update.cc); a third doc
+// is observed only from the middle on (the doc's "types observed" flag). gc on and off (the
 // backspace path moves deleted text into a tombstone that keeps or drops its
 // content). WEFT_FAST_PATH_SEEDS sets the count.
 #include <gtest/gtest.h>
@@ -12,6 +14,7 @@
 #include <random>
 #include <string>
 
+#include "core/write_update.h"
 #include "weft/doc.h"
 #include "weft/types.h"
 #include "weft/update.h"
@@ -21,12 +24,16 @@ namespace {
 
 struct Side {
   Side(uint64_t client, bool gc, bool observed) : doc(DocOptions{client, "", gc}) {
-    TextRef text = doc.get_text("t");
-    if (observed) text.observe([](const Event&, Transaction&) {});
+    doc.get_text("t");
+    if (observed) observe();
     doc.on_update([this](const UpdateBytes& u, const Transaction&) { updates.push_back(u); });
+  }
+  void observe() {
+    doc.get_text("t").observe([this](const Event&, Transaction&) { events++; });
   }
   Doc doc;
   std::vector<UpdateBytes> updates;
+  int events = 0;
 };
 
 const std::u16string kPieces[] = {u"a", u"hello", u"xyz ", u"\u4e16\u754c", u"\U0001F600", u"\n"};
@@ -36,6 +43,9 @@ void run_seed(uint64_t seed, bool gc) {
   auto pick = [&](uint64_t n) { return rng() % n; };
   Side fast(1000 + seed, gc, false);
   Side slow(1000 + seed, gc, true);
+  // Observed only from step 100 on: the doc-wide "types observed" flag must
+  // turn the fast paths off and the observer step on from then.
+  Side late(1000 + seed, gc, false);
   Doc other(DocOptions{1 + pick(2000), "", gc});
   uint64_t caret = 0;
   for (int step = 0; step < 200; step++) {
@@ -43,6 +53,10 @@ void run_seed(uint64_t seed, bool gc) {
                  std::to_string(step));
     TextRef t = slow.doc.get_text("t");
     const uint64_t len = t.length();
+    if (step == 100) {
+      late.observe();
+      slow.events = 0;
+    }
     if (pick(10) == 0) {
       // A remote edit from `other`, applied to both sides.
       auto sv = other.encode_state_vector();
@@ -53,8 +67,10 @@ void run_seed(uint64_t seed, bool gc) {
       auto u = *other.encode_state_as_update(slow.doc.encode_state_vector());
       ASSERT_TRUE(fast.doc.apply_update(u).is_ok());
       ASSERT_TRUE(slow.doc.apply_update(u).is_ok());
+      ASSERT_TRUE(late.doc.apply_update(u).is_ok());
       fast.updates.clear();
       slow.updates.clear();
+      late.updates.clear();
       caret = std::min(caret, t.length());
       continue;
     }
@@ -80,8 +96,10 @@ void run_seed(uint64_t seed, bool gc) {
       op = 0, at = pick(len + 1), s = u"j";
     }
     bool twice = pick(8) == 0;
-    for (Side* side : {&fast, &slow}) {
+    for (Side* side : {&fast, &slow, &late}) {
       auto apply = edit(side->doc);
+      // The reference also writes its updates with the general writer.
+      small_update_writer_enabled = side != &slow;
       side->doc.transact([&](Transaction&) {
         ASSERT_TRUE(apply(op, at, n, s).is_ok());
         if (twice && op == 1 && at > 0) {
@@ -92,13 +110,22 @@ void run_seed(uint64_t seed, bool gc) {
         }
       });
     }
+    small_update_writer_enabled = true;
     caret = op == 0 ? at + s.size() + (twice ? 1 : 0) : at - (twice && at > 0 ? 1 : 0);
     ASSERT_EQ(fast.updates, slow.updates);
+    ASSERT_EQ(late.updates, slow.updates);
+    if (step >= 100) {
+      ASSERT_EQ(late.events, slow.events);
+    }
     fast.updates.clear();
     slow.updates.clear();
+    late.updates.clear();
   }
+  EXPECT_EQ(fast.events, 0);
+  EXPECT_GT(late.events, 0);
   EXPECT_EQ(fast.doc.get_text("t").to_string(), slow.doc.get_text("t").to_string());
   EXPECT_EQ(*fast.doc.encode_state_as_update(), *slow.doc.encode_state_as_update());
+  EXPECT_EQ(*late.doc.encode_state_as_update(), *slow.doc.encode_state_as_update());
 }
 
 TEST(FastPaths, TypingAndBackspaceMatchObservedDoc) {

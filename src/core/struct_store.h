@@ -41,6 +41,13 @@ class StructStore {
     out.assign(ClientStates{this});
   }
 
+  // True once any type of the doc got an observer or deep observer (never
+  // reset; kept here rather than in the public Doc): while false, the
+  // transaction's observer step and the fast paths' listener checks cost
+  // nothing.
+  bool types_observed() const { return types_observed_; }
+  void mark_types_observed() { types_observed_ = true; }
+
   // Every item of this store is made and destroyed here.
   ItemPool& pool() { return pool_; }
 
@@ -112,6 +119,7 @@ class StructStore {
   // The client looked up last (nearly every lookup is of the local client).
   uint64_t last_client_ = 0;
   Blocks* last_blocks_ = nullptr;
+  bool types_observed_ = false;
 };
 
 }  // namespace weft

@@ -206,7 +206,7 @@ void Doc::cleanup_transaction(Transaction& txn) {
   StructStore& store = *store_;
   if (!txn.delete_set.empty()) txn.delete_set.sort_and_merge();
   store.fill_state(txn.after_state);
-  call_observers(txn);
+  if (store.types_observed() || !txn.local) call_observers(txn);
   for (auto& [id, handler] : after_transaction_handlers_) handler(txn);
   if (txn.need_formatting_cleanup) cleanup_text_after_transaction(txn);
 

@@ -3,6 +3,7 @@
 
 #include "core/branch.h"
 #include "core/list_ops.h"
+#include "core/struct_store.h"
 #include "core/text_ops.h"
 #include "core/transaction.h"
 #include "core/values.h"
@@ -67,11 +68,13 @@ Any TypeRefBase::to_json() const { return type_to_json(*branch_); }
 uint64_t TypeRefBase::observe(Observer fn) const {
   uint64_t id = branch_->doc->next_subscription_id();
   branch_->observers[id] = std::move(fn);
+  branch_->doc->store().mark_types_observed();
   return id;
 }
 uint64_t TypeRefBase::observe_deep(DeepObserver fn) const {
   uint64_t id = branch_->doc->next_subscription_id();
   branch_->deep_observers[id] = std::move(fn);
+  branch_->doc->store().mark_types_observed();
   return id;
 }
 void TypeRefBase::unobserve(uint64_t id) const {

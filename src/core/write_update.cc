@@ -7,6 +7,7 @@
 #include "core/struct_store.h"
 #include "core/transaction.h"
 #include "encoding/update_codec_impl.h"
+#include "encoding/utf.h"
 
 namespace weft {
 
@@ -107,6 +108,81 @@ void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const S
   for (auto [client, clock] : clients) write_client_structs(enc, store.clients().at(client), client, clock);
 }
 
+namespace {
+
+uint8_t* put_var_uint(uint8_t* p, uint64_t n) {
+  while (n > 0x7f) {
+    *p++ = static_cast<uint8_t>(0x80 | (n & 0x7f));
+    n >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(n);
+  return p;
+}
+
+// The common per-transaction update of local editing, for the v1 encoder:
+// one client's few blocks, each a String or Deleted item with an origin or a
+// right origin (so no parent on the wire), written into a stack buffer and
+// appended at once instead of field by field. Gives the bytes
+// write_client_structs_with writes; returns false, having written nothing,
+// for anything else (more blocks or bytes than the buffer holds, GC blocks,
+// other content, no origins).
+bool write_small_client_structs_v1(lib0::Encoder& out, const StructStore::Blocks& blocks, uint64_t client,
+                                   uint64_t clock) {
+  constexpr size_t kBuffer = 512;
+  constexpr size_t kMaxBlocks = 8;
+  clock = std::max(clock, blocks.front()->id.clock);
+  const size_t start = StructStore::find_index(blocks, clock);
+  const size_t count = blocks.size() - start;
+  if (count > kMaxBlocks) return false;
+  // Bound: 3 varUints of the header, then per block the info byte, two IDs
+  // and the content (a varUint and at most 3 UTF-8 bytes per UTF-16 unit).
+  size_t bound = 30;
+  const Item* items[kMaxBlocks];
+  for (size_t i = 0; i < count; i++) {
+    const Item* item = blocks[start + i];
+    if (item->is_gc || item->parent_sub || (!item->origin && !item->right_origin)) return false;
+    if (const auto* str = std::get_if<ContentString>(&item->content)) {
+      bound += 51 + 3 * str->text.size();
+    } else if (std::holds_alternative<ContentDeleted>(item->content)) {
+      bound += 51;
+    } else {
+      return false;
+    }
+    if (bound > kBuffer) return false;
+    items[i] = item;
+  }
+  uint8_t buf[kBuffer];
+  uint8_t* p = put_var_uint(buf, count);
+  p = put_var_uint(p, client);
+  p = put_var_uint(p, clock);
+  for (size_t i = 0; i < count; i++) {
+    const Item& item = *items[i];
+    const uint64_t offset = i == 0 ? clock - item.id.clock : 0;
+    const OptionalID origin =
+        offset > 0 ? OptionalID(ID{item.id.client, item.id.clock + offset - 1}) : item.origin;
+    const auto* str = std::get_if<ContentString>(&item.content);
+    uint8_t info = static_cast<uint8_t>(str != nullptr ? ContentRef::kString : ContentRef::kDeleted);
+    if (origin) info |= 0x80;
+    if (item.right_origin) info |= 0x40;
+    *p++ = info;
+    if (origin) p = put_var_uint(put_var_uint(p, origin->client), origin->clock);
+    if (item.right_origin)
+      p = put_var_uint(put_var_uint(p, item.right_origin->client), item.right_origin->clock);
+    if (str != nullptr) {
+      const std::u16string_view text =
+          std::u16string_view(str->text).substr(std::min<size_t>(offset, str->text.size()));
+      p = put_var_uint(p, utf16_as_utf8_length(text));
+      p = write_utf16_as_utf8(text, p);
+    } else {
+      p = put_var_uint(p, std::get<ContentDeleted>(item.content).len - offset);
+    }
+  }
+  out.write_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
+  return true;
+}
+
+}  // namespace
+
 void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
                                const ClientClocks& after) {
   uint64_t count = 0;
@@ -116,7 +192,11 @@ void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, con
     --it;
     uint64_t from = before.get(it->first);
     if (it->second <= from) continue;
-    write_client_structs(enc, *store.blocks(it->first), it->first, from);
+    const StructStore::Blocks& blocks = *store.blocks(it->first);
+    if (small_update_writer_enabled && typeid(enc) == typeid(UpdateEncoderV1) &&
+        write_small_client_structs_v1(enc.rest(), blocks, it->first, from))
+      continue;
+    write_client_structs(enc, blocks, it->first, from);
   }
 }
 

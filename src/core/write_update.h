@@ -20,7 +20,11 @@ void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const S
 // A transaction's structs: every client whose clock moved from `before` to
 // `after` (sorted by client, as Transaction keeps them), descending, the same
 // bytes as write_clients_structs(store, before) without building a map.
+// A v1 transaction of one client's few String / Deleted items takes a
+// writer that fills a stack buffer (the same bytes); tests switch it off to
+// compare the two.
 void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
                                const ClientClocks& after);
+inline bool small_update_writer_enabled = true;
 
 }  // namespace weft
