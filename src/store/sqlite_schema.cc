@@ -24,16 +24,12 @@ CREATE TABLE snapshots(
   room_id INTEGER PRIMARY KEY REFERENCES rooms(id),
   seq INTEGER NOT NULL,
   data BLOB NOT NULL);
-CREATE TABLE journal(
-  id INTEGER PRIMARY KEY CHECK (id = 0),
-  moved_lsn INTEGER NOT NULL,
-  salt INTEGER NOT NULL);
-INSERT INTO journal VALUES(0, 0, abs(random() % 4294967296));
 )sql";
 
-// Version 2 -> 3: the update journal's progress row (docs/storage.md,
-// "Update journal"). Runs inside the caller's transaction.
-constexpr const char* kMigrate2To3Sql = R"sql(
+// The update journal's progress row (docs/storage.md, "Update journal"):
+// the last part of a new database, and all of the version 2 -> 3
+// migration. Runs inside the caller's transaction.
+constexpr const char* kJournalTableSql = R"sql(
 CREATE TABLE journal(
   id INTEGER PRIMARY KEY CHECK (id = 0),
   moved_lsn INTEGER NOT NULL,
@@ -100,9 +96,10 @@ Status create_or_migrate(SqliteDb& db, int64_t found) {
     WEFT_ASSIGN_OR_RETURN(bool rooms, has_table(db, "rooms"));
     if (rooms) return Status(ErrorCode::kUnsupported, "weft.db has tables but no schema version");
     WEFT_RETURN_IF_ERROR(db.exec(kCreateSql));
+    WEFT_RETURN_IF_ERROR(db.exec(kJournalTableSql));
   } else if (found == 1 || found == 2) {
     if (found == 1) WEFT_RETURN_IF_ERROR(migrate_1_to_2(db));
-    WEFT_RETURN_IF_ERROR(db.exec(kMigrate2To3Sql));
+    WEFT_RETURN_IF_ERROR(db.exec(kJournalTableSql));
   } else {
     return Status(ErrorCode::kUnsupported, "weft.db schema version " + std::to_string(found) + " is unknown");
   }
