@@ -88,6 +88,17 @@ class ReadTxn {
   bool open_ = false;
 };
 
+// Counts one successful commit (a SQLite COMMIT or a journal write + sync)
+// that took `micros`: the weft_store_commit_* metrics. Caller holds stats_mu_.
+void record_commit(StoreStats& stats, uint64_t micros) {
+  ++stats.commits;
+  stats.commit_latency_us_total += micros;
+  stats.commit_latency_us_max = std::max(stats.commit_latency_us_max, micros);
+  size_t bucket = 0;
+  while (bucket < kCommitLatencyBoundsUs.size() && micros > kCommitLatencyBoundsUs[bucket]) ++bucket;
+  ++stats.commit_latency_buckets[bucket];
+}
+
 }  // namespace
 
 struct SqliteDocStore::WriterStmts {
@@ -514,12 +525,7 @@ void SqliteDocStore::run_batch(std::vector<Job>& batch) {
   {
     std::lock_guard lock(stats_mu_);
     if (txn && wrote) {
-      ++stats_.commits;
-      stats_.commit_latency_us_total += micros;
-      stats_.commit_latency_us_max = std::max(stats_.commit_latency_us_max, micros);
-      size_t bucket = 0;
-      while (bucket < kCommitLatencyBoundsUs.size() && micros > kCommitLatencyBoundsUs[bucket]) ++bucket;
-      ++stats_.commit_latency_buckets[bucket];
+      record_commit(stats_, micros);
     } else if (!txn) {
       ++stats_.commit_failures;
     }
@@ -609,12 +615,7 @@ void SqliteDocStore::run_journal_batch(std::vector<Job>& batch) {
   {
     std::lock_guard lock(stats_mu_);
     if (!records.empty() && s) {
-      ++stats_.commits;
-      stats_.commit_latency_us_total += micros;
-      stats_.commit_latency_us_max = std::max(stats_.commit_latency_us_max, micros);
-      size_t bucket = 0;
-      while (bucket < kCommitLatencyBoundsUs.size() && micros > kCommitLatencyBoundsUs[bucket]) ++bucket;
-      ++stats_.commit_latency_buckets[bucket];
+      record_commit(stats_, micros);
       stats_.updates_persisted += records.size();
       stats_.bytes_persisted += bytes;
       stats_.max_batch = std::max<uint64_t>(stats_.max_batch, records.size());
