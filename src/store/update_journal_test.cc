@@ -70,6 +70,26 @@ std::vector<std::pair<size_t, size_t>> write_records(UpdateJournal& j, size_t co
   return spans;
 }
 
+// A new journal in `o` holding `count` records written one per sync, all in
+// segment 0: that segment's path, its bytes, and each record's span.
+struct WrittenSegment {
+  std::string path;
+  Bytes intact;
+  std::vector<std::pair<size_t, size_t>> spans;
+};
+WrittenSegment write_segment(const UpdateJournalOptions& o, size_t count) {
+  WrittenSegment w;
+  {
+    auto j = UpdateJournal::open(o, 1);
+    EXPECT_TRUE(j.is_ok());
+    if (!j.is_ok()) return w;
+    w.spans = write_records(**j, count);
+  }
+  w.path = UpdateJournal::segment_path(o.dir, 0);
+  w.intact = read_all(w.path);
+  return w;
+}
+
 void expect_records(const JournalRecovery& rec, size_t first, size_t count) {
   ASSERT_EQ(rec.records.size(), count);
   for (size_t k = 0; k < count; ++k) {
@@ -120,14 +140,8 @@ TEST(UpdateJournal, MissingDirectoryIsEmpty) {
 TEST(UpdateJournal, TornLastRecordAtEveryByteIsTruncated) {
   ScratchDir dir;
   const UpdateJournalOptions o = small_options(dir, 1 << 16);
-  std::vector<std::pair<size_t, size_t>> spans;
-  {
-    auto j = UpdateJournal::open(o, 1);
-    ASSERT_TRUE(j.is_ok());
-    spans = write_records(**j, 6);
-  }
-  const std::string seg = UpdateJournal::segment_path(o.dir, 0);
-  const Bytes intact = read_all(seg);
+  const auto [seg, intact, spans] = write_segment(o, 6);
+  ASSERT_EQ(spans.size(), 6u);
   const auto [start, end] = spans.back();
   for (size_t cut = start; cut < end; ++cut) {
     for (uint8_t fill : {uint8_t{0}, uint8_t{0xA5}}) {
@@ -151,14 +165,8 @@ TEST(UpdateJournal, TornLastRecordAtEveryByteIsTruncated) {
 TEST(UpdateJournal, DamageBeforeLaterSyncedRecordsIsAnError) {
   ScratchDir dir;
   const UpdateJournalOptions o = small_options(dir, 1 << 16);
-  std::vector<std::pair<size_t, size_t>> spans;
-  {
-    auto j = UpdateJournal::open(o, 1);
-    ASSERT_TRUE(j.is_ok());
-    spans = write_records(**j, 6);
-  }
-  const std::string seg = UpdateJournal::segment_path(o.dir, 0);
-  const Bytes intact = read_all(seg);
+  const auto [seg, intact, spans] = write_segment(o, 6);
+  ASSERT_EQ(spans.size(), 6u);
   // Every byte of record 3 (payload, header fields, checksums, magic).
   for (size_t at = spans[2].first; at < spans[2].second; ++at) {
     Bytes bad = intact;
