@@ -7,7 +7,10 @@
 // jumps, non-ASCII: CJK, emoji as surrogate pairs, lone halves typed one at a
 // time), sometimes out of order (pending structs) or two at a time merged,
 // and every update they emit and their final state must be byte-identical.
-// gc on and off. WEFT_REMOTE_FAST_PATH_SEEDS sets the count.
+// The remote backspace fast path (a deletion of a block's last units handed
+// to the tombstone after it) is checked the same way. A third receiver is
+// observed from the middle of the stream on: same updates, and the same
+// events as the reference from then. gc on and off. WEFT_REMOTE_FAST_PATH_SEEDS sets the count.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -23,12 +26,19 @@ namespace {
 
 struct Receiver {
   Receiver(bool gc, bool observed) : doc(DocOptions{7, "", gc}) {
-    TextRef text = doc.get_text("t");
-    if (observed) text.observe([](const Event&, Transaction&) {});
+    if (observed) observe();
     doc.on_update([this](const UpdateBytes& u, const Transaction&) { updates.push_back(u); });
+  }
+  void observe() {
+    doc.get_text("t").observe([this](const Event& ev, Transaction&) {
+      events++;
+      deltas += ev.delta.size();
+    });
   }
   Doc doc;
   std::vector<UpdateBytes> updates;
+  int events = 0;
+  size_t deltas = 0;
 };
 
 struct Writer {
@@ -51,6 +61,9 @@ void run_seed(uint64_t seed, bool gc) {
   Writer writers[2] = {Writer(100 + seed, gc), Writer(5000 + seed, gc)};
   Receiver fast(gc, false);
   Receiver slow(gc, true);
+  // Observed only from the middle of the stream on: the fast paths (typing
+  // and backspace) must stop and its events match the reference's.
+  Receiver late(gc, false);
   std::vector<UpdateBytes> stream;
   for (int step = 0; step < 300; step++) {
     // Writer 0 types most of the time; writer 1 now and then, sometimes
@@ -90,7 +103,14 @@ void run_seed(uint64_t seed, bool gc) {
   }
   // Deliver: mostly in order, sometimes two swapped (the later one waits as
   // pending) or two merged into one update.
+  bool late_observed = false;
   for (size_t i = 0; i < stream.size(); i++) {
+    if (!late_observed && i >= stream.size() / 2) {
+      late_observed = true;
+      late.observe();
+      slow.events = 0;
+      slow.deltas = 0;
+    }
     SCOPED_TRACE("seed " + std::to_string(seed) + " gc " + std::to_string(gc) + " update " +
                  std::to_string(i));
     std::vector<UpdateBytes> batch;
@@ -110,13 +130,22 @@ void run_seed(uint64_t seed, bool gc) {
     for (const UpdateBytes& u : batch) {
       ASSERT_TRUE(fast.doc.apply_update(u).is_ok());
       ASSERT_TRUE(slow.doc.apply_update(u).is_ok());
+      ASSERT_TRUE(late.doc.apply_update(u).is_ok());
       ASSERT_EQ(fast.updates, slow.updates);
+      ASSERT_EQ(late.updates, slow.updates);
+      if (late_observed) {
+        ASSERT_EQ(late.events, slow.events);
+        ASSERT_EQ(late.deltas, slow.deltas);
+      }
       fast.updates.clear();
       slow.updates.clear();
+      late.updates.clear();
     }
     ASSERT_EQ(fast.doc.get_text("t").to_string(), slow.doc.get_text("t").to_string());
   }
   EXPECT_EQ(*fast.doc.encode_state_as_update(), *slow.doc.encode_state_as_update());
+  EXPECT_EQ(*late.doc.encode_state_as_update(), *slow.doc.encode_state_as_update());
+  EXPECT_GT(late.events, 0);
   // Every update arrived: the stream merged into one update and applied to
   // a fresh doc gives the same text. (Not the writers' own text: a lone
   // surrogate half travels as U+FFFD, so halves typed apart stay apart.)

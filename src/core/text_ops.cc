@@ -415,6 +415,9 @@ bool try_backspace_into_tombstone(Transaction& txn, Branch* text, uint64_t index
   text->length -= length;
   if (text->seq_index) text->seq_index->on_visible_change(x, -static_cast<int64_t>(length));
   txn.deleted_ranges(r->id.client).push_back({r->id.clock, length});
+  txn.has_fast_delete = true;
+  txn.fast_delete_client = r->id.client;
+  txn.fast_delete = {r->id.clock, length};
   txn.add_changed_type(text, std::nullopt);
   text->marker = r;
   text->marker_index = index;

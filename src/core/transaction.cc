@@ -39,7 +39,8 @@ void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
     }
   }
   changed.clear();
-  changed_parent_types.clear();
+  if (!changed_parent_types.empty()) changed_parent_types.clear();
+  has_fast_delete = false;
   merge_structs.clear();
   if (merge_structs.capacity() > 4096) merge_structs.shrink_to_fit();
   need_formatting_cleanup = false;
@@ -60,37 +61,48 @@ std::vector<DeleteRange>& Transaction::deleted_ranges(uint64_t client) {
   return clients.insert(it, std::move(node))->second;
 }
 
-ChangedKeys& ChangedTypes::operator[](Branch* type) {
+ChangedKeys& ChangedTypes::find_or_add(Branch* type) {
   if (!index_.empty()) {
-    auto [it, inserted] = index_.emplace(type, entries_.size());
-    if (inserted) entries_.emplace_back(type, ChangedKeys{});
+    auto [it, inserted] = index_.emplace(type, size_);
+    if (inserted) return add(type);
     return entries_[it->second].second;
   }
-  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-    if (it->first == type) return it->second;
+  for (size_t i = size_; i-- > 0;) {
+    if (entries_[i].first == type) return entries_[i].second;
   }
-  entries_.emplace_back(type, ChangedKeys{});
-  if (entries_.size() >= kIndexFrom) {
-    for (size_t i = 0; i < entries_.size(); i++) index_.emplace(entries_[i].first, i);
+  ChangedKeys& keys = add(type);
+  if (size_ >= kIndexFrom) rebuild_index();
+  return keys;
+}
+
+// Appends an entry, reusing a slot a previous transaction left.
+ChangedKeys& ChangedTypes::add(Branch* type) {
+  if (size_ == entries_.size()) {
+    entries_.emplace_back(type, ChangedKeys{});
+  } else {
+    Entry& e = entries_[size_];
+    e.first = type;
+    e.second.list = false;
+    e.second.keys.clear();
   }
-  return entries_.back().second;
+  return entries_[size_++].second;
+}
+
+void ChangedTypes::rebuild_index() {
+  index_.clear();
+  if (size_ < kIndexFrom) return;
+  for (size_t i = 0; i < size_; i++) index_.emplace(entries_[i].first, i);
 }
 
 void ChangedTypes::erase(Branch* type) {
-  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.first == type; });
-  if (it == entries_.end()) return;
-  entries_.erase(it);
-  if (!index_.empty()) {
-    index_.clear();
-    if (entries_.size() >= kIndexFrom) {
-      for (size_t i = 0; i < entries_.size(); i++) index_.emplace(entries_[i].first, i);
-    }
-  }
-}
-
-void ChangedTypes::clear() {
-  entries_.clear();
-  if (!index_.empty()) index_.clear();
+  auto last = end();
+  auto it = std::find_if(begin(), last, [&](const Entry& e) { return e.first == type; });
+  if (it == last) return;
+  // Shifts the later entries down (first-change order kept); the erased
+  // slot moves behind them for reuse.
+  std::rotate(it, it + 1, last);
+  size_--;
+  if (!index_.empty()) rebuild_index();
 }
 
 const std::string& transaction_origin(const Transaction& txn) { return txn.origin; }
@@ -204,14 +216,26 @@ void Doc::transact(TransactionFn fn, const std::string& origin) {
 
 void Doc::cleanup_transaction(Transaction& txn) {
   StructStore& store = *store_;
-  if (!txn.delete_set.empty()) txn.delete_set.sort_and_merge();
+  // Only the backspace fast path deleted, and nothing was split: its one
+  // range is sorted and nothing in it can be collected (gc on: its block's
+  // content is already Deleted) or merged (its neighbours were checked).
+  const bool fast_delete_only = txn.has_fast_delete && txn.merge_structs.empty() && [&] {
+    const auto& clients = txn.delete_set.clients();
+    if (clients.size() != 1 || clients.begin()->first != txn.fast_delete_client) return false;
+    const std::vector<DeleteRange>& ranges = clients.begin()->second;
+    return ranges.size() == 1 && ranges[0].clock == txn.fast_delete.clock &&
+           ranges[0].len == txn.fast_delete.len;
+  }();
+  if (!txn.delete_set.empty() && !fast_delete_only) txn.delete_set.sort_and_merge();
   store.fill_state(txn.after_state);
   if (store.types_observed() || !txn.local) call_observers(txn);
   for (auto& [id, handler] : after_transaction_handlers_) handler(txn);
   if (txn.need_formatting_cleanup) cleanup_text_after_transaction(txn);
 
-  if (gc_) try_gc_delete_set(txn.delete_set, store);
-  try_merge_delete_set(txn.delete_set, store);
+  if (!fast_delete_only) {
+    if (gc_) try_gc_delete_set(txn.delete_set, store);
+    try_merge_delete_set(txn.delete_set, store);
+  }
   for (const auto& [client, clock] : txn.after_state) {
     uint64_t before = txn.before_state.get(client);
     if (before == clock) continue;
@@ -219,6 +243,8 @@ void Doc::cleanup_transaction(Transaction& txn) {
     // A block that starts before `before` was extended in place by the local
     // typing fast path (text_ops.cc); yjs would have merged the appended run
     // into it right here, and would not try to merge that block leftwards.
+    // When that is the last block, no new block follows: nothing to merge.
+    if (blocks.back()->id.clock < before) continue;
     size_t changed_from = StructStore::find_index(blocks, before);
     if (blocks[changed_from]->id.clock < before) changed_from++;
     auto first = static_cast<int64_t>(std::max<size_t>(changed_from, 1));

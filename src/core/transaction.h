@@ -69,20 +69,33 @@ struct ChangedKeys {
 
 // Changed types in first-change order (as yjs' Map). Lookups are a scan of
 // the few entries, with a hash index once there are many.
+// clear() keeps the entries' slots (and their key vectors' capacity) for the
+// next transaction: entries_[0, size_) are in use.
 class ChangedTypes {
  public:
   using Entry = std::pair<Branch*, ChangedKeys>;
   std::vector<Entry>::iterator begin() { return entries_.begin(); }
-  std::vector<Entry>::iterator end() { return entries_.end(); }
-  bool empty() const { return entries_.empty(); }
-  ChangedKeys& operator[](Branch* type);
+  std::vector<Entry>::iterator end() { return entries_.begin() + static_cast<ptrdiff_t>(size_); }
+  bool empty() const { return size_ == 0; }
+  ChangedKeys& operator[](Branch* type) {
+    // A transaction changes one or a few types: the last one is checked first.
+    if (size_ != 0 && index_.empty() && entries_[size_ - 1].first == type) return entries_[size_ - 1].second;
+    return find_or_add(type);
+  }
   void erase(Branch* type);
-  void clear();
+  void clear() {
+    size_ = 0;
+    if (!index_.empty()) index_.clear();
+  }
 
  private:
+  ChangedKeys& find_or_add(Branch* type);
+  ChangedKeys& add(Branch* type);
+  void rebuild_index();
   static constexpr size_t kIndexFrom = 16;
   std::vector<Entry> entries_;
-  std::unordered_map<Branch*, size_t> index_;  // filled once entries_ reaches kIndexFrom
+  size_t size_ = 0;
+  std::unordered_map<Branch*, size_t> index_;  // filled once size_ reaches kIndexFrom
 };
 
 class Transaction {
@@ -110,6 +123,14 @@ class Transaction {
   bool need_formatting_cleanup = false;
   // Subdocuments (guid) added / removed / loaded in this transaction.
   std::vector<std::string> subdocs_added, subdocs_removed, subdocs_loaded;
+  // The range the backspace fast path (text_ops.cc) deleted as the
+  // transaction's first change, if it did. While the delete set holds only
+  // this range and nothing was split, the cleanup's gc and merge passes over
+  // the delete set cannot change anything (the fast path checked that), and
+  // are skipped.
+  bool has_fast_delete = false;
+  uint64_t fast_delete_client = 0;
+  DeleteRange fast_delete;
   // Set by Doc::transact when this object is kept for reuse: after_state is
   // still the store's state (see reset).
   bool after_state_current = false;

@@ -85,7 +85,17 @@ class Utf16Text {
 
   Utf16Text substr(size_t pos, size_t n = npos) const { return Utf16Text(view().substr(pos, n)); }
 
-  Utf16Text& append(std::u16string_view s) { return insert(size_, s); }
+  Utf16Text& append(std::u16string_view s) {
+    // Typing appends a unit or two to its item: copied in place without the
+    // library calls insert() makes (nothing to move, a few units to copy).
+    if (s.size() <= 4 && size_ + s.size() <= capacity() && !overlaps(s)) {
+      char16_t* d = data() + size_;
+      for (size_t k = 0; k < s.size(); k++) d[k] = s[k];
+      size_ += static_cast<uint32_t>(s.size());
+      return *this;
+    }
+    return insert(size_, s);
+  }
   Utf16Text& operator+=(std::u16string_view s) { return append(s); }
   Utf16Text& operator+=(char16_t c) { return append(std::u16string_view(&c, 1)); }
 
