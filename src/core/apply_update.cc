@@ -84,12 +84,14 @@ class ReadStructs {
   void clear() {
     for (size_t k = 0; k < n_clients_; k++) {
       std::vector<Ref>& refs = clients_[k].refs;
-      for (Ref& r : refs) pool->destroy(r.item);
+      for (Ref& r : refs) {
+        if (r.item != nullptr) pool->destroy(r.item);  // null once integrated
+      }
       refs.clear();
       if (refs.capacity() > kKeepCapacity) refs = std::vector<Ref>();  // a big load: give it back
     }
     n_clients_ = 0;
-    root_names.clear();
+    if (!root_names.empty()) root_names.clear();
     roots.clear();
     parent_ids.clear();
     bad_ref = false;

@@ -16,7 +16,7 @@ Transaction::Transaction(Doc& d, std::string o, bool l) : doc(d), origin(std::mo
 }
 
 void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
-  origin = o;
+  if (!origin.empty() || !o.empty()) origin = o;
   local = l;
   if (state_unchanged) {
     std::swap(before_state, after_state);  // after_state is filled again at cleanup
@@ -41,12 +41,14 @@ void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
   changed.clear();
   if (!changed_parent_types.empty()) changed_parent_types.clear();
   has_fast_delete = false;
-  merge_structs.clear();
-  if (merge_structs.capacity() > 4096) merge_structs.shrink_to_fit();
+  if (!merge_structs.empty()) {
+    merge_structs.clear();
+    if (merge_structs.capacity() > 4096) merge_structs.shrink_to_fit();
+  }
   need_formatting_cleanup = false;
-  subdocs_added.clear();
-  subdocs_removed.clear();
-  subdocs_loaded.clear();
+  if (!subdocs_added.empty()) subdocs_added.clear();
+  if (!subdocs_removed.empty()) subdocs_removed.clear();
+  if (!subdocs_loaded.empty()) subdocs_loaded.clear();
 }
 
 std::vector<DeleteRange>& Transaction::deleted_ranges(uint64_t client) {
@@ -83,7 +85,7 @@ ChangedKeys& ChangedTypes::add(Branch* type) {
     Entry& e = entries_[size_];
     e.first = type;
     e.second.list = false;
-    e.second.keys.clear();
+    if (!e.second.keys.empty()) e.second.keys.clear();
   }
   return entries_[size_++].second;
 }
@@ -273,7 +275,7 @@ void Doc::cleanup_transaction(Transaction& txn) {
     UpdateEncoder& enc = *txn.update_encoder;
     enc.rest().clear();  // a v1 update is the plain stream; v1 writers never fail
     write_transaction_structs(enc, store, txn.before_state, txn.after_state);
-    txn.delete_set.write(enc);
+    write_transaction_delete_set(enc, txn.delete_set);
     for (auto& [id, handler] : update_handlers_) handler(enc.rest().bytes(), txn);
   }
   if (changed && !update_v2_handlers_.empty()) {

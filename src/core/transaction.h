@@ -78,8 +78,18 @@ class ChangedTypes {
   std::vector<Entry>::iterator end() { return entries_.begin() + static_cast<ptrdiff_t>(size_); }
   bool empty() const { return size_ == 0; }
   ChangedKeys& operator[](Branch* type) {
-    // A transaction changes one or a few types: the last one is checked first.
-    if (size_ != 0 && index_.empty() && entries_[size_ - 1].first == type) return entries_[size_ - 1].second;
+    // A transaction changes one or a few types: the last one is checked
+    // first, and a first change of the type the last transaction changed
+    // first takes its slot back as it is.
+    if (size_ != 0) {
+      if (index_.empty() && entries_[size_ - 1].first == type) return entries_[size_ - 1].second;
+    } else if (!entries_.empty() && entries_[0].first == type) {
+      size_ = 1;
+      ChangedKeys& keys = entries_[0].second;
+      keys.list = false;
+      if (!keys.keys.empty()) keys.keys.clear();
+      return keys;
+    }
     return find_or_add(type);
   }
   void erase(Branch* type);

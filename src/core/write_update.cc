@@ -183,6 +183,28 @@ bool write_small_client_structs_v1(lib0::Encoder& out, const StructStore::Blocks
 
 }  // namespace
 
+void write_transaction_delete_set(UpdateEncoder& enc, const DeleteSet& ds) {
+  const auto& clients = ds.clients();
+  if (small_update_writer_enabled && typeid(enc) == typeid(UpdateEncoderV1) && clients.size() <= 4) {
+    // v1 delete sets are plain varUints: the client count, then per client
+    // (descending) its id, range count and each range's clock and length.
+    constexpr size_t kMaxRanges = 16;
+    size_t ranges = 0;
+    for (const auto& [client, list] : clients) ranges += list.size();
+    if (ranges <= kMaxRanges) {
+      uint8_t buf[10 + 4 * 20 + kMaxRanges * 20];  // at most 10 bytes per varUint
+      uint8_t* p = put_var_uint(buf, clients.size());
+      for (auto it = clients.rbegin(); it != clients.rend(); ++it) {
+        p = put_var_uint(put_var_uint(p, it->first), it->second.size());
+        for (const DeleteRange& d : it->second) p = put_var_uint(put_var_uint(p, d.clock), d.len);
+      }
+      enc.rest().write_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
+      return;
+    }
+  }
+  ds.write(enc);
+}
+
 void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
                                const ClientClocks& after) {
   uint64_t count = 0;

@@ -26,5 +26,9 @@ void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const S
 void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
                                const ClientClocks& after);
 inline bool small_update_writer_enabled = true;
+// A transaction's delete set (DeleteSet::write's bytes); for v1 and a few
+// ranges written into a stack buffer and appended at once (also switched
+// off by small_update_writer_enabled).
+void write_transaction_delete_set(UpdateEncoder& enc, const DeleteSet& ds);
 
 }  // namespace weft
