@@ -93,7 +93,8 @@ class DocStore {
   // Like append, but when the store is idle (nothing queued, nothing
   // committing) it may commit on the calling thread and call `done` there
   // before returning, saving the hand-offs to and from a writer thread.
-  // Callbacks keep append order. So the caller must not hold a lock `done`
+  // Callbacks keep each room's append order (an implementation may commit
+  // different rooms' appends side by side). The caller must not hold a lock `done`
   // takes, and must accept blocking for one commit (an fsync). The default
   // is append.
   virtual void append_inline(std::string_view room, Bytes update, AppendCallback done) {

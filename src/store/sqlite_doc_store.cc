@@ -380,13 +380,19 @@ void SqliteDocStore::writer_loop() {
     bool checkpoint_only = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return (!committing_ && (!queue_.empty() || checkpoint_due_)) || closing_; });
+      // SQLite commits are one at a time (one connection); journal writes
+      // overlap (UpdateJournal orders them), so only SQLite mode waits for
+      // an inline commit to end.
+      cv_.wait(lock, [this] {
+        return closing_ || ((journal_ || inline_commits_ == 0) && (!queue_.empty() || checkpoint_due_));
+      });
       if (closing_) {
-        // An inline commit may still be running: the connection is ours after it.
-        cv_.wait(lock, [this] { return !committing_; });
+        // An inline commit may still be running: the store is ours after it.
+        cv_.wait(lock, [this] { return inline_commits_ == 0; });
         if (queue_.empty()) return;  // closing and drained
       }
       committing_ = true;
+      batch_rooms_.clear();
       checkpoint_due_ = false;
       checkpoint_only = queue_.empty();
       size_t bytes = 0;
@@ -399,6 +405,7 @@ void SqliteDocStore::writer_loop() {
       while (!queue_.empty() && batch.size() < options_.max_batch_writes &&
              (batch.empty() || bytes + queue_.front().bytes() <= max_bytes)) {
         bytes += queue_.front().bytes();
+        batch_rooms_.push_back(queue_.front().room);
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -418,6 +425,7 @@ void SqliteDocStore::writer_loop() {
     {
       std::lock_guard lock(mu_);
       committing_ = false;
+      batch_rooms_.clear();
     }
     cv_.notify_all();
   }
@@ -428,14 +436,21 @@ void SqliteDocStore::append_inline(std::string_view room, Bytes update, AppendCa
   // Under load the writer's batches are big; an inline commit of one update
   // between two of them would hold this strand through an fsync for one
   // update, so inline commits wait for a streak of small batches.
-  if (closing_ || committing_ || !queue_.empty() || small_batches_ < kInlineAfterSmallBatches) {
+  // With the journal an inline commit may overlap the writer's batch (not
+  // one holding this room: its callbacks come first) and other inline
+  // commits; SQLite commits are one at a time.
+  const bool busy = journal_
+                        ? inline_commits_ >= kMaxInlineJournalWrites ||
+                              std::find(batch_rooms_.begin(), batch_rooms_.end(), room) != batch_rooms_.end()
+                        : committing_ || inline_commits_ > 0;
+  if (closing_ || busy || !queue_.empty() || small_batches_ < kInlineAfterSmallBatches) {
     lock.unlock();
     return append(room, std::move(update), std::move(done));
   }
-  committing_ = true;
+  ++inline_commits_;
   lock.unlock();
-  // Nothing queued, nothing committing: this thread is the writer for one
-  // batch of one. Callbacks that use the blocking helpers are refused as on
+  // Nothing queued (and in SQLite mode nothing committing): this thread is
+  // the writer for one batch of one. Callbacks that use the blocking helpers are refused as on
   // the writer thread (they would wait for this very thread).
   std::vector<Job> batch;
   batch.push_back(Job{std::string(room), AppendJob{std::move(update), std::move(done)}});
@@ -455,7 +470,7 @@ void SqliteDocStore::append_inline(std::string_view room, Bytes update, AppendCa
   const bool due = !journal_ && checkpoint_due();
   lock.lock();
   small_batches_ = std::min(small_batches_ + 1, kInlineAfterSmallBatches);
-  committing_ = false;
+  --inline_commits_;
   if (due) checkpoint_due_ = true;
   const bool wake = due || !queue_.empty() || closing_;
   lock.unlock();
@@ -566,6 +581,7 @@ void SqliteDocStore::run_journal_batch(std::vector<Job>& batch) {
   records.reserve(batch.size());
   std::vector<size_t> record_of(batch.size(), 0);  // append job -> its record
   uint64_t bytes = 0;
+  std::unique_lock seq_lock(seq_mu_);
   for (size_t i = 0; i < batch.size(); ++i) {
     Job& job = batch[i];
     auto* a = std::get_if<AppendJob>(&job.op);
@@ -590,26 +606,35 @@ void SqliteDocStore::run_journal_batch(std::vector<Job>& batch) {
     record_of[i] = records.size();
     records.push_back(std::move(r));
   }
-  const uint64_t synced_before = journal_->synced_lsn();
-  Status s = records.empty() ? Status::ok() : journal_->write(records);
+  if (journal_seqs_.size() > kMaxCachedRooms) journal_seqs_.clear();
+  seq_lock.unlock();
+  // The mover's queues take records and compactions in LSN order, also
+  // when journal writes overlap: the journal runs this in that order.
   std::vector<bool> handed_off(batch.size(), false);
-  if (!s) {
-    for (const JournalRecord& r : records) journal_seqs_.erase(r.room);  // reread: nothing was kept
-  } else {
+  const std::function<void()> hand_to_mover = [&] {
     {
       std::lock_guard lock(move_mu_);
       for (const JournalRecord& r : records) unmoved_.push_back(r);
       for (size_t i = 0; i < batch.size(); ++i) {
         auto* c = std::get_if<CompactJob>(&batch[i].op);
         if (c == nullptr) continue;
-        const uint64_t after = record_of[i] == 0 ? synced_before : records[record_of[i] - 1].lsn;
+        // After the records before it in the batch, or (first in the batch)
+        // after everything already durable: the compacted room's updates
+        // were acknowledged before it was asked for.
+        const uint64_t after = record_of[i] > 0  ? records[record_of[i] - 1].lsn
+                               : records.empty() ? journal_->synced_lsn()
+                                                 : records.front().lsn - 1;
         compacts_.push_back(MoverCompact{after, batch[i].room, std::move(*c)});
         handed_off[i] = true;
       }
     }
     move_cv_.notify_one();
+  };
+  Status s = journal_->write(records, hand_to_mover);
+  if (!s) {
+    std::lock_guard lock(seq_mu_);
+    for (const JournalRecord& r : records) journal_seqs_.erase(r.room);  // reread: nothing was kept
   }
-  if (journal_seqs_.size() > kMaxCachedRooms) journal_seqs_.clear();
   const uint64_t micros = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
   {

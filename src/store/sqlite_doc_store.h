@@ -16,8 +16,10 @@
 // for the writer thread, which commits it as one group after the inline
 // commit, so group commit under load is unchanged; and appends go to it
 // directly until 4 commits in a row held at most three writes each.
-// Callbacks stay in append order: one batch is committed, and its callbacks
-// run, at a time.
+// Callbacks stay in append order: in SQLite mode one batch is committed, and
+// its callbacks run, at a time. In journal mode an inline commit may overlap
+// the writer's batch (UpdateJournal keeps LSNs and durability in order), but
+// never one holding the same room, so each room's callbacks keep its order.
 //
 // Checkpoints run mostly off the commit path: the writer turns SQLite's
 // automatic checkpoint off and, once the WAL holds checkpoint_frames
@@ -147,6 +149,9 @@ class SqliteDocStore final : public DocStore {
   // acknowledgements); a streak keeps those from committing inline.
   static constexpr size_t kInlineMaxBatch = 3;
   static constexpr int kInlineAfterSmallBatches = 4;
+  // Journal mode: inline commits at once (each holds its caller's thread, an
+  // io thread, through an fdatasync).
+  static constexpr int kMaxInlineJournalWrites = 1;
 
   SqliteDocStore(SqliteDocStoreOptions options, SqliteDb writer, SqliteDb reader, SqliteDb checkpointer,
                  std::unique_ptr<WriterStmts> stmts);
@@ -187,13 +192,18 @@ class SqliteDocStore final : public DocStore {
   std::mutex read_mu_;  // guards rdb_
   SqliteDb rdb_;
 
-  mutable std::mutex mu_;  // guards queue_, closing_, committing_, checkpoint_due_
+  mutable std::mutex mu_;  // guards the fields up to small_batches_
   std::condition_variable cv_;
   std::deque<Job> queue_;
   bool closing_ = false;
-  // A batch is being written or its callbacks are running, on the writer
-  // thread or inline (append_inline): whoever set it owns wdb_, ws_, rooms_.
+  // The writer thread's batch is being written or its callbacks are running;
+  // batch_rooms_ are its rooms. In SQLite mode the writer and inline commits
+  // (inline_commits_ of them) exclude each other: whoever commits owns wdb_,
+  // ws_, rooms_. In journal mode they overlap (UpdateJournal is thread-safe;
+  // the committers share journal_seqs_ under seq_mu_).
   bool committing_ = false;
+  std::vector<std::string> batch_rooms_;
+  int inline_commits_ = 0;
   bool checkpoint_due_ = false;  // an inline commit left a checkpoint step for the writer
   // Consecutive commits (writer or inline) of at most kInlineMaxBatch writes:
   // the load is light when it reaches kInlineAfterSmallBatches.
@@ -223,7 +233,8 @@ class SqliteDocStore final : public DocStore {
   uint64_t recovered_records_ = 0;
   uint64_t dropped_records_ = 0;
   uint32_t journal_salt_ = 0;
-  std::unordered_map<std::string, Seq> journal_seqs_;  // the committer's: each room's last seq
+  std::mutex seq_mu_;                                  // guards journal_seqs_
+  std::unordered_map<std::string, Seq> journal_seqs_;  // the committers': each room's last seq
   std::mutex move_mu_;                                 // guards the fields below
   std::condition_variable move_cv_;                    // the mover waits for work
   std::condition_variable moved_cv_;                   // wait_moved waits for the mover

@@ -273,9 +273,8 @@ Status UpdateJournal::ensure_segment(int index) {
   return fsync_dir(options_.dir);
 }
 
-Status UpdateJournal::wait_free(int index) {
+Status UpdateJournal::wait_moved_to(uint64_t need, int index) {
   std::unique_lock lock(moved_mu_);
-  const uint64_t need = seg_last_lsn_[static_cast<size_t>(index)];
   const bool ok = moved_cv_.wait_for(lock, std::chrono::milliseconds(options_.full_wait_ms),
                                      [&] { return moved_lsn_ >= need || aborted_; });
   if (ok && moved_lsn_ >= need) return Status::ok();
@@ -311,15 +310,18 @@ Status UpdateJournal::pwrite_all(int index, const Bytes& buf, uint64_t offset) {
   return Status::ok();
 }
 
-Status UpdateJournal::write(std::vector<JournalRecord>& records) {
-  if (!broken_) return broken_;
-  if (records.empty()) return Status::ok();
+Result<std::vector<UpdateJournal::Piece>> UpdateJournal::reserve(std::unique_lock<std::mutex>& lock,
+                                                                 std::vector<JournalRecord>& records) {
   const int n = options_.segments;
   // Where each record goes: in turn, rolling to the next segment when one
   // does not fit (a record larger than a segment starts an empty one and
-  // grows its file). Nothing is written before every segment it needs is free.
+  // grows its file). Nothing is placed before every segment it needs is
+  // free; the wait for the mover releases the lock (the mover's progress
+  // needs other writes to finish) and then places again from scratch.
   std::vector<int> rolls_before;  // record index -> segments rolled before it
-  {
+  for (;;) {
+    if (!broken_) return broken_;
+    rolls_before.clear();
     int rolls = 0;
     uint64_t off = cur_off_;
     for (const JournalRecord& r : records) {
@@ -334,53 +336,97 @@ Status UpdateJournal::write(std::vector<JournalRecord>& records) {
     if (rolls >= n) {
       return Status(ErrorCode::kInvalidArgument, "update journal: one write larger than the whole journal");
     }
-    for (int k = 1; k <= rolls; ++k) {
-      const int seg = (cur_ + k) % n;
-      WEFT_RETURN_IF_ERROR(wait_free(seg));
-      WEFT_RETURN_IF_ERROR(ensure_segment(seg));
+    int blocked = -1;
+    uint64_t moved = 0;
+    {
+      std::lock_guard moved_lock(moved_mu_);
+      moved = moved_lsn_;
     }
+    for (int k = 1; k <= rolls && blocked < 0; ++k) {
+      const int seg = (cur_ + k) % n;
+      if (seg_last_lsn_[static_cast<size_t>(seg)] > moved) blocked = seg;
+    }
+    if (blocked < 0) {
+      for (int k = 1; k <= rolls; ++k) WEFT_RETURN_IF_ERROR(ensure_segment((cur_ + k) % n));
+      break;
+    }
+    const uint64_t need = seg_last_lsn_[static_cast<size_t>(blocked)];
+    lock.unlock();
+    Status waited = wait_moved_to(need, blocked);
+    lock.lock();
+    WEFT_RETURN_IF_ERROR(waited);
   }
 
   const uint64_t synced = synced_lsn_.load();
-  std::vector<int> touched;
-  Bytes buf;
-  uint64_t buf_off = cur_off_;
-  auto flush = [&]() -> Status {
-    if (buf.empty()) return Status::ok();
-    Status s = pwrite_all(cur_, buf, buf_off);
-    if (touched.empty() || touched.back() != cur_) touched.push_back(cur_);
-    buf.clear();
-    return s;
-  };
-  Status s;
+  std::vector<Piece> pieces;
   int rolled = 0;
-  for (size_t i = 0; i < records.size() && s; ++i) {
+  for (size_t i = 0; i < records.size(); ++i) {
     JournalRecord& r = records[i];
-    if (rolls_before[i] > rolled) {
-      s = flush();
-      if (!s) break;
-      cur_ = (cur_ + 1) % n;
-      cur_off_ = 0;
-      buf_off = 0;
-      rolled = rolls_before[i];
+    if (pieces.empty() || rolls_before[i] > rolled) {
+      if (rolls_before[i] > rolled) {
+        cur_ = (cur_ + 1) % n;
+        cur_off_ = 0;
+        rolled = rolls_before[i];
+      }
+      pieces.push_back(Piece{cur_, cur_off_, {}});
     }
     r.lsn = next_lsn_++;
-    encode_journal_record(buf, options_.salt, r.lsn, synced, r.seq, r.room, *r.data);
+    encode_journal_record(pieces.back().bytes, options_.salt, r.lsn, synced, r.seq, r.room, *r.data);
     cur_off_ += journal_record_bytes(r.room.size(), r.data->size());
     seg_last_lsn_[static_cast<size_t>(cur_)] = r.lsn;
   }
-  if (s) s = flush();
-  for (size_t i = 0; i < touched.size() && s; ++i) {
-    if (::fdatasync(fds_[static_cast<size_t>(touched[i])]) != 0) {
-      s = io_error("fdatasync " + segment_path(options_.dir, touched[i]), errno);
+  return pieces;
+}
+
+void UpdateJournal::complete_in_order() {
+  while (!pending_.empty() && pending_.front()->synced) {
+    Pending* p = pending_.front();
+    pending_.pop_front();
+    synced_lsn_ = p->last_lsn;
+    if (p->in_order != nullptr && *p->in_order) (*p->in_order)();
+    p->done = true;
+  }
+  done_cv_.notify_all();
+}
+
+Status UpdateJournal::write(std::vector<JournalRecord>& records, const std::function<void()>& in_order) {
+  std::unique_lock lock(write_mu_);
+  if (!broken_) return broken_;
+  if (records.empty()) {
+    if (in_order) in_order();
+    return Status::ok();
+  }
+  Result<std::vector<Piece>> pieces = reserve(lock, records);
+  if (!pieces) return pieces.status();
+  Pending me;
+  me.last_lsn = records.back().lsn;
+  me.in_order = &in_order;
+  pending_.push_back(&me);
+  lock.unlock();
+
+  // Alongside other writes: disjoint byte ranges, then each its own sync
+  // (a sync covers whatever of the file was written before it started).
+  Status s;
+  for (const Piece& piece : *pieces) {
+    s = pwrite_all(piece.segment, piece.bytes, piece.offset);
+    if (!s) break;
+  }
+  for (size_t i = 0; i < pieces->size() && s; ++i) {
+    const int seg = (*pieces)[i].segment;
+    if (::fdatasync(fds_[static_cast<size_t>(seg)]) != 0) {
+      s = io_error("fdatasync " + segment_path(options_.dir, seg), errno);
     }
   }
-  if (!s) {
-    broken_ = Status(s.code(), s.message() + " (journal closed to writes until restart)");
-    return broken_;
-  }
-  synced_lsn_ = records.back().lsn;
-  return Status::ok();
+
+  lock.lock();
+  if (!s && broken_) broken_ = Status(s.code(), s.message() + " (journal closed to writes until restart)");
+  me.synced = s.is_ok();
+  complete_in_order();
+  // An earlier write still syncing: this one is durable only with it.
+  done_cv_.wait(lock, [&] { return me.done || !broken_; });
+  if (me.done) return Status::ok();
+  pending_.erase(std::find(pending_.begin(), pending_.end(), &me));
+  return broken_;
 }
 
 }  // namespace weft

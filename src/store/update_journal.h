@@ -17,8 +17,11 @@
 // anywhere, says that an LSN beyond that end was synced, a synced record is
 // damaged: recover fails with kMalformed instead of guessing.
 //
-// Thread-safety: write() from one thread at a time; set_moved() and stats
-// from any thread.
+// Thread-safety: every method from any thread. Writes may overlap: each
+// reserves its place and LSNs in turn, then writes and syncs alongside the
+// others (one slow fdatasync no longer holds up the next write's), and
+// returns only once every earlier write is synced too, so the durable LSNs
+// always form one unbroken run (which recovery relies on).
 #pragma once
 
 #include <sys/types.h>
@@ -26,6 +29,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -92,11 +97,18 @@ class UpdateJournal {
   ~UpdateJournal();
 
   // Assigns LSNs to `records`, writes them and fdatasyncs: when it returns
-  // ok they are durable. Waits for a free segment when the next one still
-  // holds unmoved records. A failed write or sync breaks the journal: this
-  // and every later write fail (after a failed fdatasync the file's state is
-  // unknown; the next start recovers what is intact).
-  Status write(std::vector<JournalRecord>& records);
+  // ok they are durable, and so is every record of every earlier write.
+  // Waits for a free segment when the next one still holds unmoved records.
+  // A failed write or sync breaks the journal: this and every later write
+  // fail (after a failed fdatasync the file's state is unknown; the next
+  // start recovers what is intact), also writes already under way.
+  // `in_order` (optional) runs exactly once if the write succeeds, under the
+  // journal's lock, in LSN order across all writes, when these records and
+  // all earlier ones are durable; it may run on another writer's thread
+  // while this call still waits, so it must be quick and must not call the
+  // journal. With no records it runs at once (synced_lsn() then covers every
+  // write that has returned).
+  Status write(std::vector<JournalRecord>& records, const std::function<void()>& in_order = {});
 
   // Every record with LSN <= lsn is durable in SQLite: its segment may be reused.
   void set_moved(uint64_t lsn);
@@ -108,18 +120,39 @@ class UpdateJournal {
 
  private:
   explicit UpdateJournal(UpdateJournalOptions options, uint64_t next_lsn);
+  // One write's contiguous bytes in one segment.
+  struct Piece {
+    int segment;
+    uint64_t offset;
+    Bytes bytes;
+  };
+  // A reserved write, from reservation until it is durable in order.
+  struct Pending {
+    uint64_t last_lsn = 0;
+    const std::function<void()>* in_order = nullptr;
+    bool synced = false;  // its own fdatasync returned
+    bool done = false;    // it and every earlier write are durable
+  };
+  // Under write_mu_: places `records` (LSNs, segments, offsets) and encodes them.
+  Result<std::vector<Piece>> reserve(std::unique_lock<std::mutex>& lock, std::vector<JournalRecord>& records);
+  // Under write_mu_: pops the writes that are durable in order.
+  void complete_in_order();
   Status ensure_segment(int index);
-  Status wait_free(int index);
+  Status wait_moved_to(uint64_t need, int index);
   Status pwrite_all(int index, const Bytes& buf, uint64_t offset);
 
   const UpdateJournalOptions options_;
+  std::mutex write_mu_;  // guards the fields up to pending_
+  std::condition_variable done_cv_;
+  // fds_[i] is set once, under write_mu_, before any write uses it.
   std::vector<int> fds_;                // -1 until the segment is opened
   std::vector<uint64_t> seg_last_lsn_;  // highest LSN written into each segment (0: none)
   int cur_ = 0;                         // segment being written
   uint64_t cur_off_ = 0;                // next write offset in it
   uint64_t next_lsn_ = 1;
-  std::atomic<uint64_t> synced_lsn_{0};
   Status broken_;
+  std::deque<Pending*> pending_;         // reserved writes not yet durable in order, in LSN order
+  std::atomic<uint64_t> synced_lsn_{0};  // every LSN up to it is durable
 
   std::mutex moved_mu_;
   std::condition_variable moved_cv_;
