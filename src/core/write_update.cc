@@ -185,6 +185,10 @@ bool write_small_client_structs_v1(lib0::Encoder& out, const StructStore::Blocks
 
 void write_transaction_delete_set(UpdateEncoder& enc, const DeleteSet& ds) {
   const auto& clients = ds.clients();
+  if (clients.empty()) {  // most transactions delete nothing: the count 0, in any format
+    enc.rest().write_var_uint(0);
+    return;
+  }
   if (small_update_writer_enabled && typeid(enc) == typeid(UpdateEncoderV1) && clients.size() <= 4) {
     // v1 delete sets are plain varUints: the client count, then per client
     // (descending) its id, range count and each range's clock and length.
