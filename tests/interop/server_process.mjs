@@ -25,7 +25,19 @@ export const waitFor = async (what, cond, timeoutMs = 10000) => {
   return value
 }
 
-export const tmpDir = (prefix) => fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+// A fresh folder under the OS temp dir, removed when this test file's process
+// exits cleanly (kept after a failure, or always with WEFT_KEEP_TMP=1, to look
+// at the data folder and the server's files).
+const madeDirs = []
+process.on('exit', (code) => {
+  if (code !== 0 || process.exitCode || process.env.WEFT_KEEP_TMP) return
+  for (const dir of madeDirs) fs.rmSync(dir, { recursive: true, force: true })
+})
+export const tmpDir = (prefix) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  madeDirs.push(dir)
+  return dir
+}
 
 // One `weft serve` process on `dataDir`. `port` 0 picks a free port; a
 // restart passes the previous port so that clients reconnect to the same URL.
