@@ -1,6 +1,7 @@
 #include "core/write_update.h"
 
 #include <algorithm>
+#include <cstring>
 #include <typeinfo>
 
 #include "core/branch.h"
@@ -80,12 +81,104 @@ void write_client_structs_with(E& enc, const StructStore::Blocks& blocks, uint64
   for (size_t i = start + 1; i < blocks.size(); i++) write_item_with(enc, *blocks[i], 0);
 }
 
+uint8_t* put_var_uint(uint8_t* p, uint64_t n) {
+  while (n > 0x7f) {
+    *p++ = static_cast<uint8_t>(0x80 | (n & 0x7f));
+    n >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(n);
+  return p;
+}
+
+size_t var_uint_size(uint64_t n) {
+  size_t k = 1;
+  for (; n > 0x7f; n >>= 7) k++;
+  return k;
+}
+
+// A string as lib0 writeVarString writes it (varUint UTF-8 byte length, then
+// UTF-8 with lone surrogates as U+FFFD) in one pass over the text: the
+// UTF-8 goes after room for the shortest possible length prefix (UTF-8 has
+// at least one byte per UTF-16 unit) and moves up in the rare case that its
+// length needs a longer prefix. Needs 10 + 3 * size bytes of room.
+uint8_t* put_utf16_string(uint8_t* p, std::u16string_view text) {
+  const size_t guess = var_uint_size(text.size());
+  uint8_t* start = p + guess;
+  const size_t bytes = static_cast<size_t>(write_utf16_as_utf8(text, start) - start);
+  const size_t need = var_uint_size(bytes);
+  if (need != guess) std::memmove(start + (need - guess), start, bytes);
+  return put_var_uint(p, bytes) + bytes;
+}
+
+// write_client_structs_with for the v1 encoder, for the blocks most documents
+// are made of (GC blocks, and String / Deleted items with an origin or a
+// right origin, so no parent on the wire): written through a raw pointer
+// into a stack buffer flushed in large pieces, with no per-field bounds
+// checks or calls. Any other block (and a string too long for the buffer)
+// goes through write_item_with after a flush. The same bytes.
+void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& blocks, uint64_t client,
+                             uint64_t clock) {
+  constexpr size_t kBuffer = 16384;
+  constexpr size_t kFixed = 64;  // info byte, two IDs and a length prefix, with room to spare
+  lib0::Encoder& out = enc.rest();
+  clock = std::max(clock, blocks.front()->id.clock);
+  const size_t start = StructStore::find_index(blocks, clock);
+  uint8_t buf[kBuffer];
+  uint8_t* p = put_var_uint(buf, blocks.size() - start);
+  p = put_var_uint(p, client);
+  p = put_var_uint(p, clock);
+  auto flush = [&] {
+    out.write_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
+    p = buf;
+  };
+  for (size_t i = start; i < blocks.size(); i++) {
+    const Item& item = *blocks[i];
+    const uint64_t offset = i == start ? clock - item.id.clock : 0;
+    if (static_cast<size_t>(buf + kBuffer - p) < kFixed) flush();
+    if (item.is_gc) {
+      *p++ = 0;
+      p = put_var_uint(p, item.length - offset);
+      continue;
+    }
+    const OptionalID origin =
+        offset > 0 ? OptionalID(ID{item.id.client, item.id.clock + offset - 1}) : item.origin;
+    const auto* str = std::get_if<ContentString>(&item.content);
+    const auto* del = str == nullptr ? std::get_if<ContentDeleted>(&item.content) : nullptr;
+    if ((str == nullptr && del == nullptr) || (!origin && !item.right_origin) ||
+        (str != nullptr && str->text.size() > (kBuffer - kFixed) / 3)) {
+      flush();
+      write_item_with(enc, item, offset);
+      continue;
+    }
+    if (str != nullptr && static_cast<size_t>(buf + kBuffer - p) < kFixed + 3 * str->text.size()) flush();
+    uint8_t info = static_cast<uint8_t>(str != nullptr ? ContentRef::kString : ContentRef::kDeleted);
+    if (origin) info |= 0x80;
+    if (item.right_origin) info |= 0x40;
+    if (item.parent_sub) info |= 0x20;
+    *p++ = info;
+    if (origin) p = put_var_uint(put_var_uint(p, origin->client), origin->clock);
+    if (item.right_origin)
+      p = put_var_uint(put_var_uint(p, item.right_origin->client), item.right_origin->clock);
+    if (str != nullptr) {
+      p = put_utf16_string(p,
+                           std::u16string_view(str->text).substr(std::min<size_t>(offset, str->text.size())));
+    } else {
+      p = put_var_uint(p, del->len - offset);
+    }
+  }
+  flush();
+}
+
 // write_client_structs_with for the concrete encoder behind `enc`.
 void write_client_structs(UpdateEncoder& enc, const StructStore::Blocks& blocks, uint64_t client,
                           uint64_t clock) {
   // typeid, not dynamic_cast: this runs once per client of every emitted update.
   if (typeid(enc) == typeid(UpdateEncoderV1)) {
-    write_client_structs_with(static_cast<UpdateEncoderV1&>(enc), blocks, client, clock);
+    if (fast_v1_writer_enabled) {
+      write_client_structs_v1(static_cast<UpdateEncoderV1&>(enc), blocks, client, clock);
+    } else {
+      write_client_structs_with(static_cast<UpdateEncoderV1&>(enc), blocks, client, clock);
+    }
   } else if (typeid(enc) == typeid(UpdateEncoderV2)) {
     write_client_structs_with(static_cast<UpdateEncoderV2&>(enc), blocks, client, clock);
   } else {
@@ -109,15 +202,6 @@ void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const S
 }
 
 namespace {
-
-uint8_t* put_var_uint(uint8_t* p, uint64_t n) {
-  while (n > 0x7f) {
-    *p++ = static_cast<uint8_t>(0x80 | (n & 0x7f));
-    n >>= 7;
-  }
-  *p++ = static_cast<uint8_t>(n);
-  return p;
-}
 
 // The common per-transaction update of local editing, for the v1 encoder:
 // one client's few blocks, each a String or Deleted item with an origin or a

@@ -30,5 +30,9 @@ inline bool small_update_writer_enabled = true;
 // ranges written into a stack buffer and appended at once (also switched
 // off by small_update_writer_enabled).
 void write_transaction_delete_set(UpdateEncoder& enc, const DeleteSet& ds);
+// Whole clients' blocks for the v1 encoder go through a raw-pointer writer
+// for String / Deleted / GC blocks (the same bytes); tests switch it off to
+// compare it with the field-by-field writer.
+inline bool fast_v1_writer_enabled = true;
 
 }  // namespace weft
