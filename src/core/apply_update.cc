@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <type_traits>
 
 #include "core/branch.h"
 #include "core/events.h"
@@ -160,6 +161,22 @@ class ReadStructs {
   size_t n_clients_ = 0;
 };
 
+// lib0 readVarString into a string item's text (v1): an ASCII string (most
+// text) is widened straight into it, without the intermediate std::u16string
+// read_string() returns. Invalid UTF-8 fails `dec` as read_string does.
+void read_text_v1(lib0::Decoder& dec, Utf16Text& out) {
+  std::span<const uint8_t> bytes = dec.read_var_bytes();
+  if (!dec.ok()) return;
+  out.resize(bytes.size());
+  if (widen_ascii(bytes.data(), bytes.size(), out.data()) == bytes.size()) return;
+  auto text = utf8_to_utf16(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  if (!text) {
+    dec.fail(ErrorCode::kMalformed, "invalid UTF-8 in string");
+    return;
+  }
+  out = Utf16Text(*text);
+}
+
 // Reads one struct after its info byte into `ref` (Item.js readItem /
 // lazyStructReaderGenerator). Errors are recorded in `dec`.
 // D is the concrete decoder (UpdateDecoderV1: field reads inlined) or the
@@ -195,7 +212,12 @@ void read_ref(D& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
     }
     if ((info & 0x1f) == static_cast<uint8_t>(ContentRef::kString)) {
       // Most items of a text document: no visit of the content variant.
-      auto& text = item->content.emplace<ContentString>(ContentString{dec.read_string()}).text;
+      auto& text = item->content.emplace<ContentString>().text;
+      if constexpr (std::is_same_v<D, UpdateDecoderV1>) {
+        read_text_v1(dec.rest(), text);
+      } else {
+        text = dec.read_string();
+      }
       item->length = text.size();
       item->countable = true;
     } else {

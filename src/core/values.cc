@@ -51,8 +51,11 @@ std::u16string text_to_u16string(const Branch& type) {
 }
 
 std::string text_to_utf8(const Branch& type) {
-  std::string out;
-  out.reserve(type.length);  // UTF-16 units: the exact size for ASCII text
+  // Sized once for ASCII text (one byte per UTF-16 unit) and written in
+  // place item by item; an item's exact UTF-8 length is only computed when
+  // it might not fit in what is left (non-ASCII text, near the end).
+  std::string out(type.length, '\0');
+  size_t at = 0;
   for (const Item* n = type.start; n != nullptr; n = n->right) {
     if (n->deleted) continue;
     const auto* s = std::get_if<ContentString>(&n->content);
@@ -62,8 +65,15 @@ std::string text_to_utf8(const Branch& type) {
     if (is_low_surrogate(s->text.front()) || is_high_surrogate(s->text.back())) {
       return utf16_to_utf8(text_to_u16string(type));
     }
-    append_utf16_as_utf8(s->text, out);
+    const std::u16string_view text = s->text.view();
+    if (out.size() - at < 3 * text.size()) {
+      const size_t need = at + utf16_as_utf8_length(text);
+      if (need > out.size()) out.resize(std::max(need, out.size() + out.size() / 2));
+    }
+    at = static_cast<size_t>(write_utf16_as_utf8(text, reinterpret_cast<uint8_t*>(out.data()) + at) -
+                             reinterpret_cast<uint8_t*>(out.data()));
   }
+  out.resize(at);
   return out;
 }
 

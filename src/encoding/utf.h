@@ -26,6 +26,9 @@ void append_utf16_as_utf8(std::u16string_view utf16, std::string& out);
 // themselves: the UTF-8 size, then the bytes at `out` (returns their end).
 size_t utf16_as_utf8_length(std::u16string_view utf16);
 uint8_t* write_utf16_as_utf8(std::u16string_view utf16, uint8_t* out);
+// Widens the ASCII prefix of in[0, n) into out[0, ...) unit for unit and
+// returns its length (n when all of it is ASCII).
+size_t widen_ascii(const uint8_t* in, size_t n, char16_t* out);
 // Number of UTF-16 code units of valid UTF-8 text.
 size_t utf16_length(std::string_view utf8);
 bool is_valid_utf8(std::string_view utf8);
