@@ -26,24 +26,110 @@ namespace {
 
 // One struct of an update, read straight into a detached Item (as yjs's
 // readClientsStructRefs builds Items): no intermediate wire structs. What the
-// Item cannot hold until integration lives in `aux`: the kind of parent the
-// wire gave (none: copied from a neighbour; a root name; the ID of the parent
-// type's item) with an index into the update's side tables, or a Skip.
+// Item cannot hold until integration (the kind of parent the wire gave -
+// none: copied from a neighbour; a root name; the ID of the parent type's
+// item - with an index into the update's side tables, or a Skip) rides in the
+// item's `seq_chunk`, which means nothing until the item is integrated into
+// an indexed parent (get_missing clears it first). A Ref is one pointer, and
+// RefList frees them behind the integration's cursor.
 struct Ref {
   Item* item = nullptr;  // owned until integrated (then null); a GC block for Skips
-  uint64_t aux = 0;
 
-  static constexpr uint64_t kNoParent = 0, kRootParent = 1, kIdParent = 2, kSkip = 3;
-  uint64_t parent_kind() const { return aux & 3; }
-  size_t index() const { return static_cast<size_t>(aux >> 2); }
+  static constexpr uint32_t kNoParent = 0, kRootParent = 1, kIdParent = 2, kSkip = 3;
+  // Largest side-table index the 30 bits above the kind hold.
+  static constexpr size_t kMaxIndex = (size_t{1} << 30) - 1;
+  uint32_t parent_kind() const { return item->seq_chunk & 3; }
+  size_t index() const { return item->seq_chunk >> 2; }
   bool is_skip() const { return parent_kind() == kSkip; }
+  void set_aux(uint32_t kind, size_t index) const {
+    item->seq_chunk = kind | static_cast<uint32_t>(index << 2);
+  }
+};
+static_assert(sizeof(Ref) == sizeof(Item*));
+
+// One client's refs in read order, in blocks of kBlock. Integration takes
+// them front to back; a block all of whose items have left (integrated or
+// destroyed: null) is freed as soon as the cursor is two blocks past it, so
+// a big load never holds a ref for every struct next to the store it builds.
+// The first block is kept across updates (keystroke-sized updates allocate
+// none).
+class RefList {
+ public:
+  static constexpr size_t kBlock = 1024;
+
+  size_t size() const { return size_; }
+  Ref& operator[](size_t i) { return blocks_[i / kBlock][i % kBlock]; }
+  Ref& push_back() {
+    if (next_ == block_end_) [[unlikely]]
+      add_block();
+    size_++;
+    Ref& r = *next_++;
+    r = Ref{};
+    return r;
+  }
+  // Frees the blocks before the one holding position `i - 1` (the cursor is at
+  // `i`; integrate_structs may step back one) whose items have all left.
+  // Blocks are freed in order: one still holding an item (on the stack, or
+  // moved to the rest) stops the walk until a later call.
+  [[gnu::noinline]] void release_before(size_t i) {
+    const size_t end = i == 0 ? 0 : (i - 1) / kBlock;
+    for (; released_ < end; released_++) {
+      if (released_ == 0) continue;  // kept for the next update
+      Ref* block = blocks_[released_].get();
+      if (std::any_of(block, block + kBlock, [](const Ref& r) { return r.item != nullptr; })) return;
+      blocks_[released_].reset();
+    }
+  }
+  // Destroys the items not integrated and empties the list.
+  void destroy_items(ItemPool& pool) {
+    for (size_t b = 0; b * kBlock < size_; b++) {
+      if (!blocks_[b]) continue;  // released: nothing left in it
+      const size_t n = std::min(kBlock, size_ - b * kBlock);
+      for (size_t k = 0; k < n; k++) {
+        if (Item* item = blocks_[b][k].item; item != nullptr) pool.destroy(item);  // null once integrated
+      }
+    }
+    reset();
+  }
+  // Empties the list (its items are gone), keeping the first block.
+  void reset() {
+    if (size_ > kBlock) blocks_.resize(1);  // a big update: give its blocks back
+    size_ = 0;
+    released_ = 0;
+    if (!blocks_.empty()) {
+      next_ = blocks_[0].get();
+      block_end_ = next_ + kBlock;
+    }
+  }
+
+ private:
+  [[gnu::noinline]] void add_block() {
+    const size_t b = size_ / kBlock;
+    if (b == blocks_.size()) blocks_.emplace_back();
+    if (!blocks_[b]) blocks_[b] = std::make_unique<Ref[]>(kBlock);
+    next_ = blocks_[b].get();
+    block_end_ = next_ + kBlock;
+  }
+
+  std::vector<std::unique_ptr<Ref[]>> blocks_;
+  size_t size_ = 0;
+  size_t released_ = 0;  // blocks before this one are freed (but the first)
+  Ref* next_ = nullptr;  // where push_back writes: position size_
+  Ref* block_end_ = nullptr;
 };
 
 struct ClientRefs {
   uint64_t client = 0;
-  std::vector<Ref> refs;
+  RefList refs;
   size_t i = 0;
   bool removed = false;  // moved to the rest: treated as absent
+
+  // The next ref to integrate.
+  Ref* take() {
+    if (i % RefList::kBlock == 0 && i >= 2 * RefList::kBlock) [[unlikely]]
+      refs.release_before(i);
+    return &refs[i++];
+  }
 };
 
 // One client's delete ranges, applied in this order (descending client, as
@@ -84,12 +170,7 @@ class ReadStructs {
   // Frees the items not integrated; empties the lists.
   void clear() {
     for (size_t k = 0; k < n_clients_; k++) {
-      std::vector<Ref>& refs = clients_[k].refs;
-      for (Ref& r : refs) {
-        if (r.item != nullptr) pool->destroy(r.item);  // null once integrated
-      }
-      refs.clear();
-      if (refs.capacity() > kKeepCapacity) refs = std::vector<Ref>();  // a big load: give it back
+      clients_[k].refs.destroy_items(*pool);
     }
     n_clients_ = 0;
     if (!root_names.empty()) root_names.clear();
@@ -118,7 +199,7 @@ class ReadStructs {
     if (n_clients_ == clients_.size()) clients_.emplace_back();
     ClientRefs& slot = clients_[n_clients_];
     slot.client = client;
-    slot.refs.clear();
+    slot.refs.reset();
     slot.i = 0;
     slot.removed = false;
     auto first = clients_.begin();
@@ -156,7 +237,6 @@ class ReadStructs {
   DeleteSet ds_sorted;
 
  private:
-  static constexpr size_t kKeepCapacity = 1024;
   std::vector<ClientRefs> clients_;  // [0, n_clients_) in use
   size_t n_clients_ = 0;
 };
@@ -190,7 +270,7 @@ void read_ref(D& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
     item->is_gc = true;
     item->deleted = true;
     item->length = dec.rest().read_var_uint();
-    ref.aux = Ref::kSkip;
+    ref.set_aux(Ref::kSkip, 0);
   } else if ((info & 0x1f) != 0) {
     const bool cant_copy_parent = (info & 0xc0) == 0;
     if (info & 0x80) item->origin = dec.read_left_id();
@@ -203,12 +283,15 @@ void read_ref(D& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
           rs.root_names.push_back(std::move(name));
           found = rs.root_names.end() - 1;
         }
-        ref.aux = Ref::kRootParent | (static_cast<uint64_t>(found - rs.root_names.begin()) << 2);
+        ref.set_aux(Ref::kRootParent, static_cast<size_t>(found - rs.root_names.begin()));
       } else {
         rs.parent_ids.push_back(dec.read_left_id());
-        ref.aux = Ref::kIdParent | (static_cast<uint64_t>(rs.parent_ids.size() - 1) << 2);
+        ref.set_aux(Ref::kIdParent, rs.parent_ids.size() - 1);
       }
       if (info & 0x20) item->parent_sub = dec.read_string_utf8();
+      if (rs.parent_ids.size() > Ref::kMaxIndex || rs.root_names.size() > Ref::kMaxIndex) {
+        dec.fail(ErrorCode::kOutOfRange, "update has more than 2^30 structs naming their parent");
+      }
     }
     if ((info & 0x1f) == static_cast<uint8_t>(ContentRef::kString)) {
       // Most items of a text document: no visit of the content variant.
@@ -260,11 +343,8 @@ void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
     if (cr == nullptr) {
       cr = &rs.add_client(client);
     } else {
-      for (Ref& r : cr->refs) rs.pool->destroy(r.item);
-      cr->refs.clear();
+      cr->refs.destroy_items(*rs.pool);
     }
-    // A v2 count is not backed by bytes: reserve no more than the input could hold.
-    cr->refs.reserve(static_cast<size_t>(std::min<uint64_t>(count, dec.rest().remaining() + 64)));
     for (uint64_t k = 0; k < count; k++) {
       if (++structs_read > max_structs) {
         dec.fail(ErrorCode::kOutOfRange, "update declares more structs than its size allows");
@@ -272,10 +352,10 @@ void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
       }
       uint8_t info = dec.read_info();
       if (!dec.ok()) return;
-      cr->refs.emplace_back();
-      read_ref(dec, info, ID{client, clock}, rs, cr->refs.back());
+      Ref& ref = cr->refs.push_back();
+      read_ref(dec, info, ID{client, clock}, rs, ref);
       if (!dec.ok()) return;
-      clock += cr->refs.back().item->length;
+      clock += ref.item->length;
     }
   }
 }
@@ -341,6 +421,7 @@ std::optional<uint64_t> get_missing(Transaction& txn, ReadStructs& rs, const Ref
   item->left = left;
   item->right = right;
   item->parent = parent;
+  item->seq_chunk = 0;  // the Ref's parent kind, read above: from now on the parent's index owns it
   return std::nullopt;
 }
 
@@ -475,7 +556,9 @@ std::optional<RestStructs> integrate_structs(Transaction& txn, ReadStructs& rs) 
       ClientRefs* cr = rs.find(client);
       if (cr != nullptr && !cr->removed) {
         cr->i--;
-        rest[client].assign(cr->refs.begin() + static_cast<ptrdiff_t>(cr->i), cr->refs.end());
+        std::vector<Ref>& moved = rest[client];
+        moved.clear();
+        for (size_t k = cr->i; k < cr->refs.size(); k++) moved.push_back(cr->refs[k]);
         cr->removed = true;
         cr->i = cr->refs.size();
       } else {
@@ -487,7 +570,7 @@ std::optional<RestStructs> integrate_structs(Transaction& txn, ReadStructs& rs) 
     stack.clear();
   };
 
-  Ref* head = &target->refs[target->i++];
+  Ref* head = target->take();
   for (;;) {
     if (!head->is_skip()) {
       Item* item = head->item;
@@ -508,7 +591,7 @@ std::optional<RestStructs> integrate_structs(Transaction& txn, ReadStructs& rs) 
             update_missing(*missing, store.state(*missing));
             add_stack_to_rest();
           } else {
-            head = &refs->refs[refs->i++];
+            head = refs->take();
             continue;
           }
         } else if (offset != 0 && offset >= item->length) {
@@ -526,11 +609,11 @@ std::optional<RestStructs> integrate_structs(Transaction& txn, ReadStructs& rs) 
       head = stack.back();
       stack.pop_back();
     } else if (target != nullptr && target->i < target->refs.size()) {
-      head = &target->refs[target->i++];
+      head = target->take();
     } else {
       target = next_target();
       if (target == nullptr) break;
-      head = &target->refs[target->i++];
+      head = target->take();
     }
   }
   if (rest.empty()) return std::nullopt;
