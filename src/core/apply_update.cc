@@ -82,6 +82,7 @@ class RefList {
   }
   // Destroys the items not integrated and empties the list.
   void destroy_items(ItemPool& pool) {
+    if (size_ == 0) return;  // already empty (reset)
     for (size_t b = 0; b * kBlock < size_; b++) {
       if (!blocks_[b]) continue;  // released: nothing left in it
       const size_t n = std::min(kBlock, size_ - b * kBlock);
@@ -93,7 +94,8 @@ class RefList {
   }
   // Empties the list (its items are gone), keeping the first block.
   void reset() {
-    if (size_ > kBlock) blocks_.resize(1);  // a big update: give its blocks back
+    if (size_ > kBlock) [[unlikely]]
+      give_back_blocks();
     size_ = 0;
     released_ = 0;
     if (!blocks_.empty()) {
@@ -103,6 +105,8 @@ class RefList {
   }
 
  private:
+  // After a big update: all but the first block.
+  [[gnu::noinline]] void give_back_blocks() { blocks_.resize(1); }
   [[gnu::noinline]] void add_block() {
     const size_t b = size_ / kBlock;
     if (b == blocks_.size()) blocks_.emplace_back();
