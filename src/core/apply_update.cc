@@ -13,6 +13,7 @@
 #include "core/integrate.h"
 #include "core/seq_index.h"
 #include "core/struct_store.h"
+#include "core/text_ops.h"
 #include "core/transaction.h"
 #include "core/write_update.h"
 #include "encoding/update_codec_impl.h"
@@ -624,63 +625,6 @@ std::optional<RestStructs> integrate_structs(Transaction& txn, ReadStructs& rs) 
   return RestStructs{std::move(missing_sv), encode_rest(rs, rest)};
 }
 
-// Remote backspace fast path (the counterpart of text_ops.cc's
-// try_backspace_into_tombstone). Deleting the last units [clock, end of X)
-// of the visible string block X = blocks[index], whose right neighbour R is
-// the deleted block that continues X's clock range, would split X, mark the
-// right part deleted, and the cleanup would collect it and merge R into it
-// (yjs splitItem, tryGcDeleteSet, tryMergeDeleteSet). Moving the units from
-// X to the front of R gives the same store, delete set and encoded bytes.
-// Only as the transaction's first change (nothing split or deleted yet), for
-// blocks from before it, without observers or formatting, and when nothing
-// right of R could join the merge.
-bool try_remote_backspace(Transaction& txn, StructStore::Blocks& blocks, size_t index, uint64_t clock) {
-  if (!txn.delete_set.empty() || !txn.merge_structs.empty() || index + 1 >= blocks.size()) return false;
-  Item* x = blocks[index];
-  Item* r = blocks[index + 1];
-  Branch* parent = x->parent;
-  if (x->is_gc || x->deleted || x->keep || x->parent_sub || parent == nullptr || x->right != r ||
-      !r->deleted || r->is_gc || r->keep || !(r->origin && *r->origin == x->last_id()) ||
-      !(r->right_origin == x->right_origin))
-    return false;
-  auto* own = std::get_if<ContentString>(&x->content);
-  if (own == nullptr) return false;
-  const bool gc = txn.doc.gc_enabled();
-  auto* r_text = std::get_if<ContentString>(&r->content);
-  auto* r_deleted = std::get_if<ContentDeleted>(&r->content);
-  if (gc ? r_deleted == nullptr : r_text == nullptr) return false;
-  // R must have been merged with everything it could merge with on its right.
-  if (const Item* q = r->right; q != nullptr && q->deleted && !q->is_gc && q->id.client == r->id.client &&
-                                q->id.clock == r->id.clock + r->length)
-    return false;
-  if (r->id.clock + r->length > txn.before_state.get(r->id.client)) return false;
-  const uint64_t cut = clock - x->id.clock;
-  const uint64_t length = x->length - cut;
-  if (is_high_surrogate(own->text[cut - 1])) return false;  // the split would replace a half
-  if (parent->has_formatting || parent->is_deleted() || has_listeners(parent)) return false;
-
-  if (gc) {
-    r_deleted->len += length;
-  } else {
-    r_text->text.insert(0, own->text, cut, length);
-  }
-  own->text.resize(cut);
-  x->length = cut;
-  r->id.clock -= length;
-  blocks.set_clock(index + 1, r->id.clock);
-  r->length += length;
-  r->origin = x->last_id();
-  parent->length -= length;
-  if (parent->seq_index) parent->seq_index->on_visible_change(x, -static_cast<int64_t>(length));
-  parent->clear_marker();
-  txn.deleted_ranges(r->id.client).push_back({r->id.clock, length});
-  txn.has_fast_delete = true;
-  txn.fast_delete_client = r->id.client;
-  txn.fast_delete = {r->id.clock, length};
-  txn.add_changed_type(parent, std::nullopt);
-  return true;
-}
-
 // Applies a delete set given per client in descending client order; returns
 // the ranges beyond known state (v2 update with zero structs) or nullopt.
 std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const DsClient> clients) {
@@ -698,7 +642,8 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const Ds
         size_t index = StructStore::find_index(blocks, clock);
         Item* block = blocks[index];
         if (!block->deleted && block->id.clock < clock) {
-          if (clock_end == block->id.clock + block->length && try_remote_backspace(txn, blocks, index, clock))
+          if (clock_end == block->id.clock + block->length &&
+              backspace_into_tombstone(txn, block, clock - block->id.clock, &blocks, index + 1))
             continue;
           blocks.insert(index + 1, split_item(txn, block, clock - block->id.clock));
           index++;

@@ -367,21 +367,12 @@ Status text_format(Transaction& txn, Branch* text, uint64_t index, uint64_t leng
   return Status::ok();
 }
 
-namespace {
-
-// Backspace fast path. Deleting the last `length` units of a visible string
-// item X whose right neighbour R is the deleted block that continues X's
-// clock range (a run of backspaces) would split X, mark the right part
-// deleted, and the cleanup would merge that part into R (yjs splitItem,
-// tryMergeDeleteSet). Moving the units from X to the front of R gives the
-// same store, delete set, update and encoded bytes without the detour.
-// Only for the first change of a transaction (nothing split or deleted
-// yet), for blocks from before it, without observers, without formatting,
-// and when nothing right of R could join the merge.
-bool try_backspace_into_tombstone(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
-  if (text->has_formatting || !txn.merge_structs.empty() || !txn.delete_set.empty()) return false;
-  auto [x, offset] = text->find_position(index + length - 1);
-  if (x == nullptr || offset + 1 != x->length || length >= x->length || x->keep) return false;
+bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructStore::Blocks* blocks,
+                              size_t r_index) {
+  if (!txn.delete_set.empty() || !txn.merge_structs.empty()) return false;
+  Branch* parent = x->parent;
+  if (parent == nullptr || x->is_gc || x->deleted || x->keep || x->parent_sub || cut == 0 || cut >= x->length)
+    return false;
   Item* r = x->right;
   if (r == nullptr || !r->deleted || r->is_gc || r->keep || r->id.client != x->id.client ||
       r->id.clock != x->id.clock + x->length || !(r->origin && *r->origin == x->last_id()) ||
@@ -398,10 +389,10 @@ bool try_backspace_into_tombstone(Transaction& txn, Branch* text, uint64_t index
                                 q->id.clock == r->id.clock + r->length)
     return false;
   if (r->id.clock + r->length > txn.before_state.get(r->id.client)) return false;
-  const uint64_t cut = x->length - length;
   if (is_high_surrogate(own->text[cut - 1])) return false;  // the split would replace a half
-  if (text->is_deleted() || has_listeners(text)) return false;
+  if (parent->has_formatting || parent->is_deleted() || has_listeners(parent)) return false;
 
+  const uint64_t length = x->length - cut;
   if (gc) {
     r_deleted->len += length;
   } else {
@@ -409,17 +400,35 @@ bool try_backspace_into_tombstone(Transaction& txn, Branch* text, uint64_t index
   }
   own->text.resize(cut);
   x->length = cut;
-  txn.doc.store().move_start(r, r->id.clock - length);
+  if (blocks != nullptr) {
+    r->id.clock -= length;
+    blocks->set_clock(r_index, r->id.clock);
+  } else {
+    txn.doc.store().move_start(r, r->id.clock - length);
+  }
   r->length += length;
   r->origin = x->last_id();
-  text->length -= length;
-  if (text->seq_index) text->seq_index->on_visible_change(x, -static_cast<int64_t>(length));
+  parent->length -= length;
+  if (parent->seq_index) parent->seq_index->on_visible_change(x, -static_cast<int64_t>(length));
+  parent->clear_marker();
   txn.deleted_ranges(r->id.client).push_back({r->id.clock, length});
   txn.has_fast_delete = true;
   txn.fast_delete_client = r->id.client;
   txn.fast_delete = {r->id.clock, length};
-  txn.add_changed_type(text, std::nullopt);
-  text->marker = r;
+  txn.add_changed_type(parent, std::nullopt);
+  return true;
+}
+
+namespace {
+
+// The local backspace: the last `length` units of the item holding index
+// `index + length - 1`; R then starts at `index` (the position marker).
+bool try_backspace_into_tombstone(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
+  if (text->has_formatting || !txn.merge_structs.empty() || !txn.delete_set.empty()) return false;
+  auto [x, offset] = text->find_position(index + length - 1);
+  if (x == nullptr || offset + 1 != x->length || length >= x->length) return false;
+  if (!backspace_into_tombstone(txn, x, x->length - length)) return false;
+  text->marker = x->right;
   text->marker_index = index;
   return true;
 }

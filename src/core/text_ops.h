@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/struct_store.h"
 #include "encoding/content.h"
 #include "weft/status.h"
 #include "weft/types.h"
@@ -12,6 +13,7 @@
 namespace weft {
 
 class Branch;
+struct Item;
 class Transaction;
 
 // Inserts String / Embed / Type content at a UTF-16 index. Without
@@ -30,5 +32,21 @@ Status text_format(Transaction& txn, Branch* text, uint64_t index, uint64_t leng
 bool equal_attrs(const Any& a, const Any& b);
 
 Status text_delete(Transaction& txn, Branch* text, uint64_t index, uint64_t length);
+
+// Backspace fast path, shared by local deletes (text_delete) and received
+// ones (apply_update). Deleting the last units [cut, end) of the visible
+// string item X whose right neighbour R is the deleted block that continues
+// X's clock range (a run of backspaces) would split X, mark the right part
+// deleted, and the cleanup would merge it into R (yjs splitItem,
+// tryGcDeleteSet, tryMergeDeleteSet). Moving the units from X to the front
+// of R gives the same store, delete set, update and encoded bytes without
+// the detour; the deletion becomes the transaction's fast delete and the
+// parent's position marker is cleared. Only as the transaction's first
+// change (nothing split or deleted yet), for blocks from before it, without
+// observers or formatting, and when nothing right of R could join the
+// merge; otherwise returns false and changes nothing. A caller that has X's
+// client's blocks at hand passes them and R's index there (saves a search).
+bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructStore::Blocks* blocks = nullptr,
+                              size_t r_index = 0);
 
 }  // namespace weft
