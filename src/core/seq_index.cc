@@ -62,27 +62,26 @@ SeqIndex::SeqIndex(Item* start) {
   root_ = group(0, level.size(), leaf_children).first;
 }
 
-uint32_t SeqIndex::new_leaf() {
-  if (!free_leaves_.empty()) {
-    uint32_t id = free_leaves_.back();
-    free_leaves_.pop_back();
-    leaves_[id] = Leaf{};
+namespace {
+
+// A fresh (value-initialized) slot of `slots`: a freed one if any, else a new one.
+template <typename T>
+uint32_t take_slot(std::vector<T>& slots, std::vector<uint32_t>& free) {
+  if (!free.empty()) {
+    const uint32_t id = free.back();
+    free.pop_back();
+    slots[id] = T{};
     return id;
   }
-  leaves_.emplace_back();
-  return static_cast<uint32_t>(leaves_.size() - 1);
+  slots.emplace_back();
+  return static_cast<uint32_t>(slots.size() - 1);
 }
 
-uint32_t SeqIndex::new_node() {
-  if (!free_nodes_.empty()) {
-    uint32_t id = free_nodes_.back();
-    free_nodes_.pop_back();
-    nodes_[id] = Node{};
-    return id;
-  }
-  nodes_.emplace_back();
-  return static_cast<uint32_t>(nodes_.size() - 1);
-}
+}  // namespace
+
+uint32_t SeqIndex::new_leaf() { return take_slot(leaves_, free_leaves_); }
+
+uint32_t SeqIndex::new_node() { return take_slot(nodes_, free_nodes_); }
 
 uint64_t SeqIndex::node_total(uint32_t node) const {
   const Node& n = nodes_[node];
