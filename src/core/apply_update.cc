@@ -293,7 +293,7 @@ void read_ref(D& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
         rs.parent_ids.push_back(dec.read_left_id());
         ref.set_aux(Ref::kIdParent, rs.parent_ids.size() - 1);
       }
-      if (info & 0x20) item->parent_sub = dec.read_string_utf8();
+      if (info & 0x20) item->set_parent_sub(dec.read_string_utf8());
       if (rs.parent_ids.size() > Ref::kMaxIndex || rs.root_names.size() > Ref::kMaxIndex) {
         dec.fail(ErrorCode::kOutOfRange, "update has more than 2^30 structs naming their parent");
       }
@@ -413,13 +413,13 @@ std::optional<uint64_t> get_missing(Transaction& txn, ReadStructs& rs, const Ref
     Item* from = left != nullptr ? left : right;
     if (from != nullptr) {
       parent = from->parent;
-      item->parent_sub = from->parent_sub;
+      item->set_parent_sub(from->parent_sub());
     }
   } else if (parent_id != nullptr) {
     Item* parent_item = store.find(*parent_id);
     // A collected type keeps its Branch for handles, but its content is Deleted: no parent.
     bool is_type = !parent_item->is_gc && content_is<ContentType>(parent_item->content);
-    parent = is_type ? parent_item->type.get() : nullptr;
+    parent = is_type ? parent_item->type() : nullptr;
   } else {
     parent = rs.roots[ref.index()];
   }
@@ -442,8 +442,8 @@ std::optional<uint64_t> get_missing(Transaction& txn, ReadStructs& rs, const Ref
 // On success the item is left to the caller to destroy.
 bool try_extend_remote_item(Transaction& txn, Item* item) {
   Item* left = item->left;
-  if (left == nullptr || left->right != item->right || item->parent == nullptr || item->parent_sub ||
-      left->parent != item->parent || left->parent_sub || left->deleted || left->is_gc || left->keep ||
+  if (left == nullptr || left->right != item->right || item->parent == nullptr || item->parent_sub() ||
+      left->parent != item->parent || left->parent_sub() || left->deleted || left->is_gc || left->keep ||
       left->id.client != item->id.client || left->id.clock + left->length != item->id.clock ||
       !(left->right_origin == item->right_origin))
     return false;
@@ -463,7 +463,7 @@ bool try_extend_remote_item(Transaction& txn, Item* item) {
   parent->length += n;
   if (parent->seq_index) parent->seq_index->on_visible_change(left, static_cast<int64_t>(n));
   parent->clear_marker();
-  txn.add_changed_type(parent, std::nullopt);
+  txn.add_changed_type(parent, nullptr);
   return true;
 }
 
@@ -502,7 +502,7 @@ void write_ref(UpdateEncoder& enc, const ReadStructs& rs, const Ref& ref) {
     return;
   }
   enc.write_info(static_cast<uint8_t>((static_cast<uint8_t>(content_ref(item.content)) & 0x1f) |
-                                      (item.parent_sub ? 0x20 : 0)));
+                                      (item.parent_sub() ? 0x20 : 0)));
   if (ref.parent_kind() == Ref::kRootParent) {
     enc.write_parent_info(true);
     enc.write_string(std::string_view(rs.root_names[ref.index()]));
@@ -510,7 +510,7 @@ void write_ref(UpdateEncoder& enc, const ReadStructs& rs, const Ref& ref) {
     enc.write_parent_info(false);
     enc.write_left_id(rs.parent_ids[ref.index()]);
   }
-  if (item.parent_sub) enc.write_string(std::string_view(*item.parent_sub));
+  if (item.parent_sub()) enc.write_string(std::string_view(*item.parent_sub()));
   write_content(enc, item.content, 0);
 }
 

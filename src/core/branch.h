@@ -88,7 +88,7 @@ class Branch {
   static inline size_t index_after_steps = 128;
   std::unique_ptr<SeqIndex> seq_index;
   static SeqIndex* seq_index_of(const Item* item) {
-    return item->parent_sub ? nullptr : item->parent->seq_index.get();
+    return item->parent_sub() ? nullptr : item->parent->seq_index.get();
   }
 
   // Observers (event, transaction); deep observers get all events of the subtree.

@@ -220,8 +220,8 @@ std::vector<std::variant<std::string, uint64_t>> path_between(const Branch* ance
   std::vector<std::variant<std::string, uint64_t>> path;
   while (child != ancestor && child->item != nullptr) {
     const Item* item = child->item;
-    if (item->parent_sub) {
-      path.emplace_back(*item->parent_sub);
+    if (item->parent_sub()) {
+      path.emplace_back(*item->parent_sub());
     } else {
       uint64_t index = 0;
       for (const Item* n = item->parent->start; n != item && n != nullptr; n = n->right) {

@@ -23,8 +23,8 @@ void integrate_content(Transaction& txn, Item* item) {
           item->parent->clear_marker();
           item->parent->has_formatting = true;
         } else if constexpr (std::is_same_v<C, ContentType>) {
-          if (!item->type) item->type = std::make_unique<Branch>(&txn.doc, c.type_ref, c.name);
-          item->type->item = item;
+          if (item->type() == nullptr) item->set_type(std::make_unique<Branch>(&txn.doc, c.type_ref, c.name));
+          item->type()->item = item;
         } else if constexpr (std::is_same_v<C, ContentDoc>) {
           txn.subdocs_added.push_back(c.guid);
         }
@@ -39,8 +39,8 @@ Item* resolve_left(Transaction& txn, Item* item) {
   Item* o;
   if (left != nullptr) {
     o = left->right;
-  } else if (item->parent_sub) {
-    auto found = item->parent->map.find(*item->parent_sub);
+  } else if (item->parent_sub()) {
+    auto found = item->parent->map.find(*item->parent_sub());
     o = found == item->parent->map.end() ? nullptr : found->second;
     while (o != nullptr && o->left != nullptr) o = o->left;
   } else {
@@ -98,8 +98,8 @@ void integrate_item(Transaction& txn, Item* item, uint64_t offset) {
     item->left->right = item;
   } else {
     Item* r;
-    if (item->parent_sub) {
-      auto found = parent->map.find(*item->parent_sub);
+    if (item->parent_sub()) {
+      auto found = parent->map.find(*item->parent_sub());
       r = found == parent->map.end() ? nullptr : found->second;
       while (r != nullptr && r->left != nullptr) r = r->left;
     } else {
@@ -110,19 +110,19 @@ void integrate_item(Transaction& txn, Item* item, uint64_t offset) {
   }
   if (item->right != nullptr) {
     item->right->left = item;
-  } else if (item->parent_sub) {
-    parent->map[*item->parent_sub] = item;
+  } else if (item->parent_sub()) {
+    parent->map[*item->parent_sub()] = item;
     if (item->left != nullptr) item->left->mark_deleted(txn);
   }
-  if (!item->parent_sub) {
+  if (!item->parent_sub()) {
     if (item->countable && !item->deleted) parent->length += item->length;
     if (parent->seq_index) parent->seq_index->on_insert(item);
   }
   parent->clear_marker();
   store.add(item);
   integrate_content(txn, item);
-  txn.add_changed_type(parent, item->parent_sub);
-  if ((parent->item != nullptr && parent->item->deleted) || (item->parent_sub && item->right != nullptr)) {
+  txn.add_changed_type(parent, item->parent_sub());
+  if ((parent->item != nullptr && parent->item->deleted) || (item->parent_sub() && item->right != nullptr)) {
     item->mark_deleted(txn);
   }
 }

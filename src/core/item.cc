@@ -7,8 +7,34 @@
 
 namespace weft {
 
+// 112 bytes (was 128): see the layout note on Item::content.
+static_assert(sizeof(Item) == 112, "Item is one per block: keep the flags in Content's tail padding");
+
 Item::Item() = default;
 Item::~Item() = default;
+Item::Rare::~Rare() = default;
+
+Item::Rare& Item::rare() {
+  if (rare_ == nullptr) rare_ = std::make_unique<Rare>();
+  return *rare_;
+}
+
+void Item::set_parent_sub(const std::string& key) {
+  Rare& r = rare();
+  r.key = key;
+  r.has_key = true;
+}
+
+void Item::set_parent_sub(const std::string* key) {
+  if (key != nullptr) {
+    set_parent_sub(*key);
+  } else if (rare_ != nullptr) {
+    rare_->key.clear();
+    rare_->has_key = false;
+  }
+}
+
+void Item::set_type(std::unique_ptr<Branch> type) { rare().type = std::move(type); }
 
 ItemPool::~ItemPool() {
   for (Slot* chunk : chunks_) ::operator delete(chunk);
@@ -81,7 +107,8 @@ void delete_type_children(Transaction& txn, Branch& type) {
 
 void Item::mark_deleted(Transaction& txn) {
   if (deleted) return;
-  if (countable && !parent_sub) {
+  const std::string* key = parent_sub();
+  if (countable && key == nullptr) {
     parent->length -= length;
     if (parent->seq_index) parent->seq_index->on_visible_change(this, -static_cast<int64_t>(length));
   }
@@ -95,17 +122,17 @@ void Item::mark_deleted(Transaction& txn) {
   } else {
     ranges.push_back({id.clock, length});
   }
-  txn.add_changed_type(parent, parent_sub);
-  if (type) {
-    delete_type_children(txn, *type);
+  txn.add_changed_type(parent, key);
+  if (Branch* t = type()) {
+    delete_type_children(txn, *t);
   } else if (auto* doc = content_if<ContentDoc>(&content)) {
     txn.subdocs_removed.push_back(doc->guid);
   }
 }
 
 void Item::gc(StructStore& store, bool parent_gcd) {
-  if (type) {
-    Branch& t = *type;
+  if (type() != nullptr) {
+    Branch& t = *type();
     for (Item* it = t.start; it != nullptr;) {
       Item* next = it->right;
       it->gc(store, true);
@@ -168,7 +195,7 @@ Item* split_item(Transaction& txn, Item* left, uint64_t diff) {
   right->right = left->right;
   right->right_origin = left->right_origin;
   right->parent = left->parent;
-  right->parent_sub = left->parent_sub;
+  right->set_parent_sub(left->parent_sub());
   right->content = content_split(left->content, diff);
   right->countable = left->countable;
   right->deleted = left->deleted;
@@ -177,7 +204,7 @@ Item* split_item(Transaction& txn, Item* left, uint64_t diff) {
   left->right = right;
   if (right->right != nullptr) right->right->left = right;
   txn.merge_structs.push_back(right->id);
-  if (right->parent_sub && right->right == nullptr) right->parent->map[*right->parent_sub] = right;
+  if (right->parent_sub() && right->right == nullptr) right->parent->map[*right->parent_sub()] = right;
   left->length = diff;
   if (SeqIndex* index = Branch::seq_index_of(left)) index->on_split(left, right);
   return right;

@@ -14,35 +14,6 @@
 
 namespace weft {
 
-// The map key of an item (Item.parentSub), or none for sequence items: a
-// single pointer (std::optional<std::string> takes 40 bytes in every item,
-// and most items are sequence items). Reads like std::optional<std::string>.
-class MapKey {
- public:
-  MapKey() = default;
-  MapKey(std::nullopt_t) {}  // NOLINT: implicit like std::optional
-  MapKey(std::string key) : key_(std::make_unique<std::string>(std::move(key))) {}  // NOLINT
-  MapKey(const std::optional<std::string>& key)                                     // NOLINT
-      : key_(key ? std::make_unique<std::string>(*key) : nullptr) {}
-  MapKey(const MapKey& o) : key_(o.key_ ? std::make_unique<std::string>(*o.key_) : nullptr) {}
-  MapKey(MapKey&&) noexcept = default;
-  MapKey& operator=(const MapKey& o) {
-    if (this != &o) key_ = o.key_ ? std::make_unique<std::string>(*o.key_) : nullptr;
-    return *this;
-  }
-  MapKey& operator=(MapKey&&) noexcept = default;
-
-  bool has_value() const { return key_ != nullptr; }
-  explicit operator bool() const { return has_value(); }
-  const std::string& operator*() const { return *key_; }
-  const std::string* operator->() const { return key_.get(); }
-  // The key or nullptr.
-  const std::string* get() const { return key_.get(); }
-
- private:
-  std::unique_ptr<std::string> key_;
-};
-
 class Branch;
 class Transaction;
 class StructStore;
@@ -55,20 +26,33 @@ struct Item {
   OptionalID origin;
   OptionalID right_origin;
   Branch* parent = nullptr;  // null only for GC
-  MapKey parent_sub;
-  Content content;
-  std::unique_ptr<Branch> type;  // the shared type when content is ContentType
-  bool is_gc = false;
-  bool deleted = false;
-  bool keep = false;  // protected from GC (undo)
-  bool countable = false;
+  // parent_sub and type: below, behind rare_.
+  // The flags and seq_chunk live in Content's tail padding: a std::variant of
+  // 16-byte kinds is 17 bytes of data padded to 24, and [[no_unique_address]]
+  // lets the next members use the other 7 (Itanium C++ ABI, GCC and Clang),
+  // 8 bytes less per item. The flags are one-bit fields so that they fit in
+  // one byte beside the aligned seq_chunk.
+  [[no_unique_address]] Content content;
+  bool is_gc : 1 = false;
+  bool deleted : 1 = false;
+  bool keep : 1 = false;  // protected from GC (undo)
+  bool countable : 1 = false;
   // The parent's SeqIndex chunk holding this sequence item (meaningful only
-  // while the parent has an index). Sits in what was tail padding after
-  // the flags, so Item does not grow.
+  // while the parent has an index).
   uint32_t seq_chunk = 0;
 
   Item();
   ~Item();
+
+  // The map key (Item.parentSub), or null for sequence items.
+  const std::string* parent_sub() const { return rare_ != nullptr && rare_->has_key ? &rare_->key : nullptr; }
+  void set_parent_sub(const std::string& key);
+  // Copies another item's key (or its absence).
+  void set_parent_sub(const std::string* key);
+  // The shared type when content is ContentType (kept after the item is
+  // collected, for handles), else null.
+  Branch* type() const { return rare_ != nullptr ? rare_->type.get() : nullptr; }
+  void set_type(std::unique_ptr<Branch> type);
 
   ID last_id() const { return ID{id.client, id.clock + length - 1}; }
   bool visible() const { return countable && !deleted; }
@@ -83,6 +67,19 @@ struct Item {
   // Item.mergeWith: appends `right` (its right neighbour in the store) if
   // allowed; the caller then destroys `right`.
   bool try_merge(Item& right);
+
+ private:
+  // The parts most items lack (a map key, a shared type) behind one pointer:
+  // sequence items of text and arrays, nearly all blocks, pay 8 bytes for
+  // both instead of 16.
+  struct Rare {
+    ~Rare();
+    std::string key;
+    bool has_key = false;
+    std::unique_ptr<Branch> type;
+  };
+  Rare& rare();
+  std::unique_ptr<Rare> rare_;
 };
 
 // Where a document's items live: slots carved from chunks (growing to 256

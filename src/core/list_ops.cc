@@ -98,7 +98,7 @@ Item* map_set(Transaction& txn, Branch* parent, const std::string& key, Content&
   auto found = parent->map.find(key);
   Item* left = found == parent->map.end() ? nullptr : found->second;
   Item* item = new_local_item(txn, parent, left, nullptr, std::move(content));
-  item->parent_sub = key;
+  item->set_parent_sub(key);
   integrate_item(txn, item, 0);
   return item;
 }

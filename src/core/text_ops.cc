@@ -262,7 +262,7 @@ bool try_extend_own_item(Transaction& txn, Branch* text, const TextPosition& pos
   left->length += add.size();
   text->length += add.size();
   if (text->seq_index) text->seq_index->on_visible_change(left, static_cast<int64_t>(add.size()));
-  txn.add_changed_type(text, std::nullopt);
+  txn.add_changed_type(text, nullptr);
   text->marker = left;
   text->marker_index = pos.index - old_length;
   return true;
@@ -371,7 +371,8 @@ bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructSto
                               size_t r_index) {
   if (!txn.delete_set.empty() || !txn.merge_structs.empty()) return false;
   Branch* parent = x->parent;
-  if (parent == nullptr || x->is_gc || x->deleted || x->keep || x->parent_sub || cut == 0 || cut >= x->length)
+  if (parent == nullptr || x->is_gc || x->deleted || x->keep || x->parent_sub() || cut == 0 ||
+      cut >= x->length)
     return false;
   Item* r = x->right;
   if (r == nullptr || !r->deleted || r->is_gc || r->keep || r->id.client != x->id.client ||
@@ -415,7 +416,7 @@ bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructSto
   txn.has_fast_delete = true;
   txn.fast_delete_client = r->id.client;
   txn.fast_delete = {r->id.clock, length};
-  txn.add_changed_type(parent, std::nullopt);
+  txn.add_changed_type(parent, nullptr);
   return true;
 }
 

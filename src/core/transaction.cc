@@ -110,7 +110,7 @@ void ChangedTypes::erase(Branch* type) {
 const std::string& transaction_origin(const Transaction& txn) { return txn.origin; }
 bool transaction_is_local(const Transaction& txn) { return txn.local; }
 
-void Transaction::add_changed_type(Branch* type, const MapKey& parent_sub) {
+void Transaction::add_changed_type(Branch* type, const std::string* parent_sub) {
   const Item* item = type->item;
   if (item != nullptr) {
     if (!(item->id.clock < before_state.get(item->id.client) && !item->deleted)) return;
@@ -134,8 +134,8 @@ size_t try_merge_with_lefts(ItemPool& pool, StructStore::Blocks& blocks, size_t 
     Item* right = blocks[i];
     if (left->deleted != right->deleted || left->is_gc != right->is_gc) break;
     if (!left->try_merge(*right)) break;
-    if (!right->is_gc && right->parent_sub) {
-      auto found = right->parent->map.find(*right->parent_sub);
+    if (!right->is_gc && right->parent_sub()) {
+      auto found = right->parent->map.find(*right->parent_sub());
       if (found != right->parent->map.end() && found->second == right) found->second = left;
     }
     pool.destroy(right);

@@ -147,7 +147,7 @@ class Transaction {
   // Kept across reuse of this object (Doc::transact): the v1 update encoder.
   std::unique_ptr<UpdateEncoder> update_encoder;
 
-  void add_changed_type(Branch* type, const MapKey& parent_sub);
+  void add_changed_type(Branch* type, const std::string* parent_sub);
 
   // The delete set's ranges of `client`, created when absent. Reuses the
   // map node (and its vector's capacity) that reset() took from the last

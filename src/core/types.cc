@@ -37,14 +37,14 @@ Result<Ref> insert_type(Branch* b, uint64_t index, TypeRef kind, const std::stri
     if (index > b->length) return Status(ErrorCode::kInvalidArgument, "index beyond length");
     Item* ref = list_insert_ref(txn, b, index);
     Item* item = list_insert_contents_after(txn, b, ref, std::move(contents));
-    return Ref(item->type.get());
+    return Ref(item->type());
   });
 }
 
 template <typename Ref>
 Ref set_type(Branch* b, const std::string& key, TypeRef kind, const std::string& name = {}) {
   return in_txn(
-      b, [&](Transaction& txn) { return Ref(map_set(txn, b, key, type_content(kind, name))->type.get()); });
+      b, [&](Transaction& txn) { return Ref(map_set(txn, b, key, type_content(kind, name))->type()); });
 }
 
 std::optional<Value> list_get(Branch* b, uint64_t index) {

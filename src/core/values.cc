@@ -19,7 +19,7 @@ Value item_value(const Item& item, uint64_t index) {
         } else if constexpr (std::is_same_v<C, ContentEmbed>) {
           return Value{c.value};
         } else if constexpr (std::is_same_v<C, ContentType>) {
-          return Value{item.type.get()};
+          return Value{item.type()};
         } else if constexpr (std::is_same_v<C, ContentDoc>) {
           return Value{Value::SubDoc{c.guid, c.opts}};
         } else if constexpr (std::is_same_v<C, ContentString>) {

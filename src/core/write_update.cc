@@ -27,7 +27,7 @@ void write_item_with(E& enc, const Item& item, uint64_t offset) {
   uint8_t info = static_cast<uint8_t>(content_ref(item.content)) & 0x1f;
   if (origin) info |= 0x80;
   if (item.right_origin) info |= 0x40;
-  if (item.parent_sub) info |= 0x20;
+  if (item.parent_sub()) info |= 0x20;
   enc.write_info(info);
   if (origin) enc.write_left_id(*origin);
   if (item.right_origin) enc.write_right_id(*item.right_origin);
@@ -40,7 +40,8 @@ void write_item_with(E& enc, const Item& item, uint64_t offset) {
       enc.write_parent_info(false);
       enc.write_left_id(parent->item->id);
     }
-    if (item.parent_sub) static_cast<UpdateEncoder&>(enc).write_string(std::string_view(*item.parent_sub));
+    if (item.parent_sub())
+      static_cast<UpdateEncoder&>(enc).write_string(std::string_view(*item.parent_sub()));
   }
   // Strings and deleted ranges are most blocks: written without the visit.
   if (const auto* s = std::get_if<ContentString>(&item.content)) {
@@ -154,7 +155,7 @@ void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& bl
     uint8_t info = static_cast<uint8_t>(str != nullptr ? ContentRef::kString : ContentRef::kDeleted);
     if (origin) info |= 0x80;
     if (item.right_origin) info |= 0x40;
-    if (item.parent_sub) info |= 0x20;
+    if (item.parent_sub()) info |= 0x20;
     *p++ = info;
     if (origin) p = put_var_uint(put_var_uint(p, origin->client), origin->clock);
     if (item.right_origin)
@@ -224,7 +225,7 @@ bool write_small_client_structs_v1(lib0::Encoder& out, const StructStore::Blocks
   const Item* items[kMaxBlocks];
   for (size_t i = 0; i < count; i++) {
     const Item* item = blocks[start + i];
-    if (item->is_gc || item->parent_sub || (!item->origin && !item->right_origin)) return false;
+    if (item->is_gc || item->parent_sub() || (!item->origin && !item->right_origin)) return false;
     if (const auto* str = std::get_if<ContentString>(&item->content)) {
       bound += 51 + 3 * str->text.size();
     } else if (std::holds_alternative<ContentDeleted>(item->content)) {
