@@ -11,6 +11,7 @@
 #include "core/branch.h"
 #include "core/events.h"
 #include "core/integrate.h"
+#include "core/load_paths.h"
 #include "core/seq_index.h"
 #include "core/struct_store.h"
 #include "core/text_ops.h"
@@ -182,6 +183,7 @@ class ReadStructs {
     roots.clear();
     parent_ids.clear();
     bad_ref = false;
+    many_structs = false;
     ids.clear();
     stack.clear();
     states.clear();
@@ -222,6 +224,9 @@ class ReadStructs {
   std::vector<Branch*> roots;  // resolved root_names, inside the transaction
   std::vector<ID> parent_ids;
   bool bad_ref = false;  // an item refers to a later clock of its own client
+  // The update has kManyStructs or more structs and load_fast_paths_enabled.
+  static constexpr uint64_t kManyStructs = 64;
+  bool many_structs = false;
   // integrate_structs' working lists.
   std::vector<size_t> ids;
   std::vector<Ref*> stack;
@@ -363,15 +368,30 @@ void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
       clock += ref.item->length;
     }
   }
+  rs.many_structs = load_fast_paths_enabled && structs_read >= ReadStructs::kManyStructs;
 }
 
 // The block ending at `id`, split off if needed (StructStore::get_item_clean_end),
 // checking first the client's last block: an item's origin is often the
-// newest block of its client (typing), and that needs no search.
-Item* block_ending_at(Transaction& txn, StructStore& store, ID id) {
+// newest block of its client (typing), and that needs no search. With
+// `search_directly` (a big update: the origins of a loaded state point all
+// over the document) an origin before the last block is found by the
+// array's search without first trying the remembered position, which the
+// previous, unrelated origin left there.
+Item* block_ending_at(Transaction& txn, StructStore& store, ID id, bool search_directly) {
   if (StructStore::Blocks* blocks = store.blocks(id.client); blocks != nullptr && !blocks->empty()) {
     Item* last = blocks->back();
     if (last->id.clock + last->length - 1 == id.clock) return last;
+    if (search_directly && id.clock < last->id.clock) {
+      // Blocks are contiguous from clock 0, so find() holds for any clock below the last block's.
+      const size_t index = blocks->find(id.clock);
+      Item* block = (*blocks)[index];
+      if (id.clock != block->id.clock + block->length - 1 && !block->is_gc) {
+        Item* right = split_item(txn, block, id.clock - block->id.clock + 1);
+        blocks->insert(index + 1, right);
+      }
+      return block;
+    }
   }
   return store.get_item_clean_end(txn, id);
 }
@@ -392,7 +412,7 @@ std::optional<uint64_t> get_missing(Transaction& txn, ReadStructs& rs, const Ref
   Item* left = nullptr;
   Item* right = nullptr;
   if (item->origin) {
-    left = block_ending_at(txn, store, *item->origin);
+    left = block_ending_at(txn, store, *item->origin, rs.many_structs);
     item->origin = left->last_id();
   }
   if (item->right_origin) {
@@ -625,6 +645,53 @@ std::optional<RestStructs> integrate_structs(Transaction& txn, ReadStructs& rs) 
   return RestStructs{std::move(missing_sv), encode_rest(rs, rest)};
 }
 
+// The ranges this transaction recorded as deleted for one client (items
+// integrated with Deleted content, marked deleted, or collected), as they
+// stood when a delete set began to be applied: a loaded document's deleted
+// items arrive as Deleted content and its delete set lists the same ranges
+// again. Every block in a recorded range is deleted (deletion is never
+// undone; splits and GC keep the flag), so a range covered by them has
+// nothing to split or mark. Answers only while the recorded ranges are in
+// ascending order and the queries come in ascending order (an update's
+// ranges per client); otherwise `covers` says no and the caller does the
+// general walk.
+class DeletedInTxn {
+ public:
+  DeletedInTxn(Transaction& txn, uint64_t client) {
+    auto& all = txn.delete_set.clients();
+    auto it = all.find(client);
+    if (it == all.end()) return;
+    ranges_ = &it->second;
+    n_ = ranges_->size();  // later additions (this walk's own marks) are not consulted
+    for (size_t k = 1; k < n_; k++) {
+      if ((*ranges_)[k].clock < (*ranges_)[k - 1].clock) {
+        n_ = 0;
+        return;
+      }
+    }
+  }
+
+  // True if [clock, end) lies inside the union of the recorded ranges.
+  bool covers(uint64_t clock, uint64_t end) {
+    if (n_ == 0) return false;
+    if (clock < last_query_) k_ = 0;  // out of order: search from the start
+    last_query_ = clock;
+    const std::vector<DeleteRange>& r = *ranges_;  // by index: the walk may append (and reallocate)
+    while (k_ < n_ && r[k_].clock + r[k_].len <= clock) k_++;
+    if (k_ == n_ || r[k_].clock > clock) return false;
+    uint64_t reach = r[k_].clock + r[k_].len;
+    for (size_t j = k_ + 1; reach < end && j < n_ && r[j].clock <= reach; j++)
+      reach = std::max(reach, r[j].clock + r[j].len);
+    return reach >= end;
+  }
+
+ private:
+  const std::vector<DeleteRange>* ranges_ = nullptr;
+  size_t n_ = 0;
+  size_t k_ = 0;
+  uint64_t last_query_ = 0;
+};
+
 // Applies a delete set given per client in descending client order; returns
 // the ranges beyond known state (v2 update with zero structs) or nullopt.
 std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const DsClient> clients) {
@@ -633,9 +700,12 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const Ds
   for (const DsClient& dc : clients) {
     uint64_t client = dc.client;
     uint64_t state = store.state(client);
+    DeletedInTxn known(txn, client);
     for (const DeleteRange& r : dc.ranges) {
       uint64_t clock = r.clock;
       uint64_t clock_end = r.clock + r.len;
+      if (load_fast_paths_enabled && clock_end <= state && known.covers(clock, clock_end))
+        continue;  // nothing left to delete
       if (clock < state) {
         if (state < clock_end) unapplied.add(client, state, clock_end - state);
         StructStore::Blocks& blocks = *store.blocks(client);

@@ -71,7 +71,9 @@ size_t StructStore::find_index(const Blocks& blocks, uint64_t clock) {
       return h - 1;
     }
   }
-  if (blocks.clock_at(last) <= clock) {
+  // The last block's clock through the item: clock_at(last) would move the
+  // array's cursor to the last chunk (and the caller's next access back).
+  if (blocks.back()->id.clock <= clock) {
     blocks.set_hint(last);
     return last;
   }

@@ -126,7 +126,18 @@ void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& bl
   const size_t start = StructStore::find_index(blocks, clock);
   uint8_t buf[kBuffer];
   uint8_t* p = put_var_uint(buf, blocks.size() - start);
-  p = put_var_uint(p, client);
+  // Most IDs written are of this client (origins in its own runs): its
+  // varUint is copied whole (16 bytes, of which the first `client_len`
+  // count; kFixed leaves room for the rest) instead of re-encoded.
+  uint8_t client_bytes[16] = {};
+  const size_t client_len = static_cast<size_t>(put_var_uint(client_bytes, client) - client_bytes);
+  auto put_client = [&](uint8_t* at, uint64_t c) {
+    if (c != client) return put_var_uint(at, c);
+    std::memcpy(at, client_bytes, sizeof client_bytes);
+    return at + client_len;
+  };
+  std::memcpy(p, client_bytes, client_len);
+  p += client_len;
   p = put_var_uint(p, clock);
   auto flush = [&] {
     out.write_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
@@ -157,9 +168,9 @@ void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& bl
     if (item.right_origin) info |= 0x40;
     if (item.parent_sub()) info |= 0x20;
     *p++ = info;
-    if (origin) p = put_var_uint(put_var_uint(p, origin->client), origin->clock);
+    if (origin) p = put_var_uint(put_client(p, origin->client), origin->clock);
     if (item.right_origin)
-      p = put_var_uint(put_var_uint(p, item.right_origin->client), item.right_origin->clock);
+      p = put_var_uint(put_client(p, item.right_origin->client), item.right_origin->clock);
     if (str != nullptr) {
       p = put_utf16_string(p,
                            std::u16string_view(str->text).substr(std::min<size_t>(offset, str->text.size())));
@@ -188,6 +199,51 @@ void write_client_structs(UpdateEncoder& enc, const StructStore::Blocks& blocks,
 }
 
 }  // namespace
+
+void write_state_delete_set(UpdateEncoder& enc, const StructStore& store) {
+  if (!fast_v1_writer_enabled || typeid(enc) != typeid(UpdateEncoderV1)) {
+    store.delete_set().write(enc);
+    return;
+  }
+  // v1: plain varUints, clients descending, each client's deleted blocks
+  // joined with their deleted neighbours (StructStore::delete_set's ranges).
+  std::vector<std::pair<uint64_t, const StructStore::Blocks*>> clients;
+  clients.reserve(store.clients().size());
+  for (const auto& [client, blocks] : store.clients()) clients.emplace_back(client, &blocks);
+  std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<DeleteRange> ranges;
+  struct ClientRanges {
+    uint64_t client;
+    size_t first;
+    size_t end;
+  };
+  std::vector<ClientRanges> with_ranges;
+  for (const auto& [client, blocks] : clients) {
+    const size_t first = ranges.size();
+    bool in_range = false;
+    for (const Item* block : *blocks) {
+      if (!block->deleted) {
+        in_range = false;
+      } else if (in_range) {
+        ranges.back().len += block->length;
+      } else {
+        ranges.push_back({block->id.clock, block->length});
+        in_range = true;
+      }
+    }
+    if (ranges.size() > first) with_ranges.push_back({client, first, ranges.size()});
+  }
+  lib0::Encoder& out = enc.rest();
+  out.write_var_uint(with_ranges.size());
+  for (const ClientRanges& c : with_ranges) {
+    out.write_var_uint(c.client);
+    out.write_var_uint(c.end - c.first);
+    for (size_t k = c.first; k < c.end; k++) {
+      out.write_var_uint(ranges[k].clock);
+      out.write_var_uint(ranges[k].len);
+    }
+  }
+}
 
 void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const StateVector& target) {
   std::vector<std::pair<uint64_t, uint64_t>> clients;  // client, start clock

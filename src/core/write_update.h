@@ -17,6 +17,10 @@ void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset);
 size_t estimate_v1_size(const StructStore& store);
 // Every client whose state exceeds `target` (absent = 0), descending.
 void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const StateVector& target);
+// The store's delete set (StructStore::delete_set().write's bytes); for v1
+// written from the blocks without building a DeleteSet (not when
+// fast_v1_writer_enabled is off).
+void write_state_delete_set(UpdateEncoder& enc, const StructStore& store);
 // A transaction's structs: every client whose clock moved from `before` to
 // `after` (sorted by client, as Transaction keeps them), descending, the same
 // bytes as write_clients_structs(store, before) without building a map.

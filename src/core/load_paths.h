@@ -1,0 +1,11 @@
+// Switch for the shortcuts apply_update.cc takes when an update brings many
+// structs or a delete set repeating ranges already deleted (a document
+// loaded from its full state). Each gives the state the general path gives;
+// tests switch them off to compare the two.
+#pragma once
+
+namespace weft {
+
+inline bool load_fast_paths_enabled = true;
+
+}  // namespace weft
