@@ -2,8 +2,8 @@
 # The whole test suite (README "Quick start", second command; CI runs it too).
 # Installs dependencies and builds if needed, then runs:
 #   1. unit tests, fuzz-corpus replay and the Yjs interop suites (ctest, release build)
-#   2. the same unit tests and corpus replay under ASan+UBSan
-#   3. each libFuzzer target briefly (clang, ASan+UBSan)
+#   2. the same unit tests and corpus replay under ASan+UBSan (clang)
+#   3. each libFuzzer target briefly (built with stage 2, ASan+UBSan)
 #   4. the web app end to end: headless chromium (playwright-core) against `weft serve`
 #   5. the Yjs interop suites once more, printed (node's test runner)
 # Environment: WEFT_SKIP_ASAN=1 / WEFT_SKIP_FUZZ=1 / WEFT_SKIP_E2E=1 skip stages 2 / 3 / 4;
@@ -31,11 +31,11 @@ fi
 
 if [ "${WEFT_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== libFuzzer (${FUZZ_SECONDS:-20}s per target) == $(date -u +%T)"
-  scripts/build.sh fuzz
+  scripts/build.sh fuzz  # nothing to do after the ASan stage, which built them
   for t in fuzz_update_v1 fuzz_update_v2 fuzz_any fuzz_sync_message fuzz_ws_frame; do
     work=$(mktemp -d)
     cp fuzz/corpus/$t/* "$work"/ 2>/dev/null || true
-    build-fuzz/fuzz/$t -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -timeout=10 \
+    build-asan/fuzz/$t -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=0 "$work" 2>"$work.log" || {
       tail -40 "$work.log"
       echo "fuzz target $t failed"
