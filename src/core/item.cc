@@ -25,7 +25,7 @@ void Item::set_parent_sub(const std::string& key) {
   r.has_key = true;
 }
 
-void Item::set_parent_sub(const std::string* key) {
+void Item::copy_parent_sub(const std::string* key) {
   if (key != nullptr) {
     set_parent_sub(*key);
   } else if (rare_ != nullptr) {

@@ -30,13 +30,15 @@ struct Item {
   // The flags and seq_chunk live in Content's tail padding: a std::variant of
   // 16-byte kinds is 17 bytes of data padded to 24, and [[no_unique_address]]
   // lets the next members use the other 7 (Itanium C++ ABI, GCC and Clang),
-  // 8 bytes less per item. The flags are one-bit fields so that they fit in
-  // one byte beside the aligned seq_chunk.
+  // 8 bytes less per item. Three bytes before the aligned seq_chunk: the
+  // rarer is_gc and keep share one as one-bit fields; deleted and countable,
+  // read together on every step of a position walk (visible()), stay whole
+  // bytes, which costs one instruction less per step than two bits of one.
   [[no_unique_address]] Content content;
   bool is_gc : 1 = false;
-  bool deleted : 1 = false;
   bool keep : 1 = false;  // protected from GC (undo)
-  bool countable : 1 = false;
+  bool deleted = false;
+  bool countable = false;
   // The parent's SeqIndex chunk holding this sequence item (meaningful only
   // while the parent has an index).
   uint32_t seq_chunk = 0;
@@ -47,8 +49,11 @@ struct Item {
   // The map key (Item.parentSub), or null for sequence items.
   const std::string* parent_sub() const { return rare_ != nullptr && rare_->has_key ? &rare_->key : nullptr; }
   void set_parent_sub(const std::string& key);
-  // Copies another item's key (or its absence).
-  void set_parent_sub(const std::string* key);
+  // Copies another item's key (or its absence): nothing to do for a
+  // sequence item copying a sequence item's, the loader's common case.
+  void set_parent_sub(const std::string* key) {
+    if (key != nullptr || rare_ != nullptr) copy_parent_sub(key);
+  }
   // The shared type when content is ContentType (kept after the item is
   // collected, for handles), else null.
   Branch* type() const { return rare_ != nullptr ? rare_->type.get() : nullptr; }
@@ -79,6 +84,7 @@ struct Item {
     std::unique_ptr<Branch> type;
   };
   Rare& rare();
+  void copy_parent_sub(const std::string* key);
   std::unique_ptr<Rare> rare_;
 };
 
