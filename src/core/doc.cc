@@ -82,8 +82,7 @@ Result<UpdateBytes> Doc::encode_state_as_update(std::span<const uint8_t> state_v
   WEFT_ASSIGN_OR_RETURN(target, decode_state_vector(state_vector));
   auto enc = make_update_encoder(format);
   if (format == UpdateFormat::kV1 && target.empty()) enc->rest().reserve(estimate_v1_size(*store_));
-  write_clients_structs(*enc, *store_, target);
-  write_state_delete_set(*enc, *store_);
+  write_state_as_update(*enc, *store_, target);
   UpdateBytes own = enc->finish();
   if (!store_->pending_ds && !store_->pending_structs) return own;
   // Pending data is part of the state (yjs encodeStateAsUpdateV2).

@@ -117,8 +117,11 @@ uint8_t* put_utf16_string(uint8_t* p, std::u16string_view text) {
 // into a stack buffer flushed in large pieces, with no per-field bounds
 // checks or calls. Any other block (and a string too long for the buffer)
 // goes through write_item_with after a flush. The same bytes.
+// With a non-null `ranges` (a whole client, clock 0) it also appends the
+// client's delete ranges, as write_state_delete_set's walk finds them
+// (deleted neighbours joined), so the full state needs no second walk.
 void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& blocks, uint64_t client,
-                             uint64_t clock) {
+                             uint64_t clock, std::vector<DeleteRange>* ranges) {
   constexpr size_t kBuffer = 16384;
   constexpr size_t kFixed = 64;  // info byte, two IDs and a length prefix, with room to spare
   lib0::Encoder& out = enc.rest();
@@ -143,9 +146,20 @@ void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& bl
     out.write_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
     p = buf;
   };
+  bool in_range = false;  // the last block was deleted (its range is ranges->back())
   for (size_t i = start; i < blocks.size(); i++) {
     const Item& item = *blocks[i];
     const uint64_t offset = i == start ? clock - item.id.clock : 0;
+    if (ranges != nullptr) {
+      if (!item.deleted) {
+        in_range = false;
+      } else if (in_range) {
+        ranges->back().len += item.length;
+      } else {
+        ranges->push_back({item.id.clock, item.length});
+        in_range = true;
+      }
+    }
     if (static_cast<size_t>(buf + kBuffer - p) < kFixed) flush();
     if (item.is_gc) {
       *p++ = 0;
@@ -187,7 +201,7 @@ void write_client_structs(UpdateEncoder& enc, const StructStore::Blocks& blocks,
   // typeid, not dynamic_cast: this runs once per client of every emitted update.
   if (typeid(enc) == typeid(UpdateEncoderV1)) {
     if (fast_v1_writer_enabled) {
-      write_client_structs_v1(static_cast<UpdateEncoderV1&>(enc), blocks, client, clock);
+      write_client_structs_v1(static_cast<UpdateEncoderV1&>(enc), blocks, client, clock, nullptr);
     } else {
       write_client_structs_with(static_cast<UpdateEncoderV1&>(enc), blocks, client, clock);
     }
@@ -195,6 +209,28 @@ void write_client_structs(UpdateEncoder& enc, const StructStore::Blocks& blocks,
     write_client_structs_with(static_cast<UpdateEncoderV2&>(enc), blocks, client, clock);
   } else {
     write_client_structs_with(enc, blocks, client, clock);
+  }
+}
+
+// Per client (descending), its delete ranges ranges[first, end).
+struct ClientRanges {
+  uint64_t client;
+  size_t first;
+  size_t end;
+};
+
+// A v1 delete set: plain varUints, the client count, then per client its
+// id, range count and each range's clock and length.
+void write_v1_delete_set(lib0::Encoder& out, const std::vector<ClientRanges>& with_ranges,
+                         const std::vector<DeleteRange>& ranges) {
+  out.write_var_uint(with_ranges.size());
+  for (const ClientRanges& c : with_ranges) {
+    out.write_var_uint(c.client);
+    out.write_var_uint(c.end - c.first);
+    for (size_t k = c.first; k < c.end; k++) {
+      out.write_var_uint(ranges[k].clock);
+      out.write_var_uint(ranges[k].len);
+    }
   }
 }
 
@@ -212,11 +248,6 @@ void write_state_delete_set(UpdateEncoder& enc, const StructStore& store) {
   for (const auto& [client, blocks] : store.clients()) clients.emplace_back(client, &blocks);
   std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<DeleteRange> ranges;
-  struct ClientRanges {
-    uint64_t client;
-    size_t first;
-    size_t end;
-  };
   std::vector<ClientRanges> with_ranges;
   for (const auto& [client, blocks] : clients) {
     const size_t first = ranges.size();
@@ -233,16 +264,7 @@ void write_state_delete_set(UpdateEncoder& enc, const StructStore& store) {
     }
     if (ranges.size() > first) with_ranges.push_back({client, first, ranges.size()});
   }
-  lib0::Encoder& out = enc.rest();
-  out.write_var_uint(with_ranges.size());
-  for (const ClientRanges& c : with_ranges) {
-    out.write_var_uint(c.client);
-    out.write_var_uint(c.end - c.first);
-    for (size_t k = c.first; k < c.end; k++) {
-      out.write_var_uint(ranges[k].clock);
-      out.write_var_uint(ranges[k].len);
-    }
-  }
+  write_v1_delete_set(enc.rest(), with_ranges, ranges);
 }
 
 void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const StateVector& target) {
@@ -256,6 +278,34 @@ void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const S
   std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   enc.rest().write_var_uint(clients.size());
   for (auto [client, clock] : clients) write_client_structs(enc, store.clients().at(client), client, clock);
+}
+
+void write_state_as_update(UpdateEncoder& enc, const StructStore& store, const StateVector& target) {
+  if (!fast_v1_writer_enabled || typeid(enc) != typeid(UpdateEncoderV1) || !target.empty()) {
+    write_clients_structs(enc, store, target);
+    write_state_delete_set(enc, store);
+    return;
+  }
+  // The whole store in v1: every non-empty client from clock 0, descending,
+  // its delete ranges collected while its blocks are written (an empty
+  // client has none, so the delete set's clients are a subset in the same
+  // order).
+  std::vector<std::pair<uint64_t, const StructStore::Blocks*>> clients;
+  clients.reserve(store.clients().size());
+  for (const auto& [client, blocks] : store.clients()) {
+    if (!blocks.empty()) clients.emplace_back(client, &blocks);
+  }
+  std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  auto& v1 = static_cast<UpdateEncoderV1&>(enc);
+  v1.rest().write_var_uint(clients.size());
+  std::vector<DeleteRange> ranges;
+  std::vector<ClientRanges> with_ranges;
+  for (const auto& [client, blocks] : clients) {
+    const size_t first = ranges.size();
+    write_client_structs_v1(v1, *blocks, client, 0, &ranges);
+    if (ranges.size() > first) with_ranges.push_back({client, first, ranges.size()});
+  }
+  write_v1_delete_set(v1.rest(), with_ranges, ranges);
 }
 
 namespace {

@@ -21,6 +21,10 @@ void write_clients_structs(UpdateEncoder& enc, const StructStore& store, const S
 // written from the blocks without building a DeleteSet (not when
 // fast_v1_writer_enabled is off).
 void write_state_delete_set(UpdateEncoder& enc, const StructStore& store);
+// The state as an update: write_clients_structs then write_state_delete_set,
+// their bytes; for v1 and an empty `target` (the full state) in one walk
+// over the blocks, the delete ranges collected while the structs are written.
+void write_state_as_update(UpdateEncoder& enc, const StructStore& store, const StateVector& target);
 // A transaction's structs: every client whose clock moved from `before` to
 // `after` (sorted by client, as Transaction keeps them), descending, the same
 // bytes as write_clients_structs(store, before) without building a map.
