@@ -237,5 +237,46 @@ TEST(LoadEncodeTest, LoadFastPathsGiveTheGeneralPathsState) {
   }
 }
 
+// The v1 full state collects its delete ranges while writing the structs:
+// deleted blocks at the start and end of a client's run, a client whose
+// every block is deleted, neighbouring deleted blocks of one client (one
+// range) between live ones, several clients (ids of one and two varUint
+// bytes), gc on and off, against the field-by-field writer and the
+// DeleteSet's own bytes.
+TEST(LoadEncodeTest, FullStateDeleteRangesAtClientBoundaries) {
+  for (const bool gc : {true, false}) {
+    SCOPED_TRACE("gc " + std::to_string(gc));
+    Doc a(DocOptions{9, "", gc});
+    Doc b(DocOptions{5, "", gc});
+    Doc c(DocOptions{700, "", gc});
+    auto sync = [](Doc& from, Doc& to) {
+      auto u = from.encode_state_as_update(to.encode_state_vector());
+      ASSERT_TRUE(u.is_ok());
+      ASSERT_TRUE(to.apply_update(*u).is_ok());
+    };
+    // Client 9: three blocks in reverse order ("ghi" "def" "abc": clocks 6, 3, 0).
+    for (const char* piece : {"abc", "def", "ghi"}) ASSERT_TRUE(a.get_text("t").insert(0, piece).is_ok());
+    sync(a, b);
+    sync(a, c);
+    ASSERT_TRUE(b.get_text("t").insert(9, "jkl").is_ok());  // client 5 after client 9's run
+    ASSERT_TRUE(c.get_text("t").insert(0, "xy").is_ok());   // client 700, all deleted below
+    sync(b, a);
+    sync(c, a);
+    auto t = a.get_text("t");
+    ASSERT_EQ(t.to_string(), "xyghidefabcjkl");
+    ASSERT_TRUE(t.remove_range(0, 2).is_ok());  // all of client 700
+    ASSERT_TRUE(t.remove_range(0, 6).is_ok());  // "ghidef": client 9's clocks 3..9, one range
+    ASSERT_TRUE(t.remove_range(1, 3).is_ok());  // "bc" + "j": ends of client 9 and start of client 5
+    ASSERT_TRUE(t.remove_range(2, 1).is_ok());  // "l": the end of client 5
+    ASSERT_EQ(t.to_string(), "ak");
+    const UpdateBytes fast = encode(a, {}, true);
+    ASSERT_EQ(fast, encode(a, {}, false));
+    Doc loaded(DocOptions{1, "", gc});
+    ASSERT_TRUE(loaded.apply_update(fast).is_ok());
+    EXPECT_EQ(loaded.get_text("t").to_string(), "ak");
+    EXPECT_EQ(encode(loaded, {}, true), fast);
+  }
+}
+
 }  // namespace
 }  // namespace weft
