@@ -220,18 +220,29 @@ struct ClientRanges {
 };
 
 // A v1 delete set: plain varUints, the client count, then per client its
-// id, range count and each range's clock and length.
+// id, range count and each range's clock and length; written through a raw
+// pointer into a stack buffer appended in large pieces (a full state has
+// thousands of ranges).
 void write_v1_delete_set(lib0::Encoder& out, const std::vector<ClientRanges>& with_ranges,
                          const std::vector<DeleteRange>& ranges) {
-  out.write_var_uint(with_ranges.size());
+  constexpr size_t kBuffer = 4096;
+  constexpr size_t kPair = 20;  // two varUints of at most 10 bytes
+  uint8_t buf[kBuffer];
+  uint8_t* p = put_var_uint(buf, with_ranges.size());
+  auto room = [&] {
+    if (static_cast<size_t>(buf + kBuffer - p) >= kPair) return;
+    out.write_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
+    p = buf;
+  };
   for (const ClientRanges& c : with_ranges) {
-    out.write_var_uint(c.client);
-    out.write_var_uint(c.end - c.first);
+    room();
+    p = put_var_uint(put_var_uint(p, c.client), c.end - c.first);
     for (size_t k = c.first; k < c.end; k++) {
-      out.write_var_uint(ranges[k].clock);
-      out.write_var_uint(ranges[k].len);
+      room();
+      p = put_var_uint(put_var_uint(p, ranges[k].clock), ranges[k].len);
     }
   }
+  out.write_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
 }
 
 }  // namespace
