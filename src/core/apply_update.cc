@@ -504,6 +504,10 @@ void integrate_block(Transaction& txn, Item* item, uint64_t offset) {
   integrate_item(txn, item, offset);
 }
 
+// integrate_in_order takes updates of up to this many structs (keystrokes);
+// bigger ones go through integrate_structs, which frees its refs as it goes.
+constexpr size_t kInOrderMaxStructs = 64;
+
 struct RestStructs {
   std::map<uint64_t, uint64_t> missing;
   UpdateBytes update;  // v2
@@ -692,6 +696,31 @@ class DeletedInTxn {
   uint64_t last_query_ = 0;
 };
 
+// The common case of a peer's keystroke: a few structs of one client,
+// continuing exactly at the store's state of that client. They are
+// integrated in order here, without integrate_structs' stacks, cursors and
+// rest bookkeeping (which would take the same steps for them). A Skip, a gap
+// or a struct with a missing dependency (get_missing changes nothing then)
+// stops it: that struct and those after it are left at the client's cursor,
+// where integrate_structs picks them up. Returns whether all were integrated.
+bool integrate_in_order(Transaction& txn, ReadStructs& rs) {
+  std::span<ClientRefs> clients = rs.clients();
+  if (clients.size() != 1 || clients[0].refs.size() > kInOrderMaxStructs) return false;
+  ClientRefs& cr = clients[0];
+  StructStore& store = txn.doc.store();
+  uint64_t clock = store.state(cr.client);
+  while (cr.i < cr.refs.size()) {
+    Ref& ref = cr.refs[cr.i];
+    Item* item = ref.item;
+    if (ref.is_skip() || item->id.clock != clock || get_missing(txn, rs, ref)) return false;
+    cr.i++;
+    clock += item->length;
+    ref.item = nullptr;  // the store owns it now
+    integrate_block(txn, item, 0);
+  }
+  return true;
+}
+
 // Applies a delete set given per client in descending client order; returns
 // the ranges beyond known state (v2 update with zero structs) or nullopt.
 std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const DsClient> clients) {
@@ -821,7 +850,8 @@ void apply_read_update(Transaction& txn, ReadStructs& rs) {
   for (const std::string& name : rs.root_names)
     rs.roots.push_back(doc.get_or_create_root(name, std::nullopt));
   bool retry = false;
-  std::optional<RestStructs> rest = integrate_structs(txn, rs);
+  std::optional<RestStructs> rest;
+  if (!integrate_in_order(txn, rs)) rest = integrate_structs(txn, rs);
   if (store.pending_structs) {
     for (const auto& [client, clock] : store.pending_structs->missing) {
       if (clock < store.state(client)) {
@@ -841,7 +871,8 @@ void apply_read_update(Transaction& txn, ReadStructs& rs) {
     store.pending_structs = StructStore::PendingStructs{std::move(rest->missing), std::move(rest->update)};
   }
 
-  std::optional<UpdateBytes> ds_rest = apply_delete_set(txn, rs.ds_clients);
+  std::optional<UpdateBytes> ds_rest;
+  if (!rs.ds_clients.empty()) ds_rest = apply_delete_set(txn, rs.ds_clients);
   if (store.pending_ds) {
     std::optional<UpdateBytes> ds_rest2;
     auto pending = decode_update(*store.pending_ds, UpdateFormat::kV2);
