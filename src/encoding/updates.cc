@@ -346,12 +346,17 @@ Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates
     needs_generic = any_needs_generic(inputs);
     return st;
   };
+  // The caller retries on the generic structs; the status is never seen
+  // (a Result holds a value or an error, never an ok status).
+  const auto to_generic = [&] {
+    return fail(Status(ErrorCode::kUnsupported, "merge: input needs the generic struct path"));
+  };
   if (updates.size() == 1) {
     // Returned unchanged, as JS does; still validated first.
     auto& r = *inputs[0].reader;
     while (r.curr() != nullptr) r.next();
     if (Status st = finish_status(inputs); !st.is_ok()) return fail(st);
-    if (any_needs_generic(inputs)) return fail(Status());
+    if (any_needs_generic(inputs)) return to_generic();
     (void)DeleteSet::read(*inputs[0].dec);
     if (Status st = finish_status(inputs); !st.is_ok()) return fail(st);
     return UpdateBytes(updates[0].begin(), updates[0].end());
@@ -439,7 +444,7 @@ Result<UpdateBytes> merge_impl(std::span<const std::span<const uint8_t>> updates
   }
   if (cw && !write(*cw)) return UpdateBytes{};
   if (Status st = finish_status(inputs); !st.is_ok()) return fail(st);
-  if (any_needs_generic(inputs)) return fail(Status());
+  if (any_needs_generic(inputs)) return to_generic();
 
   DeleteSet merged;
   for (In& in : inputs) WEFT_RETURN_IF_ERROR(read_delete_set_into(*in.dec, merged));
