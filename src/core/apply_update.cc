@@ -384,13 +384,7 @@ Item* block_ending_at(Transaction& txn, StructStore& store, ID id, bool search_d
     if (last->id.clock + last->length - 1 == id.clock) return last;
     if (search_directly && id.clock < last->id.clock) {
       // Blocks are contiguous from clock 0, so find() holds for any clock below the last block's.
-      const size_t index = blocks->find(id.clock);
-      Item* block = (*blocks)[index];
-      if (id.clock != block->id.clock + block->length - 1 && !block->is_gc) {
-        Item* right = split_item(txn, block, id.clock - block->id.clock + 1);
-        blocks->insert(index + 1, right);
-      }
-      return block;
+      return StructStore::clean_end_at(txn, *blocks, blocks->find(id.clock), id.clock);
     }
   }
   return store.get_item_clean_end(txn, id);

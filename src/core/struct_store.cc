@@ -105,13 +105,7 @@ Item* StructStore::get_item_clean_start(Transaction& txn, ID id) {
 
 Item* StructStore::get_item_clean_end(Transaction& txn, ID id) {
   Blocks& blocks = at(id.client);
-  size_t index = find_index(blocks, id.clock);
-  Item* block = blocks[index];
-  if (id.clock != block->id.clock + block->length - 1 && !block->is_gc) {
-    Item* right = split_item(txn, block, id.clock - block->id.clock + 1);
-    blocks.insert(index + 1, right);
-  }
-  return block;
+  return clean_end_at(txn, blocks, find_index(blocks, id.clock), id.clock);
 }
 
 void StructStore::move_start(Item* item, uint64_t clock) {

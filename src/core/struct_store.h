@@ -60,6 +60,17 @@ class StructStore {
   size_t find_index_clean_start(Transaction& txn, Blocks& blocks, uint64_t clock);
   Item* get_item_clean_start(Transaction& txn, ID id);
   Item* get_item_clean_end(Transaction& txn, ID id);
+  // get_item_clean_end's split, for a caller that found the block at `index`
+  // (blocks[index] contains `clock`) its own way. Inline: origin lookups
+  // during a load call it once per struct.
+  static Item* clean_end_at(Transaction& txn, Blocks& blocks, size_t index, uint64_t clock) {
+    Item* block = blocks[index];
+    if (clock != block->id.clock + block->length - 1 && !block->is_gc) {
+      Item* right = split_item(txn, block, clock - block->id.clock + 1);
+      blocks.insert(index + 1, right);
+    }
+    return block;
+  }
   // Moves the start of `item` (in the store) to `clock`: the backspace fast
   // path hands the left neighbour's last units to a tombstone.
   void move_start(Item* item, uint64_t clock);
