@@ -111,6 +111,20 @@ uint8_t* put_utf16_string(uint8_t* p, std::u16string_view text) {
   return put_var_uint(p, bytes) + bytes;
 }
 
+// Appends `item` to a client's delete ranges walked in clock order, joining
+// it to the previous range when the block before it was deleted too (the
+// ranges of StructStore::delete_set); `in_range` carries that between calls.
+void add_delete_range(std::vector<DeleteRange>& ranges, const Item& item, bool& in_range) {
+  if (!item.deleted) {
+    in_range = false;
+  } else if (in_range) {
+    ranges.back().len += item.length;
+  } else {
+    ranges.push_back({item.id.clock, item.length});
+    in_range = true;
+  }
+}
+
 // write_client_structs_with for the v1 encoder, for the blocks most documents
 // are made of (GC blocks, and String / Deleted items with an origin or a
 // right origin, so no parent on the wire): written through a raw pointer
@@ -150,16 +164,7 @@ void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& bl
   for (size_t i = start; i < blocks.size(); i++) {
     const Item& item = *blocks[i];
     const uint64_t offset = i == start ? clock - item.id.clock : 0;
-    if (ranges != nullptr) {
-      if (!item.deleted) {
-        in_range = false;
-      } else if (in_range) {
-        ranges->back().len += item.length;
-      } else {
-        ranges->push_back({item.id.clock, item.length});
-        in_range = true;
-      }
-    }
+    if (ranges != nullptr) add_delete_range(*ranges, item, in_range);
     if (static_cast<size_t>(buf + kBuffer - p) < kFixed) flush();
     if (item.is_gc) {
       *p++ = 0;
@@ -219,6 +224,18 @@ struct ClientRanges {
   size_t end;
 };
 
+// The clients with blocks, descending (the order of updates and delete sets).
+std::vector<std::pair<uint64_t, const StructStore::Blocks*>> non_empty_clients_descending(
+    const StructStore& store) {
+  std::vector<std::pair<uint64_t, const StructStore::Blocks*>> clients;
+  clients.reserve(store.clients().size());
+  for (const auto& [client, blocks] : store.clients()) {
+    if (!blocks.empty()) clients.emplace_back(client, &blocks);
+  }
+  std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  return clients;
+}
+
 // A v1 delete set: plain varUints, the client count, then per client its
 // id, range count and each range's clock and length; written through a raw
 // pointer into a stack buffer appended in large pieces (a full state has
@@ -254,25 +271,12 @@ void write_state_delete_set(UpdateEncoder& enc, const StructStore& store) {
   }
   // v1: plain varUints, clients descending, each client's deleted blocks
   // joined with their deleted neighbours (StructStore::delete_set's ranges).
-  std::vector<std::pair<uint64_t, const StructStore::Blocks*>> clients;
-  clients.reserve(store.clients().size());
-  for (const auto& [client, blocks] : store.clients()) clients.emplace_back(client, &blocks);
-  std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<DeleteRange> ranges;
   std::vector<ClientRanges> with_ranges;
-  for (const auto& [client, blocks] : clients) {
+  for (const auto& [client, blocks] : non_empty_clients_descending(store)) {
     const size_t first = ranges.size();
     bool in_range = false;
-    for (const Item* block : *blocks) {
-      if (!block->deleted) {
-        in_range = false;
-      } else if (in_range) {
-        ranges.back().len += block->length;
-      } else {
-        ranges.push_back({block->id.clock, block->length});
-        in_range = true;
-      }
-    }
+    for (const Item* block : *blocks) add_delete_range(ranges, *block, in_range);
     if (ranges.size() > first) with_ranges.push_back({client, first, ranges.size()});
   }
   write_v1_delete_set(enc.rest(), with_ranges, ranges);
@@ -301,12 +305,7 @@ void write_state_as_update(UpdateEncoder& enc, const StructStore& store, const S
   // its delete ranges collected while its blocks are written (an empty
   // client has none, so the delete set's clients are a subset in the same
   // order).
-  std::vector<std::pair<uint64_t, const StructStore::Blocks*>> clients;
-  clients.reserve(store.clients().size());
-  for (const auto& [client, blocks] : store.clients()) {
-    if (!blocks.empty()) clients.emplace_back(client, &blocks);
-  }
-  std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  const auto clients = non_empty_clients_descending(store);
   auto& v1 = static_cast<UpdateEncoderV1&>(enc);
   v1.rest().write_var_uint(clients.size());
   std::vector<DeleteRange> ranges;
