@@ -2,6 +2,8 @@
 // (yjs src/utils/encoding.js integrateStructs / readUpdateV2) and apply the
 // delete set (yjs src/utils/DeleteSet.js readAndApplyDeleteSet).
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -453,32 +455,57 @@ std::optional<uint64_t> get_missing(Transaction& txn, ReadStructs& rs, const Ref
 // encoded bytes. Not taken when someone observes the type (their event
 // delta needs the run as its own item), for formatted text, across
 // surrogate halves (a later split there would differ), or for map entries.
-// On success the item is left to the caller to destroy.
-bool try_extend_remote_item(Transaction& txn, Item* item) {
-  Item* left = item->left;
-  if (left == nullptr || left->right != item->right || item->parent == nullptr || item->parent_sub() ||
-      left->parent != item->parent || left->parent_sub() || left->deleted || left->is_gc || left->keep ||
-      left->id.client != item->id.client || left->id.clock + left->length != item->id.clock ||
-      !(left->right_origin == item->right_origin))
-    return false;
-  auto* add = std::get_if<ContentString>(&item->content);
+//
+// extendable checks the conditions on the left block for an item of its
+// client starting where it ends, whose resolved right neighbour is `right`
+// and right origin `right_origin`, with `text`: the block's string content,
+// or null. extend_block appends the text.
+ContentString* extendable(StructStore& store, Item* left, const Item* right, const OptionalID& right_origin,
+                          std::u16string_view text) {
+  if (left->right != right || left->parent == nullptr || left->parent_sub() || left->deleted || left->is_gc ||
+      left->keep || !(left->right_origin == right_origin))
+    return nullptr;
   auto* own = std::get_if<ContentString>(&left->content);
-  if (add == nullptr || own == nullptr || add->text.empty() || own->text.empty()) return false;
-  Branch* parent = item->parent;
-  if (parent->has_formatting || parent->is_deleted() || has_listeners(parent)) return false;
-  StructStore::Blocks* blocks = txn.doc.store().blocks(left->id.client);
-  if (blocks == nullptr || blocks->back() != left) return false;
+  if (own == nullptr || text.empty() || own->text.empty()) return nullptr;
+  const Branch* parent = left->parent;
+  if (parent->has_formatting || parent->is_deleted() || has_listeners(parent)) return nullptr;
+  StructStore::Blocks* blocks = store.blocks(left->id.client);
+  if (blocks == nullptr || blocks->back() != left) return nullptr;
   char16_t last = own->text.back();
-  char16_t first = add->text.front();
-  if ((last >= 0xD800 && last < 0xDC00) || (first >= 0xDC00 && first < 0xE000)) return false;
-  const uint64_t n = item->length;
-  own->text += add->text;
+  char16_t first = text.front();
+  if ((last >= 0xD800 && last < 0xDC00) || (first >= 0xDC00 && first < 0xE000)) return nullptr;
+  return own;
+}
+
+void extend_block(Item* left, ContentString& own, std::u16string_view text) {
+  const uint64_t n = text.size();
+  own.text += text;
   left->length += n;
+  Branch* parent = left->parent;
   parent->length += n;
   if (parent->seq_index) parent->seq_index->on_visible_change(left, static_cast<int64_t>(n));
   parent->clear_marker();
-  txn.add_changed_type(parent, nullptr);
+}
+
+bool try_extend_block(Transaction& txn, Item* left, const Item* right, const OptionalID& right_origin,
+                      std::u16string_view text) {
+  ContentString* own = extendable(txn.doc.store(), left, right, right_origin, text);
+  if (own == nullptr) return false;
+  extend_block(left, *own, text);
+  txn.add_changed_type(left->parent, nullptr);
   return true;
+}
+
+// The same for a read item (resolved by get_missing). On success the item is
+// left to the caller to destroy.
+bool try_extend_remote_item(Transaction& txn, Item* item) {
+  Item* left = item->left;
+  if (left == nullptr || item->parent == nullptr || item->parent_sub() || left->parent != item->parent ||
+      left->id.client != item->id.client || left->id.clock + left->length != item->id.clock)
+    return false;
+  auto* add = std::get_if<ContentString>(&item->content);
+  if (add == nullptr) return false;
+  return try_extend_block(txn, left, item->right, item->right_origin, add->text.view());
 }
 
 void integrate_block(Transaction& txn, Item* item, uint64_t offset) {
@@ -894,11 +921,11 @@ void apply_read_update(Transaction& txn, ReadStructs& rs) {
   }
 }
 
-}  // namespace
-
-Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin) {
-  // One ReadStructs per thread, reused; an apply_update nested in another
-  // (from an observer) gets its own.
+// Runs fn(ReadStructs&) on this thread's reusable ReadStructs (an
+// apply_update nested in another, from an observer, gets its own) and
+// clears it after.
+template <typename Fn>
+Status with_read_structs(ItemPool& pool, Fn&& fn) {
   thread_local ReadStructs scratch;
   thread_local bool scratch_busy = false;
   std::unique_ptr<ReadStructs> own;  // not an optional: its empty destruction costs per update
@@ -906,18 +933,215 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
   ReadStructs& rs = scratch_busy ? *own : scratch;
   const bool using_scratch = &rs == &scratch;
   if (using_scratch) scratch_busy = true;
-  rs.pool = &store().pool();
-  Status st = read_update(update, format, rs);
-  if (st.is_ok()) {
-    transact(
-        [&](Transaction& txn) {
-          txn.local = false;
-          apply_read_update(txn, rs);
-        },
-        origin);
-  }
+  rs.pool = &pool;
+  Status st = fn(rs);
   rs.clear();
   if (using_scratch) scratch_busy = false;
+  return st;
+}
+
+// Reads and integrates an update inside the current transaction.
+Status apply_read(Transaction& txn, std::span<const uint8_t> update, UpdateFormat format) {
+  return with_read_structs(txn.doc.store().pool(), [&](ReadStructs& rs) {
+    Status st = read_update(update, format, rs);
+    if (st.is_ok()) apply_read_update(txn, rs);
+    return st;
+  });
+}
+
+// A keystroke-sized v1 update as a typing peer sends one per transaction:
+// one string item of one client, after an origin of its own client (the
+// parent copied from it), and an empty delete set; or no structs and one
+// delete range. read_small_update reads nothing else and rejects whatever the
+// general reader would (a later clock of its own client as origin, invalid
+// UTF-8, clocks past 2^53), so that the general path can always take over an
+// update it read, inside the transaction already opened.
+struct SmallUpdate {
+  static constexpr size_t kInlineText = 32;
+  bool is_insert = false;
+  uint64_t client = 0;
+  uint64_t clock = 0;  // the item's first clock, or the range's
+  uint64_t len = 0;    // the text's UTF-16 length, or the range's length
+  ID origin;
+  OptionalID right_origin;
+  char16_t ascii[kInlineText];  // an ASCII text of up to kInlineText units
+  std::u16string other;         // any other text
+  std::u16string_view text() const {
+    return len <= kInlineText && other.empty() ? std::u16string_view(ascii, len) : std::u16string_view(other);
+  }
+};
+
+// A varUint of up to 7 bytes (below 2^49: no 2^53 check needed); false if
+// longer or truncated (the general reader decides those). A longer one
+// (client ids take 5 bytes) is gathered from one 8-byte load when the input
+// has 8 bytes left: no loop, no branch per byte.
+inline bool read_small_var_uint(const uint8_t*& p, const uint8_t* end, uint64_t& out) {
+  if (p < end && *p < 0x80) [[likely]] {
+    out = *p++;
+    return true;
+  }
+  if (end - p >= 8) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    if constexpr (std::endian::native == std::endian::little) {
+      const uint64_t stops = ~x & 0x8080808080808080ull;  // bytes without the continuation bit
+      const int last = std::countr_zero(stops) >> 3;      // index of the first such byte (8: none)
+      if (last >= 7) return false;
+      x &= (uint64_t{1} << (8 * last + 8)) - 1;
+      x &= 0x7f7f7f7f7f7f7f7full;
+      x = (x & 0x007f007f007f007full) | ((x & 0x7f007f007f007f00ull) >> 1);
+      x = (x & 0x00003fff00003fffull) | ((x & 0x3fff00003fff0000ull) >> 2);
+      x = (x & 0x000000000fffffffull) | ((x & 0x0fffffff00000000ull) >> 4);
+      out = x;
+      p += last + 1;
+      return true;
+    }
+  }
+  uint64_t value = 0;
+  for (int shift = 0; shift < 49; shift += 7) {
+    if (p == end) return false;
+    const uint8_t b = *p++;
+    value |= uint64_t{b & 0x7fu} << shift;
+    if (b < 0x80) {
+      out = value;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool read_small_update(std::span<const uint8_t> update, SmallUpdate& out) {
+  const uint8_t* p = update.data();
+  const uint8_t* const end = p + update.size();
+  uint64_t n_clients, v;
+  if (!read_small_var_uint(p, end, n_clients) || n_clients > 1) return false;
+  if (n_clients == 1) {
+    uint64_t count;
+    if (!read_small_var_uint(p, end, count) || count != 1 || !read_small_var_uint(p, end, out.client) ||
+        !read_small_var_uint(p, end, out.clock) || p == end)
+      return false;
+    const uint8_t info = *p++;
+    // A string with an origin (so the parent is copied): no parent info or key follows.
+    if ((info & 0x1f) != static_cast<uint8_t>(ContentRef::kString) || (info & 0xa0) != 0x80) return false;
+    if (!read_small_var_uint(p, end, out.origin.client) || !read_small_var_uint(p, end, out.origin.clock))
+      return false;
+    if (info & 0x40) {
+      ID r;
+      if (!read_small_var_uint(p, end, r.client) || !read_small_var_uint(p, end, r.clock)) return false;
+      if (r.client == out.client && r.clock >= out.clock) return false;
+      out.right_origin = r;
+    }
+    if (out.origin.client == out.client && out.origin.clock >= out.clock) return false;
+    uint64_t n_bytes;
+    if (!read_small_var_uint(p, end, n_bytes) || n_bytes == 0 || n_bytes > static_cast<uint64_t>(end - p))
+      return false;
+    const uint8_t* bytes = p;
+    p += n_bytes;
+    if (n_bytes <= SmallUpdate::kInlineText && widen_ascii(bytes, n_bytes, out.ascii) == n_bytes) {
+      out.len = n_bytes;
+    } else {
+      auto text = utf8_to_utf16(std::string_view(reinterpret_cast<const char*>(bytes), n_bytes));
+      if (!text) return false;
+      out.other = std::move(*text);
+      out.len = out.other.size();
+    }
+    if (out.clock > kMaxClockEnd || out.len > kMaxClockEnd - out.clock) return false;
+    // An empty delete set, and nothing after it.
+    if (!read_small_var_uint(p, end, v) || v != 0 || p != end) return false;
+    out.is_insert = true;
+    return true;
+  }
+  uint64_t n_ranges;
+  if (!read_small_var_uint(p, end, v) || v != 1 || !read_small_var_uint(p, end, out.client) ||
+      !read_small_var_uint(p, end, n_ranges) || n_ranges != 1 || !read_small_var_uint(p, end, out.clock) ||
+      !read_small_var_uint(p, end, out.len) || out.len == 0 || p != end)
+    return false;
+  return true;  // clock and length are below 2^49: the range ends before 2^53
+}
+
+// A small insert's left neighbour when it is integrate_in_order's item
+// continuing at its client's state whose origin get_missing resolves to the
+// client's last block (and the right origin, if any, to that block's right
+// neighbour: no search, nothing split), with `right` set; else null.
+Item* small_insert_left(StructStore& store, const SmallUpdate& u, Item*& right) {
+  if (u.origin.client != u.client || u.origin.clock + 1 != u.clock) return nullptr;
+  StructStore::Blocks* blocks = store.blocks(u.client);
+  if (blocks == nullptr || blocks->empty()) return nullptr;
+  Item* left = blocks->back();
+  if (left->id.clock + left->length != u.clock) return nullptr;
+  right = left->right;
+  if (u.right_origin ? right == nullptr || right->id != *u.right_origin || right->is_gc : right != nullptr)
+    return nullptr;
+  return left;
+}
+
+// Applies a small update, unless one of the general path's steps would do
+// more than the fast paths do here (pending structs or deletes to retry,
+// an insert that does not extend its client's last block): then false,
+// having changed nothing.
+bool apply_small_update(Transaction& txn, const SmallUpdate& u) {
+  StructStore& store = txn.doc.store();
+  if (store.pending_structs || store.pending_ds) return false;
+  if (!u.is_insert) {
+    const DeleteRange range{u.clock, u.len};
+    const DsClient dc{u.client, {&range, 1}};
+    store.pending_ds = apply_delete_set(txn, {&dc, 1});
+    return true;
+  }
+  Item* right = nullptr;
+  Item* left = small_insert_left(store, u, right);
+  return left != nullptr && try_extend_block(txn, left, right, u.right_origin, u.text());
+}
+
+}  // namespace
+
+Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin) {
+  Status st;
+  if (format == UpdateFormat::kV1 && load_fast_paths_enabled) {
+    SmallUpdate small;
+    if (read_small_update(update, small)) {
+      StructStore& s = *store_;
+      // Typing that extends its client's last block, where nobody can see a
+      // transaction (none open, no observer, no handler): the transaction's
+      // steps would find nothing to do (no delete, split or merge, no
+      // formatting), so the block is extended without one. The state after
+      // it is what apply_small_update's gives.
+      if (small.is_insert && txn_ == nullptr && !s.types_observed() && update_handlers_.empty() &&
+          update_v2_handlers_.empty() && after_transaction_handlers_.empty() && !s.pending_structs &&
+          !s.pending_ds) {
+        Item* right = nullptr;
+        if (Item* left = small_insert_left(s, small, right); left != nullptr) {
+          const std::u16string_view text = small.text();
+          if (ContentString* own = extendable(s, left, right, small.right_origin, text); own != nullptr) {
+            extend_block(left, *own, text);
+            if (small.client == client_id_) client_id_ = generate_client_id();  // another peer uses our id
+            // The kept transaction's after_state is no longer the store's.
+            if (spare_txn_) spare_txn_->after_state_current = false;
+            return st;
+          }
+        }
+      }
+      transact(
+          [&](Transaction& txn) {
+            txn.local = false;
+            if (!apply_small_update(txn, small)) st = apply_read(txn, update, format);
+          },
+          origin);
+      return st;
+    }
+  }
+  st = with_read_structs(store_->pool(), [&](ReadStructs& rs) {
+    Status read = read_update(update, format, rs);
+    if (read.is_ok()) {
+      transact(
+          [&](Transaction& txn) {
+            txn.local = false;
+            apply_read_update(txn, rs);
+          },
+          origin);
+    }
+    return read;
+  });
   return st;
 }
 

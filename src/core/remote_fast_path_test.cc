@@ -17,6 +17,7 @@
 #include <random>
 #include <string>
 
+#include "core/load_paths.h"
 #include "weft/doc.h"
 #include "weft/types.h"
 #include "weft/update.h"
@@ -25,9 +26,9 @@ namespace weft {
 namespace {
 
 struct Receiver {
-  Receiver(bool gc, bool observed) : doc(DocOptions{7, "", gc}) {
+  Receiver(bool gc, bool observed, bool listened = true) : doc(DocOptions{7, "", gc}) {
     if (observed) observe();
-    doc.on_update([this](const UpdateBytes& u, const Transaction&) { updates.push_back(u); });
+    if (listened) doc.on_update([this](const UpdateBytes& u, const Transaction&) { updates.push_back(u); });
   }
   void observe() {
     doc.get_text("t").observe([this](const Event& ev, Transaction&) {
@@ -58,9 +59,12 @@ const std::u16string kPieces[] = {u"a",          u"hello",  u"xyz ",   u"\u4e16\
 void run_seed(uint64_t seed, bool gc) {
   std::mt19937_64 rng(seed);
   auto pick = [&](uint64_t n) { return rng() % n; };
-  Writer writers[2] = {Writer(100 + seed, gc), Writer(5000 + seed, gc)};
+  // A 32-bit client id takes 5 bytes as a varUint, a small one 1 or 2.
+  Writer writers[2] = {Writer(4'000'000'000 + seed, gc), Writer(100 + seed, gc)};
   Receiver fast(gc, false);
   Receiver slow(gc, true);
+  // Nobody listens: keystrokes extending a block skip the transaction.
+  Receiver quiet(gc, false, false);
   // Observed only from the middle of the stream on: the fast paths (typing
   // and backspace) must stop and its events match the reference's.
   Receiver late(gc, false);
@@ -131,6 +135,7 @@ void run_seed(uint64_t seed, bool gc) {
       ASSERT_TRUE(fast.doc.apply_update(u).is_ok());
       ASSERT_TRUE(slow.doc.apply_update(u).is_ok());
       ASSERT_TRUE(late.doc.apply_update(u).is_ok());
+      ASSERT_TRUE(quiet.doc.apply_update(u).is_ok());
       ASSERT_EQ(fast.updates, slow.updates);
       ASSERT_EQ(late.updates, slow.updates);
       if (late_observed) {
@@ -142,9 +147,12 @@ void run_seed(uint64_t seed, bool gc) {
       late.updates.clear();
     }
     ASSERT_EQ(fast.doc.get_text("t").to_string(), slow.doc.get_text("t").to_string());
+    ASSERT_EQ(quiet.doc.get_text("t").to_string(), slow.doc.get_text("t").to_string());
+    ASSERT_EQ(*quiet.doc.encode_state_as_update(), *slow.doc.encode_state_as_update());
   }
   EXPECT_EQ(*fast.doc.encode_state_as_update(), *slow.doc.encode_state_as_update());
   EXPECT_EQ(*late.doc.encode_state_as_update(), *slow.doc.encode_state_as_update());
+  EXPECT_EQ(*quiet.doc.encode_state_as_update(), *slow.doc.encode_state_as_update());
   EXPECT_GT(late.events, 0);
   // Every update arrived: the stream merged into one update and applied to
   // a fresh doc gives the same text. (Not the writers' own text: a lone
@@ -166,6 +174,108 @@ TEST(RemoteFastPath, OneUpdatePerTransactionMatchesObservedDoc) {
       run_seed(static_cast<uint64_t>(seed), gc);
       if (testing::Test::HasFatalFailure()) return;
     }
+  }
+}
+
+// apply_update reads a keystroke-sized v1 update (one string item, or one
+// delete range) with a reader of its own and applies it without the general
+// reader's lists. Every update of a seeded two-writer stream, its
+// truncations and its single-byte corruptions reach two docs, one with the
+// fast paths and one without (load_fast_paths_enabled): same status (code
+// and message), same state and pending parts after each.
+TEST(RemoteFastPath, SmallUpdateReaderMatchesGeneralReader) {
+  for (uint64_t seed = 1; seed <= 3; seed++) {
+    std::mt19937_64 rng(seed);
+    auto pick = [&](uint64_t n) { return rng() % n; };
+    Writer writers[2] = {Writer(4'294'967'295 - seed, true), Writer(3 + seed, true)};
+    std::vector<UpdateBytes> stream;
+    for (int step = 0; step < 120; step++) {
+      Writer& w = writers[pick(4) == 0 ? 1 : 0];
+      Writer& peer = &w == &writers[0] ? writers[1] : writers[0];
+      if (pick(3) == 0) {
+        auto u = peer.doc.encode_state_as_update(w.doc.encode_state_vector());
+        ASSERT_TRUE(u.is_ok());
+        ASSERT_TRUE(w.doc.apply_update(*u).is_ok());
+        w.out.clear();
+      }
+      TextRef t = w.doc.get_text("t");
+      const uint64_t len = t.length();
+      w.caret = std::min(w.caret, len);
+      if (pick(3) != 0 || w.caret == 0) {
+        const std::u16string& s = kPieces[pick(std::size(kPieces))];
+        ASSERT_TRUE(t.insert(w.caret, std::u16string_view(s)).is_ok());
+        w.caret += s.size();
+      } else {
+        uint64_t n = 1 + pick(std::min<uint64_t>(w.caret, 2));
+        ASSERT_TRUE(t.remove_range(w.caret - n, n).is_ok());
+        w.caret -= n;
+      }
+      if (pick(5) == 0) w.caret = pick(t.length() + 1);
+      for (auto& u : w.out) stream.push_back(std::move(u));
+      w.out.clear();
+    }
+    Doc fast(DocOptions{11, "", true});
+    Doc general(DocOptions{11, "", true});
+    auto apply_both = [&](const UpdateBytes& u) {
+      Status a = fast.apply_update(u);
+      load_fast_paths_enabled = false;
+      Status b = general.apply_update(u);
+      load_fast_paths_enabled = true;
+      ASSERT_EQ(a.code(), b.code());
+      ASSERT_EQ(a.message(), b.message());
+      ASSERT_EQ(fast.has_pending(), general.has_pending());
+      auto fast_state = fast.encode_state_as_update();
+      auto general_state = general.encode_state_as_update();
+      ASSERT_EQ(fast_state.is_ok(), general_state.is_ok());
+      if (fast_state.is_ok()) {
+        ASSERT_EQ(*fast_state, *general_state);
+      } else {
+        ASSERT_EQ(fast_state.status().message(), general_state.status().message());
+      }
+      ASSERT_EQ(fast.get_text("t").to_string(), general.get_text("t").to_string());
+    };
+    for (size_t i = 0; i < stream.size(); i++) {
+      SCOPED_TRACE("seed " + std::to_string(seed) + " update " + std::to_string(i));
+      const UpdateBytes& u = stream[i];
+      // Every fourth update: its corruptions first (they may apply, leave
+      // something pending or fail; both docs must agree), then the update.
+      if (i % 4 == 0) {
+        for (size_t k = 0; k < u.size(); k++) {
+          apply_both(UpdateBytes(u.begin(), u.begin() + static_cast<ptrdiff_t>(k)));
+          for (uint8_t flip : {uint8_t{0x80}, uint8_t{0x01}, uint8_t{0x7f}}) {
+            UpdateBytes bad = u;
+            bad[k] ^= flip;
+            apply_both(bad);
+          }
+          UpdateBytes longer = u;
+          longer.push_back(static_cast<uint8_t>(pick(256)));
+          apply_both(longer);
+        }
+      }
+      apply_both(u);
+      if (testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
+// A keystroke from a peer using this doc's own client id (both typed "ab"
+// as client 77, then the peer "c"): the doc takes a new id, with and without
+// a transaction (nobody listening skips it).
+TEST(RemoteFastPath, OwnClientIdInKeystrokeChangesId) {
+  for (bool listened : {false, true}) {
+    Doc writer(DocOptions{77, "", true});
+    Doc receiver(DocOptions{77, "", true});
+    ASSERT_TRUE(writer.get_text("t").insert(0, u"ab").is_ok());
+    ASSERT_TRUE(receiver.get_text("t").insert(0, u"ab").is_ok());
+    std::vector<UpdateBytes> out;
+    writer.on_update([&](const UpdateBytes& u, const Transaction&) { out.push_back(u); });
+    ASSERT_TRUE(writer.get_text("t").insert(2, u"c").is_ok());
+    ASSERT_EQ(out.size(), 1u);
+    if (listened) receiver.on_update([](const UpdateBytes&, const Transaction&) {});
+    ASSERT_TRUE(receiver.apply_update(out[0]).is_ok());
+    EXPECT_EQ(receiver.get_text("t").to_string(), "abc");
+    EXPECT_NE(receiver.client_id(), 77u);
+    EXPECT_EQ(*receiver.encode_state_as_update(), *writer.encode_state_as_update());
   }
 }
 
