@@ -742,6 +742,69 @@ bool integrate_in_order(Transaction& txn, ReadStructs& rs) {
   return true;
 }
 
+// A received deletion of the first `length` units of the visible string
+// block Y (blocks[y_index]) whose left neighbour L is the deleted block that
+// ends where Y starts (a run of forward deletes at one caret): the general
+// walk would split Y, mark the left part deleted, and the cleanup would
+// collect it and merge it into L. Moving the units from Y to the end of L (Y
+// then starts `length` clocks later) gives the same store, delete set and
+// update (the mirror of backspace_into_tombstone, same preconditions: the
+// transaction's first change, a block from before it, no observers or
+// formatting, and no other merge the cleanup would make: L's left
+// neighbour into L, Y's right neighbour into Y). Returns false having
+// changed nothing otherwise.
+bool forward_delete_into_tombstone(Transaction& txn, Item* y, uint64_t length, StructStore::Blocks& blocks,
+                                   size_t y_index) {
+  if (!txn.delete_set.empty() || !txn.merge_structs.empty()) return false;
+  Branch* parent = y->parent;
+  Item* l = y->left;
+  if (parent == nullptr || y->is_gc || y->deleted || y->keep || y->parent_sub() || length == 0 ||
+      length >= y->length || l == nullptr || !l->deleted || l->is_gc || l->keep ||
+      l->id.client != y->id.client || l->id.clock + l->length != y->id.clock ||
+      !(y->origin && *y->origin == l->last_id()) || !(l->right_origin == y->right_origin) || l->parent_sub())
+    return false;
+  auto* own = std::get_if<ContentString>(&y->content);
+  if (own == nullptr) return false;
+  const bool gc = txn.doc.gc_enabled();
+  auto* l_text = std::get_if<ContentString>(&l->content);
+  auto* l_deleted = std::get_if<ContentDeleted>(&l->content);
+  if (gc ? l_deleted == nullptr : l_text == nullptr) return false;
+  if (const Item* p = l->left; p != nullptr && p->deleted && !p->is_gc && p->id.client == l->id.client &&
+                               p->id.clock + p->length == l->id.clock)
+    return false;
+  if (const Item* q = y->right;
+      q != nullptr && !q->deleted && q->id.client == y->id.client && q->id.clock == y->id.clock + y->length)
+    return false;
+  if (y->id.clock + y->length > txn.before_state.get(y->id.client)) return false;
+  if (is_high_surrogate(own->text[length - 1])) return false;  // the split would replace a half
+  if (parent->has_formatting || parent->is_deleted() || has_listeners(parent)) return false;
+
+  const uint64_t clock = y->id.clock;
+  if (gc) {
+    l_deleted->len += length;
+  } else {
+    l_text->text.append(own->text.view().substr(0, length));
+  }
+  l->length += length;
+  const size_t rest = y->length - length;
+  char16_t* units = own->text.data();
+  std::memmove(units, units + length, rest * sizeof(char16_t));
+  own->text.resize(rest);
+  y->id.clock = clock + length;
+  blocks.set_clock(y_index, y->id.clock);
+  y->length = rest;
+  y->origin = l->last_id();
+  parent->length -= length;
+  if (parent->seq_index) parent->seq_index->on_visible_change(y, -static_cast<int64_t>(length));
+  parent->clear_marker();
+  txn.deleted_ranges(y->id.client).push_back({clock, length});
+  txn.has_fast_delete = true;
+  txn.fast_delete_client = y->id.client;
+  txn.fast_delete = {clock, length};
+  txn.add_changed_type(parent, nullptr);
+  return true;
+}
+
 // Applies a delete set given per client in descending client order; returns
 // the ranges beyond known state (v2 update with zero structs) or nullopt.
 std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const DsClient> clients) {
@@ -761,6 +824,9 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const Ds
         StructStore::Blocks& blocks = *store.blocks(client);
         size_t index = StructStore::find_index(blocks, clock);
         Item* block = blocks[index];
+        if (!block->deleted && block->id.clock == clock && clock_end < clock + block->length &&
+            forward_delete_into_tombstone(txn, block, clock_end - clock, blocks, index))
+          continue;
         if (!block->deleted && block->id.clock < clock) {
           if (clock_end == block->id.clock + block->length &&
               backspace_into_tombstone(txn, block, clock - block->id.clock, &blocks, index + 1))
@@ -975,7 +1041,7 @@ struct SmallUpdate {
 // longer or truncated (the general reader decides those). A longer one
 // (client ids take 5 bytes) is gathered from one 8-byte load when the input
 // has 8 bytes left: no loop, no branch per byte.
-inline bool read_small_var_uint(const uint8_t*& p, const uint8_t* end, uint64_t& out) {
+[[gnu::always_inline]] inline bool read_small_var_uint(const uint8_t*& p, const uint8_t* end, uint64_t& out) {
   if (p < end && *p < 0x80) [[likely]] {
     out = *p++;
     return true;

@@ -84,9 +84,16 @@ void run_seed(uint64_t seed, bool gc) {
     TextRef t = w.doc.get_text("t");
     const uint64_t len = t.length();
     w.caret = std::min(w.caret, len);
-    uint64_t r = pick(10);
+    uint64_t r = pick(11);
     Status st;
-    if (r < 5) {
+    if (r == 10) {
+      // The delete key, a few times at the caret (a run of forward deletes).
+      for (int k = 0; k < 3 && st.is_ok() && w.caret < t.length(); k++) {
+        st = t.remove_range(w.caret, 1 + pick(std::min<uint64_t>(t.length() - w.caret, 2)));
+        for (auto& u : w.out) stream.push_back(std::move(u));
+        w.out.clear();
+      }
+    } else if (r < 5) {
       const std::u16string& s = kPieces[pick(std::size(kPieces))];
       st = t.insert(w.caret, std::u16string_view(s));
       w.caret += s.size();
