@@ -4,7 +4,7 @@
 // docs with the same client id make the same seeded typing / backspace /
 // random edits (and receive the same remote edits), and every transaction's
 // update and the final state must be byte-identical. The reference writes
-// its updates without the small-update writer (write_update.cc); a third doc
+// its updates without the raw-pointer writers (write_update.cc); a third doc
 // is observed only from the middle on (the doc's "types observed" flag). gc on and off (the
 // backspace path moves deleted text into a tombstone that keeps or drops its
 // content). WEFT_FAST_PATH_SEEDS sets the count.
@@ -98,8 +98,10 @@ void run_seed(uint64_t seed, bool gc) {
     bool twice = pick(8) == 0;
     for (Side* side : {&fast, &slow, &late}) {
       auto apply = edit(side->doc);
-      // The reference also writes its updates with the general writer.
+      // The reference also writes its updates with the general writers
+      // (field by field).
       small_update_writer_enabled = side != &slow;
+      fast_v1_writer_enabled = side != &slow;
       side->doc.transact([&](Transaction&) {
         ASSERT_TRUE(apply(op, at, n, s).is_ok());
         if (twice && op == 1 && at > 0) {
@@ -111,6 +113,7 @@ void run_seed(uint64_t seed, bool gc) {
       });
     }
     small_update_writer_enabled = true;
+    fast_v1_writer_enabled = true;
     caret = op == 0 ? at + s.size() + (twice ? 1 : 0) : at - (twice && at > 0 ? 1 : 0);
     ASSERT_EQ(fast.updates, slow.updates);
     ASSERT_EQ(late.updates, slow.updates);

@@ -273,10 +273,13 @@ void Doc::cleanup_transaction(Transaction& txn) {
     // buffer has grown. Handlers get a view of it for the call.
     if (!txn.update_encoder) txn.update_encoder = make_update_encoder(UpdateFormat::kV1);
     UpdateEncoder& enc = *txn.update_encoder;
-    enc.rest().clear();  // a v1 update is the plain stream; v1 writers never fail
-    write_transaction_structs(enc, store, txn.before_state, txn.after_state);
-    write_transaction_delete_set(enc, txn.delete_set);
-    for (auto& [id, handler] : update_handlers_) handler(enc.rest().bytes(), txn);
+    // A v1 update is the plain stream; v1 writers never fail.
+    write_transaction_update_v1(enc, store, txn.before_state, txn.after_state, txn.delete_set);
+    if (update_handlers_.size() == 1) {  // most docs have one listener (a provider): no tree walk
+      update_handlers_.begin()->second(enc.rest().bytes(), txn);
+    } else {
+      for (auto& [id, handler] : update_handlers_) handler(enc.rest().bytes(), txn);
+    }
   }
   if (changed && !update_v2_handlers_.empty()) {
     auto enc = make_update_encoder(UpdateFormat::kV2);

@@ -111,6 +111,48 @@ uint8_t* put_utf16_string(uint8_t* p, std::u16string_view text) {
   return put_var_uint(p, bytes) + bytes;
 }
 
+// A string as put_utf16_string writes it; a few ASCII units (most typed
+// text) copied one by one behind their one-byte length, without the
+// conversion call (which is faster on longer text).
+uint8_t* put_short_utf16_string(uint8_t* p, std::u16string_view text) {
+  if (text.size() <= 8) {
+    uint8_t* s = p + 1;
+    size_t i = 0;
+    for (; i < text.size() && text[i] < 0x80; i++) s[i] = static_cast<uint8_t>(text[i]);
+    if (i == text.size()) {
+      *p = static_cast<uint8_t>(i);
+      return s + i;
+    }
+  }
+  return put_utf16_string(p, text);
+}
+
+// A client's varUint, encoded once and copied whole (16 bytes, of which
+// `len` count) wherever an ID of that client is written: most IDs in a
+// client's blocks are its own (origins in its own runs). Needs 16 bytes of
+// room at the write position.
+struct ClientBytes {
+  constexpr ClientBytes() = default;
+  explicit ClientBytes(uint64_t c) : client(c), len(static_cast<size_t>(put_var_uint(bytes, c) - bytes)) {}
+  uint8_t* put(uint8_t* at, uint64_t c) const {
+    if (c != client) return put_var_uint(at, c);
+    std::memcpy(at, bytes, sizeof bytes);
+    return at + len;
+  }
+  uint64_t client = 0;
+  uint8_t bytes[16] = {};  // client 0: one zero byte
+  size_t len = 1;
+};
+
+// ClientBytes of `client`, kept from the last call on this thread: a doc's
+// updates write mostly its own client (every transaction's update starts
+// with it). Constant-initialized, so reading it needs no guard.
+inline const ClientBytes& cached_client_bytes(uint64_t client) {
+  thread_local ClientBytes cached;
+  if (cached.client != client) cached = ClientBytes(client);
+  return cached;
+}
+
 // Appends `item` to a client's delete ranges walked in clock order, joining
 // it to the previous range when the block before it was deleted too (the
 // ranges of StructStore::delete_set); `in_range` carries that between calls.
@@ -125,6 +167,45 @@ void add_delete_range(std::vector<DeleteRange>& ranges, const Item& item, bool& 
   }
 }
 
+// Room put_block_v1 needs at its write position besides 3 bytes per UTF-16
+// unit of a string: the info byte, two IDs (a client copied as 16 bytes)
+// and a length prefix, with room to spare.
+constexpr size_t kBlockRoom = 64;
+
+// write_item_with's v1 bytes for `item` from `offset` clocks on, at `p`,
+// for the blocks most updates are made of: GC blocks, and String / Deleted
+// items with an origin or a right origin (no parent on the wire; from an
+// offset, the unit before is the origin). `own` is the client most IDs
+// belong to. Returns nullptr, having written nothing, for any other block
+// and when the block might not fit before `end`.
+[[gnu::always_inline]] inline uint8_t* put_block_v1(uint8_t* p, const uint8_t* end, const Item& item,
+                                                    uint64_t offset, const ClientBytes& own) {
+  if (static_cast<size_t>(end - p) < kBlockRoom) return nullptr;
+  if (item.is_gc) {
+    *p++ = 0;
+    return put_var_uint(p, item.length - offset);
+  }
+  const OptionalID origin =
+      offset > 0 ? OptionalID(ID{item.id.client, item.id.clock + offset - 1}) : item.origin;
+  if (!origin && !item.right_origin) return nullptr;
+  const auto* str = std::get_if<ContentString>(&item.content);
+  const auto* del = str == nullptr ? std::get_if<ContentDeleted>(&item.content) : nullptr;
+  if (str == nullptr && del == nullptr) return nullptr;
+  std::u16string_view text;
+  if (str != nullptr) {
+    text = std::u16string_view(str->text).substr(std::min<size_t>(offset, str->text.size()));
+    if (static_cast<size_t>(end - p) < kBlockRoom + 3 * text.size()) return nullptr;
+  }
+  uint8_t info = static_cast<uint8_t>(str != nullptr ? ContentRef::kString : ContentRef::kDeleted);
+  if (origin) info |= 0x80;
+  if (item.right_origin) info |= 0x40;
+  if (item.parent_sub()) info |= 0x20;
+  *p++ = info;
+  if (origin) p = put_var_uint(own.put(p, origin->client), origin->clock);
+  if (item.right_origin) p = put_var_uint(own.put(p, item.right_origin->client), item.right_origin->clock);
+  return str != nullptr ? put_short_utf16_string(p, text) : put_var_uint(p, del->len - offset);
+}
+
 // write_client_structs_with for the v1 encoder, for the blocks most documents
 // are made of (GC blocks, and String / Deleted items with an origin or a
 // right origin, so no parent on the wire): written through a raw pointer
@@ -137,25 +218,12 @@ void add_delete_range(std::vector<DeleteRange>& ranges, const Item& item, bool& 
 void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& blocks, uint64_t client,
                              uint64_t clock, std::vector<DeleteRange>* ranges) {
   constexpr size_t kBuffer = 16384;
-  constexpr size_t kFixed = 64;  // info byte, two IDs and a length prefix, with room to spare
   lib0::Encoder& out = enc.rest();
   clock = std::max(clock, blocks.front()->id.clock);
   const size_t start = StructStore::find_index(blocks, clock);
   uint8_t buf[kBuffer];
-  uint8_t* p = put_var_uint(buf, blocks.size() - start);
-  // Most IDs written are of this client (origins in its own runs): its
-  // varUint is copied whole (16 bytes, of which the first `client_len`
-  // count; kFixed leaves room for the rest) instead of re-encoded.
-  uint8_t client_bytes[16] = {};
-  const size_t client_len = static_cast<size_t>(put_var_uint(client_bytes, client) - client_bytes);
-  auto put_client = [&](uint8_t* at, uint64_t c) {
-    if (c != client) return put_var_uint(at, c);
-    std::memcpy(at, client_bytes, sizeof client_bytes);
-    return at + client_len;
-  };
-  std::memcpy(p, client_bytes, client_len);
-  p += client_len;
-  p = put_var_uint(p, clock);
+  const ClientBytes own(client);
+  uint8_t* p = put_var_uint(own.put(put_var_uint(buf, blocks.size() - start), client), clock);
   auto flush = [&] {
     out.write_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
     p = buf;
@@ -165,36 +233,15 @@ void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& bl
     const Item& item = *blocks[i];
     const uint64_t offset = i == start ? clock - item.id.clock : 0;
     if (ranges != nullptr) add_delete_range(*ranges, item, in_range);
-    if (static_cast<size_t>(buf + kBuffer - p) < kFixed) flush();
-    if (item.is_gc) {
-      *p++ = 0;
-      p = put_var_uint(p, item.length - offset);
-      continue;
-    }
-    const OptionalID origin =
-        offset > 0 ? OptionalID(ID{item.id.client, item.id.clock + offset - 1}) : item.origin;
-    const auto* str = std::get_if<ContentString>(&item.content);
-    const auto* del = str == nullptr ? std::get_if<ContentDeleted>(&item.content) : nullptr;
-    if ((str == nullptr && del == nullptr) || (!origin && !item.right_origin) ||
-        (str != nullptr && str->text.size() > (kBuffer - kFixed) / 3)) {
+    uint8_t* next = put_block_v1(p, buf + kBuffer, item, offset, own);
+    if (next == nullptr && p != buf) {  // full, or another kind of block: flushed, then once more
       flush();
-      write_item_with(enc, item, offset);
-      continue;
+      next = put_block_v1(p, buf + kBuffer, item, offset, own);
     }
-    if (str != nullptr && static_cast<size_t>(buf + kBuffer - p) < kFixed + 3 * str->text.size()) flush();
-    uint8_t info = static_cast<uint8_t>(str != nullptr ? ContentRef::kString : ContentRef::kDeleted);
-    if (origin) info |= 0x80;
-    if (item.right_origin) info |= 0x40;
-    if (item.parent_sub()) info |= 0x20;
-    *p++ = info;
-    if (origin) p = put_var_uint(put_client(p, origin->client), origin->clock);
-    if (item.right_origin)
-      p = put_var_uint(put_client(p, item.right_origin->client), item.right_origin->clock);
-    if (str != nullptr) {
-      p = put_utf16_string(p,
-                           std::u16string_view(str->text).substr(std::min<size_t>(offset, str->text.size())));
+    if (next == nullptr) {
+      write_item_with(enc, item, offset);
     } else {
-      p = put_var_uint(p, del->len - offset);
+      p = next;
     }
   }
   flush();
@@ -320,92 +367,109 @@ void write_state_as_update(UpdateEncoder& enc, const StructStore& store, const S
 
 namespace {
 
-// The common per-transaction update of local editing, for the v1 encoder:
-// one client's few blocks, each a String or Deleted item with an origin or a
-// right origin (so no parent on the wire), written into a stack buffer and
-// appended at once instead of field by field. Gives the bytes
-// write_client_structs_with writes; returns false, having written nothing,
-// for anything else (more blocks or bytes than the buffer holds, GC blocks,
-// other content, no origins).
-bool write_small_client_structs_v1(lib0::Encoder& out, const StructStore::Blocks& blocks, uint64_t client,
-                                   uint64_t clock) {
-  constexpr size_t kBuffer = 512;
-  constexpr size_t kMaxBlocks = 8;
+// One client's new blocks of a transaction, from `clock` on (the bytes of
+// write_client_structs_with) at `p`, each through put_block_v1; nullptr
+// when one is of another kind or they might not fit before `end`.
+uint8_t* put_client_structs_v1(uint8_t* p, const uint8_t* end, const StructStore::Blocks& blocks,
+                               uint64_t client, uint64_t clock) {
+  constexpr size_t kMaxBlocks = 64;
+  if (static_cast<size_t>(end - p) < kBlockRoom) return nullptr;
   clock = std::max(clock, blocks.front()->id.clock);
-  const size_t start = StructStore::find_index(blocks, clock);
-  const size_t count = blocks.size() - start;
-  if (count > kMaxBlocks) return false;
-  // Bound: 3 varUints of the header, then per block the info byte, two IDs
-  // and the content (a varUint and at most 3 UTF-8 bytes per UTF-16 unit).
-  size_t bound = 30;
-  const Item* items[kMaxBlocks];
-  for (size_t i = 0; i < count; i++) {
-    const Item* item = blocks[start + i];
-    if (item->is_gc || item->parent_sub() || (!item->origin && !item->right_origin)) return false;
-    if (const auto* str = std::get_if<ContentString>(&item->content)) {
-      bound += 51 + 3 * str->text.size();
-    } else if (std::holds_alternative<ContentDeleted>(item->content)) {
-      bound += 51;
-    } else {
-      return false;
-    }
-    if (bound > kBuffer) return false;
-    items[i] = item;
+  // Typing continues the client's last block (in place, or merged into it
+  // at cleanup): the range then starts there, found without a search.
+  const Item& last_block = *blocks.back();
+  const size_t last = blocks.size() - 1;
+  const size_t start = last_block.id.clock <= clock ? last : StructStore::find_index(blocks, clock);
+  if (last - start >= kMaxBlocks) return nullptr;
+  const ClientBytes& own = cached_client_bytes(client);
+  p = put_var_uint(own.put(put_var_uint(p, last - start + 1), client), clock);
+  if (start == last) return put_block_v1(p, end, last_block, clock - last_block.id.clock, own);
+  for (size_t i = start; i <= last && p != nullptr; i++) {
+    const Item& item = *blocks[i];
+    p = put_block_v1(p, end, item, i == start ? clock - item.id.clock : 0, own);
   }
+  return p;
+}
+
+// One client's ranges of a v1 delete set (plain varUints: its id, range
+// count and each range's clock and length) at `p`; nullptr when they might
+// not fit before `end`.
+uint8_t* put_client_ranges(uint8_t* p, const uint8_t* end, uint64_t client,
+                           const std::vector<DeleteRange>& ranges) {
+  if (static_cast<size_t>(end - p) < 26 + 20 * ranges.size()) return nullptr;  // 10 bytes a varUint at most
+  p = put_var_uint(cached_client_bytes(client).put(p, client), ranges.size());
+  for (const DeleteRange& d : ranges) p = put_var_uint(put_var_uint(p, d.clock), d.len);
+  return p;
+}
+
+// The v1 update of a small transaction (most local edits: one client's new
+// block or two, a few deleted ranges), written through a raw pointer into a
+// stack buffer and copied into `out` at once, replacing its bytes: the
+// bytes write_transaction_structs and write_transaction_delete_set write.
+// Takes at most kMaxClients changed clients whose new blocks put_block_v1
+// writes. Returns false, having written nothing, for anything else or when
+// the buffer would overflow.
+bool write_small_transaction_update_v1(lib0::Encoder& out, const StructStore& store,
+                                       const ClientClocks& before, const ClientClocks& after,
+                                       const DeleteSet& ds) {
+  constexpr size_t kBuffer = 1024;
+  constexpr size_t kMaxClients = 4;
   uint8_t buf[kBuffer];
-  uint8_t* p = put_var_uint(buf, count);
-  p = put_var_uint(p, client);
-  p = put_var_uint(p, clock);
-  for (size_t i = 0; i < count; i++) {
-    const Item& item = *items[i];
-    const uint64_t offset = i == 0 ? clock - item.id.clock : 0;
-    const OptionalID origin =
-        offset > 0 ? OptionalID(ID{item.id.client, item.id.clock + offset - 1}) : item.origin;
-    const auto* str = std::get_if<ContentString>(&item.content);
-    uint8_t info = static_cast<uint8_t>(str != nullptr ? ContentRef::kString : ContentRef::kDeleted);
-    if (origin) info |= 0x80;
-    if (item.right_origin) info |= 0x40;
-    *p++ = info;
-    if (origin) p = put_var_uint(put_var_uint(p, origin->client), origin->clock);
-    if (item.right_origin)
-      p = put_var_uint(put_var_uint(p, item.right_origin->client), item.right_origin->clock);
-    if (str != nullptr) {
-      const std::u16string_view text =
-          std::u16string_view(str->text).substr(std::min<size_t>(offset, str->text.size()));
-      p = put_var_uint(p, utf16_as_utf8_length(text));
-      p = write_utf16_as_utf8(text, p);
+  const uint8_t* const end = buf + kBuffer;
+  uint8_t* p = buf;
+  if (after.end() - after.begin() == 1 && before.end() - before.begin() == 1 &&
+      after.begin()->first == before.begin()->first) {
+    // One client, as in most documents' local edits.
+    const uint64_t client = after.begin()->first;
+    const uint64_t from = before.begin()->second;
+    if (after.begin()->second > from) {
+      *p++ = 1;
+      p = put_client_structs_v1(p, end, *store.blocks(client), client, from);
+      if (p == nullptr) return false;
     } else {
-      p = put_var_uint(p, std::get<ContentDeleted>(item.content).len - offset);
+      *p++ = 0;
     }
+  } else {
+    // The clients whose clock moved, descending: both states are sorted by
+    // client, walked from the end together (every client of `before` is in
+    // `after`).
+    std::pair<uint64_t, uint64_t> moved[kMaxClients];  // client, from
+    size_t moved_count = 0;
+    auto b = before.end();
+    for (auto a = after.end(); a != after.begin();) {
+      --a;
+      while (b != before.begin() && std::prev(b)->first > a->first) --b;
+      const uint64_t from = b != before.begin() && std::prev(b)->first == a->first ? std::prev(b)->second : 0;
+      if (a->second <= from) continue;
+      if (moved_count == kMaxClients) return false;
+      moved[moved_count++] = {a->first, from};
+    }
+    *p++ = static_cast<uint8_t>(moved_count);
+    for (size_t m = 0; m < moved_count && p != nullptr; m++)
+      p = put_client_structs_v1(p, end, *store.blocks(moved[m].first), moved[m].first, moved[m].second);
+    if (p == nullptr) return false;
   }
-  out.write_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
+  // The delete set.
+  const auto& ds_clients = ds.clients();
+  if (static_cast<size_t>(end - p) < 10) return false;
+  p = put_var_uint(p, ds_clients.size());
+  if (ds_clients.size() == 1) {  // no tree walk for the common case
+    p = put_client_ranges(p, end, ds_clients.begin()->first, ds_clients.begin()->second);
+  } else {
+    for (auto it = ds_clients.rbegin(); it != ds_clients.rend() && p != nullptr; ++it)
+      p = put_client_ranges(p, end, it->first, it->second);
+  }
+  if (p == nullptr) return false;
+  out.assign_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
   return true;
 }
 
 }  // namespace
 
 void write_transaction_delete_set(UpdateEncoder& enc, const DeleteSet& ds) {
-  const auto& clients = ds.clients();
-  if (clients.empty()) {  // most transactions delete nothing: the count 0, in any format
+  if (ds.clients().empty()) {  // most transactions delete nothing: the count 0, in any format
     enc.rest().write_var_uint(0);
     return;
-  }
-  if (small_update_writer_enabled && typeid(enc) == typeid(UpdateEncoderV1) && clients.size() <= 4) {
-    // v1 delete sets are plain varUints: the client count, then per client
-    // (descending) its id, range count and each range's clock and length.
-    constexpr size_t kMaxRanges = 16;
-    size_t ranges = 0;
-    for (const auto& [client, list] : clients) ranges += list.size();
-    if (ranges <= kMaxRanges) {
-      uint8_t buf[10 + 4 * 20 + kMaxRanges * 20];  // at most 10 bytes per varUint
-      uint8_t* p = put_var_uint(buf, clients.size());
-      for (auto it = clients.rbegin(); it != clients.rend(); ++it) {
-        p = put_var_uint(put_var_uint(p, it->first), it->second.size());
-        for (const DeleteRange& d : it->second) p = put_var_uint(put_var_uint(p, d.clock), d.len);
-      }
-      enc.rest().write_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
-      return;
-    }
   }
   ds.write(enc);
 }
@@ -419,12 +483,18 @@ void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, con
     --it;
     uint64_t from = before.get(it->first);
     if (it->second <= from) continue;
-    const StructStore::Blocks& blocks = *store.blocks(it->first);
-    if (small_update_writer_enabled && typeid(enc) == typeid(UpdateEncoderV1) &&
-        write_small_client_structs_v1(enc.rest(), blocks, it->first, from))
-      continue;
-    write_client_structs(enc, blocks, it->first, from);
+    write_client_structs(enc, *store.blocks(it->first), it->first, from);
   }
+}
+
+void write_transaction_update_v1(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
+                                 const ClientClocks& after, const DeleteSet& ds) {
+  if (small_update_writer_enabled && typeid(enc) == typeid(UpdateEncoderV1) &&
+      write_small_transaction_update_v1(enc.rest(), store, before, after, ds))
+    return;
+  enc.rest().clear();
+  write_transaction_structs(enc, store, before, after);
+  write_transaction_delete_set(enc, ds);
 }
 
 }  // namespace weft

@@ -28,16 +28,20 @@ void write_state_as_update(UpdateEncoder& enc, const StructStore& store, const S
 // A transaction's structs: every client whose clock moved from `before` to
 // `after` (sorted by client, as Transaction keeps them), descending, the same
 // bytes as write_clients_structs(store, before) without building a map.
-// A v1 transaction of one client's few String / Deleted items takes a
-// writer that fills a stack buffer (the same bytes); tests switch it off to
-// compare the two.
 void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
                                const ClientClocks& after);
-inline bool small_update_writer_enabled = true;
-// A transaction's delete set (DeleteSet::write's bytes); for v1 and a few
-// ranges written into a stack buffer and appended at once (also switched
-// off by small_update_writer_enabled).
+// A transaction's delete set (DeleteSet::write's bytes).
 void write_transaction_delete_set(UpdateEncoder& enc, const DeleteSet& ds);
+// A transaction's update (write_transaction_structs then
+// write_transaction_delete_set), replacing the bytes of `enc`, which was
+// made for v1. A small update (most local edits: a few new String /
+// Deleted / GC blocks of at most 4 clients, a few deleted ranges) is written
+// through a raw pointer into a stack buffer and copied once, reusing what
+// the transaction knows (its before-state for the clock start); the same
+// bytes. Tests switch that writer off to compare the two.
+void write_transaction_update_v1(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
+                                 const ClientClocks& after, const DeleteSet& ds);
+inline bool small_update_writer_enabled = true;
 // Whole clients' blocks for the v1 encoder go through a raw-pointer writer
 // for String / Deleted / GC blocks (the same bytes); tests switch it off to
 // compare it with the field-by-field writer.

@@ -65,6 +65,8 @@ class Encoder {
   std::vector<uint8_t> take() { return std::move(buf_); }
   // Replaces the contents with `bytes` (no copy).
   void assign(std::vector<uint8_t> bytes) { buf_ = std::move(bytes); }
+  // Replaces the contents with a copy of `bytes` (keeps the capacity).
+  void assign_raw(std::span<const uint8_t> bytes) { buf_.assign(bytes.begin(), bytes.end()); }
   void clear() { buf_.clear(); }
 
  private:
