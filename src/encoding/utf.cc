@@ -122,26 +122,31 @@ bool is_valid_utf8(std::string_view utf8) {
 }
 
 std::optional<std::u16string> utf8_to_utf16(std::string_view utf8) {
-  std::u16string out;
-  out.reserve(utf8.size());
+  // UTF-16 never takes more units than UTF-8 takes bytes (4 bytes make a
+  // surrogate pair, fewer make one unit): sized once, trimmed at the end.
+  std::u16string out(utf8.size(), u'\0');
+  const auto* in = reinterpret_cast<const uint8_t*>(utf8.data());
   size_t i = 0;
+  size_t o = 0;
   while (i < utf8.size()) {
-    // A run of ASCII bytes converts unit for unit (most text).
-    size_t ascii_end = i;
-    while (ascii_end < utf8.size() && static_cast<unsigned char>(utf8[ascii_end]) < 0x80) ascii_end++;
-    if (ascii_end > i) {
-      const size_t at = out.size();
-      out.resize(at + (ascii_end - i));
-      for (size_t k = i; k < ascii_end; k++) out[at + (k - i)] = static_cast<char16_t>(utf8[k]);
-      i = ascii_end;
-      continue;
-    }
+    // A run of ASCII bytes converts unit for unit (most text), 16 at a time.
+    const size_t ascii = widen_ascii(in + i, utf8.size() - i, out.data() + o);
+    i += ascii;
+    o += ascii;
+    if (i == utf8.size()) break;
     char32_t cp;
-    size_t k = decode_one(utf8, i, cp, false);
+    const size_t k = decode_one(utf8, i, cp, false);
     if (k == 0) return std::nullopt;
-    append_utf16(cp, out);
+    if (cp < 0x10000) {
+      out[o++] = static_cast<char16_t>(cp);
+    } else {
+      cp -= 0x10000;
+      out[o++] = static_cast<char16_t>(0xD800 + (cp >> 10));
+      out[o++] = static_cast<char16_t>(0xDC00 + (cp & 0x3FF));
+    }
     i += k;
   }
+  out.resize(o);
   return out;
 }
 
