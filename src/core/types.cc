@@ -148,8 +148,13 @@ Status ArrayRef::remove_range(uint64_t index, uint64_t length) const {
 std::optional<Value> ArrayRef::get(uint64_t index) const { return list_get(branch_, index); }
 std::vector<Value> ArrayRef::values() const {
   std::vector<Value> out;
+  out.reserve(branch_->length);  // the visible elements
   for (const Item* n = branch_->start; n != nullptr; n = n->right) {
     if (!n->visible()) continue;
+    if (const auto* any = content_if<ContentAny>(&n->content)) {  // most array content: no visit per value
+      for (const Any& v : any->values) out.push_back(Value{v});
+      continue;
+    }
     for (uint64_t i = 0; i < n->length; i++) out.push_back(item_value(*n, i));
   }
   return out;

@@ -91,8 +91,14 @@ Content read_content(UpdateDecoder& dec, uint8_t info) {
       if (t.type_ref == TypeRef::kXmlElement || t.type_ref == TypeRef::kXmlHook) t.name = dec.read_key();
       return t;
     }
-    case 8:
-      return ContentAny{read_values(dec, [&] { return dec.read_any(); })};
+    case 8: {
+      // Straight into the item's vector (no std::vector to move from).
+      const uint64_t n = dec.read_len();
+      CompactVector<Any> values;
+      values.reserve(static_cast<size_t>(std::min<uint64_t>(n, dec.rest().remaining() + 16)));
+      for (uint64_t i = 0; i < n && dec.ok(); i++) values.emplace_back(dec.read_any());
+      return ContentAny{std::move(values)};
+    }
     case 9: {
       std::string guid = dec.read_string_utf8();
       Any opts = dec.read_any();
