@@ -752,10 +752,11 @@ bool integrate_in_order(Transaction& txn, ReadStructs& rs) {
 // transaction's first change, a block from before it, no observers or
 // formatting, and no other merge the cleanup would make: L's left
 // neighbour into L, Y's right neighbour into Y). Returns false having
-// changed nothing otherwise.
-bool forward_delete_into_tombstone(Transaction& txn, Item* y, uint64_t length, StructStore::Blocks& blocks,
-                                   size_t y_index) {
-  if (!txn.delete_set.empty() || !txn.merge_structs.empty()) return false;
+// changed nothing otherwise. Without a transaction (apply_update's, when
+// nobody can see one) the move is made as in a fresh one and not recorded.
+bool forward_delete_into_tombstone(Doc& doc, Transaction* txn, Item* y, uint64_t length,
+                                   StructStore::Blocks& blocks, size_t y_index) {
+  if (txn != nullptr && (!txn->delete_set.empty() || !txn->merge_structs.empty())) return false;
   Branch* parent = y->parent;
   Item* l = y->left;
   if (parent == nullptr || y->is_gc || y->deleted || y->keep || y->parent_sub() || length == 0 ||
@@ -765,7 +766,7 @@ bool forward_delete_into_tombstone(Transaction& txn, Item* y, uint64_t length, S
     return false;
   auto* own = std::get_if<ContentString>(&y->content);
   if (own == nullptr) return false;
-  const bool gc = txn.doc.gc_enabled();
+  const bool gc = doc.gc_enabled();
   auto* l_text = std::get_if<ContentString>(&l->content);
   auto* l_deleted = std::get_if<ContentDeleted>(&l->content);
   if (gc ? l_deleted == nullptr : l_text == nullptr) return false;
@@ -775,7 +776,7 @@ bool forward_delete_into_tombstone(Transaction& txn, Item* y, uint64_t length, S
   if (const Item* q = y->right;
       q != nullptr && !q->deleted && q->id.client == y->id.client && q->id.clock == y->id.clock + y->length)
     return false;
-  if (y->id.clock + y->length > txn.before_state.get(y->id.client)) return false;
+  if (txn != nullptr && y->id.clock + y->length > txn->before_state.get(y->id.client)) return false;
   if (is_high_surrogate(own->text[length - 1])) return false;  // the split would replace a half
   if (parent->has_formatting || parent->is_deleted() || has_listeners(parent)) return false;
 
@@ -797,11 +798,12 @@ bool forward_delete_into_tombstone(Transaction& txn, Item* y, uint64_t length, S
   parent->length -= length;
   if (parent->seq_index) parent->seq_index->on_visible_change(y, -static_cast<int64_t>(length));
   parent->clear_marker();
-  txn.deleted_ranges(y->id.client).push_back({clock, length});
-  txn.has_fast_delete = true;
-  txn.fast_delete_client = y->id.client;
-  txn.fast_delete = {clock, length};
-  txn.add_changed_type(parent, nullptr);
+  if (txn == nullptr) return true;
+  txn->deleted_ranges(y->id.client).push_back({clock, length});
+  txn->has_fast_delete = true;
+  txn->fast_delete_client = y->id.client;
+  txn->fast_delete = {clock, length};
+  txn->add_changed_type(parent, nullptr);
   return true;
 }
 
@@ -825,7 +827,7 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const Ds
         size_t index = StructStore::find_index(blocks, clock);
         Item* block = blocks[index];
         if (!block->deleted && block->id.clock == clock && clock_end < clock + block->length &&
-            forward_delete_into_tombstone(txn, block, clock_end - clock, blocks, index))
+            forward_delete_into_tombstone(txn.doc, &txn, block, clock_end - clock, blocks, index))
           continue;
         if (!block->deleted && block->id.clock < clock) {
           if (clock_end == block->id.clock + block->length &&
@@ -1167,14 +1169,31 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
     SmallUpdate small;
     if (read_small_update(update, small)) {
       StructStore& s = *store_;
-      // Typing that extends its client's last block, where nobody can see a
-      // transaction (none open, no observer, no handler): the transaction's
-      // steps would find nothing to do (no delete, split or merge, no
-      // formatting), so the block is extended without one. The state after
-      // it is what apply_small_update's gives.
-      if (small.is_insert && txn_ == nullptr && !s.types_observed() && update_handlers_.empty() &&
-          update_v2_handlers_.empty() && after_transaction_handlers_.empty() && !s.pending_structs &&
-          !s.pending_ds) {
+      // Where nobody can see a transaction (none open, no observer, no
+      // handler), typing that extends its client's last block and a backspace
+      // or forward delete into a tombstone leave the transaction's steps
+      // nothing to do (nothing to collect, split or merge, no formatting), so
+      // they are made without one. The state after them is what apply_small_update's gives.
+      const bool unseen = txn_ == nullptr && !s.types_observed() && update_handlers_.empty() &&
+                          update_v2_handlers_.empty() && after_transaction_handlers_.empty() &&
+                          !s.pending_structs && !s.pending_ds;
+      if (unseen && !small.is_insert) {
+        // No clock changes: the kept transaction's after_state stays the store's.
+        const uint64_t clock_end = small.clock + small.len;
+        if (clock_end <= s.state(small.client)) {
+          StructStore::Blocks& blocks = *s.blocks(small.client);
+          const size_t index = StructStore::find_index(blocks, small.clock);
+          Item* block = blocks[index];
+          const uint64_t block_end = block->id.clock + block->length;
+          if (!block->deleted && block->id.clock == small.clock && clock_end < block_end &&
+              forward_delete_into_tombstone(*this, nullptr, block, small.len, blocks, index))
+            return st;
+          if (!block->deleted && block->id.clock < small.clock && clock_end == block_end &&
+              backspace_into_tombstone(*this, block, small.clock - block->id.clock, &blocks, index + 1))
+            return st;
+        }
+      }
+      if (unseen && small.is_insert) {
         Item* right = nullptr;
         if (Item* left = small_insert_left(s, small, right); left != nullptr) {
           const std::u16string_view text = small.text();

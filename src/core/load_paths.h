@@ -1,6 +1,7 @@
 // Switch for the shortcuts apply_update.cc takes when an update brings many
 // structs or a delete set repeating ranges already deleted (a document
-// loaded from its full state). Each gives the state the general path gives;
+// loaded from its full state), or is keystroke-sized (read_small_update).
+// Each gives the state the general path gives;
 // tests switch them off to compare the two.
 #pragma once
 

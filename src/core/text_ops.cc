@@ -1,6 +1,7 @@
 #include "core/text_ops.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "core/branch.h"
 #include "core/events.h"
@@ -367,9 +368,25 @@ Status text_format(Transaction& txn, Branch* text, uint64_t index, uint64_t leng
   return Status::ok();
 }
 
-bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructStore::Blocks* blocks,
-                              size_t r_index) {
-  if (!txn.delete_set.empty() || !txn.merge_structs.empty()) return false;
+namespace {
+
+// backspace_into_tombstone, in `txn` or (kInTxn false, txn null) outside any
+// transaction: two instances, so that the local path pays no test.
+template <bool kInTxn>
+[[gnu::always_inline]] inline bool backspace_move(std::conditional_t<kInTxn, Transaction&, Doc&> in, Item* x,
+                                                  uint64_t cut, StructStore::Blocks* blocks, size_t r_index) {
+  Doc& doc = [&]() -> Doc& {
+    if constexpr (kInTxn) {
+      return in.doc;
+    } else {
+      return in;
+    }
+  }();
+  Transaction* txn = nullptr;
+  if constexpr (kInTxn) txn = &in;
+  if constexpr (kInTxn) {
+    if (!txn->delete_set.empty() || !txn->merge_structs.empty()) return false;
+  }
   Branch* parent = x->parent;
   if (parent == nullptr || x->is_gc || x->deleted || x->keep || x->parent_sub() || cut == 0 ||
       cut >= x->length)
@@ -381,7 +398,7 @@ bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructSto
     return false;
   auto* own = std::get_if<ContentString>(&x->content);
   if (own == nullptr) return false;
-  const bool gc = txn.doc.gc_enabled();
+  const bool gc = doc.gc_enabled();
   auto* r_text = std::get_if<ContentString>(&r->content);
   auto* r_deleted = std::get_if<ContentDeleted>(&r->content);
   if (gc ? r_deleted == nullptr : r_text == nullptr) return false;
@@ -389,7 +406,9 @@ bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructSto
   if (const Item* q = r->right; q != nullptr && q->deleted && !q->is_gc && q->id.client == r->id.client &&
                                 q->id.clock == r->id.clock + r->length)
     return false;
-  if (r->id.clock + r->length > txn.before_state.get(r->id.client)) return false;
+  if constexpr (kInTxn) {
+    if (r->id.clock + r->length > txn->before_state.get(r->id.client)) return false;
+  }
   if (is_high_surrogate(own->text[cut - 1])) return false;  // the split would replace a half
   if (parent->has_formatting || parent->is_deleted() || has_listeners(parent)) return false;
 
@@ -405,19 +424,31 @@ bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructSto
     r->id.clock -= length;
     blocks->set_clock(r_index, r->id.clock);
   } else {
-    txn.doc.store().move_start(r, r->id.clock - length);
+    doc.store().move_start(r, r->id.clock - length);
   }
   r->length += length;
   r->origin = x->last_id();
   parent->length -= length;
   if (parent->seq_index) parent->seq_index->on_visible_change(x, -static_cast<int64_t>(length));
   parent->clear_marker();
-  txn.deleted_ranges(r->id.client).push_back({r->id.clock, length});
-  txn.has_fast_delete = true;
-  txn.fast_delete_client = r->id.client;
-  txn.fast_delete = {r->id.clock, length};
-  txn.add_changed_type(parent, nullptr);
+  if constexpr (!kInTxn) return true;
+  txn->deleted_ranges(r->id.client).push_back({r->id.clock, length});
+  txn->has_fast_delete = true;
+  txn->fast_delete_client = r->id.client;
+  txn->fast_delete = {r->id.clock, length};
+  txn->add_changed_type(parent, nullptr);
   return true;
+}
+
+}  // namespace
+
+bool backspace_into_tombstone(Doc& doc, Item* x, uint64_t cut, StructStore::Blocks* blocks, size_t r_index) {
+  return backspace_move<false>(doc, x, cut, blocks, r_index);
+}
+
+bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructStore::Blocks* blocks,
+                              size_t r_index) {
+  return backspace_move<true>(txn, x, cut, blocks, r_index);
 }
 
 namespace {

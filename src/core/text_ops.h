@@ -48,5 +48,9 @@ Status text_delete(Transaction& txn, Branch* text, uint64_t index, uint64_t leng
 // client's blocks at hand passes them and R's index there (saves a search).
 bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructStore::Blocks* blocks = nullptr,
                               size_t r_index = 0);
+// The same move outside any transaction, for apply_update when nobody can
+// see one (no observer, handler or open transaction): as in a fresh
+// transaction, and nothing recorded.
+bool backspace_into_tombstone(Doc& doc, Item* x, uint64_t cut, StructStore::Blocks* blocks, size_t r_index);
 
 }  // namespace weft
