@@ -82,7 +82,24 @@ void write_client_structs_with(E& enc, const StructStore::Blocks& blocks, uint64
   for (size_t i = start + 1; i < blocks.size(); i++) write_item_with(enc, *blocks[i], 0);
 }
 
-uint8_t* put_var_uint(uint8_t* p, uint64_t n) {
+// The raw-pointer writers' helpers run for every field of every update;
+// GCC leaves them out of line as this file grows (a call costs more than
+// the field), hence always_inline.
+[[gnu::always_inline]] inline uint8_t* put_var_uint(uint8_t* p, uint64_t n) {
+  if (n < 0x80) {
+    *p = static_cast<uint8_t>(n);
+    return p + 1;
+  }
+  if (n < 0x200000) {  // two or three bytes (most clocks), without the loop
+    p[0] = static_cast<uint8_t>(0x80 | n);
+    if (n < 0x4000) {
+      p[1] = static_cast<uint8_t>(n >> 7);
+      return p + 2;
+    }
+    p[1] = static_cast<uint8_t>(0x80 | (n >> 7));
+    p[2] = static_cast<uint8_t>(n >> 14);
+    return p + 3;
+  }
   while (n > 0x7f) {
     *p++ = static_cast<uint8_t>(0x80 | (n & 0x7f));
     n >>= 7;
@@ -114,7 +131,7 @@ uint8_t* put_utf16_string(uint8_t* p, std::u16string_view text) {
 // A string as put_utf16_string writes it; a few ASCII units (most typed
 // text) copied one by one behind their one-byte length, without the
 // conversion call (which is faster on longer text).
-uint8_t* put_short_utf16_string(uint8_t* p, std::u16string_view text) {
+[[gnu::always_inline]] inline uint8_t* put_short_utf16_string(uint8_t* p, std::u16string_view text) {
   if (text.size() <= 8) {
     uint8_t* s = p + 1;
     size_t i = 0;
@@ -402,68 +419,6 @@ uint8_t* put_client_ranges(uint8_t* p, const uint8_t* end, uint64_t client,
   return p;
 }
 
-// The v1 update of a small transaction (most local edits: one client's new
-// block or two, a few deleted ranges), written through a raw pointer into a
-// stack buffer and copied into `out` at once, replacing its bytes: the
-// bytes write_transaction_structs and write_transaction_delete_set write.
-// Takes at most kMaxClients changed clients whose new blocks put_block_v1
-// writes. Returns false, having written nothing, for anything else or when
-// the buffer would overflow.
-bool write_small_transaction_update_v1(lib0::Encoder& out, const StructStore& store,
-                                       const ClientClocks& before, const ClientClocks& after,
-                                       const DeleteSet& ds) {
-  constexpr size_t kBuffer = 1024;
-  constexpr size_t kMaxClients = 4;
-  uint8_t buf[kBuffer];
-  const uint8_t* const end = buf + kBuffer;
-  uint8_t* p = buf;
-  if (after.end() - after.begin() == 1 && before.end() - before.begin() == 1 &&
-      after.begin()->first == before.begin()->first) {
-    // One client, as in most documents' local edits.
-    const uint64_t client = after.begin()->first;
-    const uint64_t from = before.begin()->second;
-    if (after.begin()->second > from) {
-      *p++ = 1;
-      p = put_client_structs_v1(p, end, *store.blocks(client), client, from);
-      if (p == nullptr) return false;
-    } else {
-      *p++ = 0;
-    }
-  } else {
-    // The clients whose clock moved, descending: both states are sorted by
-    // client, walked from the end together (every client of `before` is in
-    // `after`).
-    std::pair<uint64_t, uint64_t> moved[kMaxClients];  // client, from
-    size_t moved_count = 0;
-    auto b = before.end();
-    for (auto a = after.end(); a != after.begin();) {
-      --a;
-      while (b != before.begin() && std::prev(b)->first > a->first) --b;
-      const uint64_t from = b != before.begin() && std::prev(b)->first == a->first ? std::prev(b)->second : 0;
-      if (a->second <= from) continue;
-      if (moved_count == kMaxClients) return false;
-      moved[moved_count++] = {a->first, from};
-    }
-    *p++ = static_cast<uint8_t>(moved_count);
-    for (size_t m = 0; m < moved_count && p != nullptr; m++)
-      p = put_client_structs_v1(p, end, *store.blocks(moved[m].first), moved[m].first, moved[m].second);
-    if (p == nullptr) return false;
-  }
-  // The delete set.
-  const auto& ds_clients = ds.clients();
-  if (static_cast<size_t>(end - p) < 10) return false;
-  p = put_var_uint(p, ds_clients.size());
-  if (ds_clients.size() == 1) {  // no tree walk for the common case
-    p = put_client_ranges(p, end, ds_clients.begin()->first, ds_clients.begin()->second);
-  } else {
-    for (auto it = ds_clients.rbegin(); it != ds_clients.rend() && p != nullptr; ++it)
-      p = put_client_ranges(p, end, it->first, it->second);
-  }
-  if (p == nullptr) return false;
-  out.assign_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
-  return true;
-}
-
 }  // namespace
 
 void write_transaction_delete_set(UpdateEncoder& enc, const DeleteSet& ds) {
@@ -487,14 +442,68 @@ void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, con
   }
 }
 
+// A small update (most local edits: one client's new block or two, a few
+// deleted ranges) is written through a raw pointer into a stack buffer and
+// copied into the encoder at once: at most kMaxClients changed clients whose
+// new blocks put_block_v1 writes. Anything else, or an update that might
+// overflow the buffer, goes to the general writers.
 void write_transaction_update_v1(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
                                  const ClientClocks& after, const DeleteSet& ds) {
-  if (small_update_writer_enabled && typeid(enc) == typeid(UpdateEncoderV1) &&
-      write_small_transaction_update_v1(enc.rest(), store, before, after, ds))
-    return;
-  enc.rest().clear();
-  write_transaction_structs(enc, store, before, after);
-  write_transaction_delete_set(enc, ds);
+  auto fall_back = [&] {
+    enc.rest().clear();
+    write_transaction_structs(enc, store, before, after);
+    write_transaction_delete_set(enc, ds);
+  };
+  if (!small_update_writer_enabled || typeid(enc) != typeid(UpdateEncoderV1)) return fall_back();
+  constexpr size_t kBuffer = 1024;
+  constexpr size_t kMaxClients = 4;
+  uint8_t buf[kBuffer];
+  const uint8_t* const end = buf + kBuffer;
+  uint8_t* p = buf;
+  if (after.end() - after.begin() == 1 && before.end() - before.begin() == 1 &&
+      after.begin()->first == before.begin()->first) {
+    // One client, as in most documents' local edits.
+    const uint64_t client = after.begin()->first;
+    const uint64_t from = before.begin()->second;
+    if (after.begin()->second > from) {
+      *p++ = 1;
+      p = put_client_structs_v1(p, end, *store.blocks(client), client, from);
+      if (p == nullptr) return fall_back();
+    } else {
+      *p++ = 0;
+    }
+  } else {
+    // The clients whose clock moved, descending: both states are sorted by
+    // client, walked from the end together (every client of `before` is in
+    // `after`).
+    std::pair<uint64_t, uint64_t> moved[kMaxClients];  // client, from
+    size_t moved_count = 0;
+    auto b = before.end();
+    for (auto a = after.end(); a != after.begin();) {
+      --a;
+      while (b != before.begin() && std::prev(b)->first > a->first) --b;
+      const uint64_t from = b != before.begin() && std::prev(b)->first == a->first ? std::prev(b)->second : 0;
+      if (a->second <= from) continue;
+      if (moved_count == kMaxClients) return fall_back();
+      moved[moved_count++] = {a->first, from};
+    }
+    *p++ = static_cast<uint8_t>(moved_count);
+    for (size_t m = 0; m < moved_count && p != nullptr; m++)
+      p = put_client_structs_v1(p, end, *store.blocks(moved[m].first), moved[m].first, moved[m].second);
+    if (p == nullptr) return fall_back();
+  }
+  // The delete set.
+  const auto& ds_clients = ds.clients();
+  if (static_cast<size_t>(end - p) < 10) return fall_back();
+  p = put_var_uint(p, ds_clients.size());
+  if (ds_clients.size() == 1) {  // no tree walk for the common case
+    p = put_client_ranges(p, end, ds_clients.begin()->first, ds_clients.begin()->second);
+  } else {
+    for (auto it = ds_clients.rbegin(); it != ds_clients.rend() && p != nullptr; ++it)
+      p = put_client_ranges(p, end, it->first, it->second);
+  }
+  if (p == nullptr) return fall_back();
+  enc.rest().assign_raw(std::span<const uint8_t>(buf, static_cast<size_t>(p - buf)));
 }
 
 }  // namespace weft
