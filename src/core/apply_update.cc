@@ -1049,6 +1049,19 @@ struct SmallUpdate {
     return true;
   }
   if (end - p >= 8) {
+    // Clocks below 2^21 (two or three bytes) by their bytes.
+    const uint64_t b1 = p[1];
+    if (b1 < 0x80) {
+      out = (p[0] & 0x7fu) | (b1 << 7);
+      p += 2;
+      return true;
+    }
+    const uint64_t b2 = p[2];
+    if (b2 < 0x80) {
+      out = (p[0] & 0x7fu) | ((b1 & 0x7f) << 7) | (b2 << 14);
+      p += 3;
+      return true;
+    }
     uint64_t x;
     std::memcpy(&x, p, 8);
     if constexpr (std::endian::native == std::endian::little) {
@@ -1078,6 +1091,28 @@ struct SmallUpdate {
   return false;
 }
 
+// An origin's client, most often the update's own client written again:
+// its bytes [client_at, client_end) are compared (one 8-byte load each when
+// both have 8 bytes) before the varUint is decoded.
+[[gnu::always_inline]] inline bool read_same_client(const uint8_t*& p, const uint8_t* end,
+                                                    const uint8_t* client_at, const uint8_t* client_end,
+                                                    uint64_t client, uint64_t& out) {
+  const size_t n = static_cast<size_t>(client_end - client_at);
+  if (n > 1 && end - p >= 8 && end - client_at >= 8) {
+    uint64_t a;
+    uint64_t b;
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, client_at, 8);
+    const uint64_t mask = n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
+    if (((a ^ b) & mask) == 0) {  // the same bytes: the same varUint (its last byte ends it)
+      out = client;
+      p += n;
+      return true;
+    }
+  }
+  return read_small_var_uint(p, end, out);
+}
+
 bool read_small_update(std::span<const uint8_t> update, SmallUpdate& out) {
   const uint8_t* p = update.data();
   const uint8_t* const end = p + update.size();
@@ -1085,17 +1120,22 @@ bool read_small_update(std::span<const uint8_t> update, SmallUpdate& out) {
   if (!read_small_var_uint(p, end, n_clients) || n_clients > 1) return false;
   if (n_clients == 1) {
     uint64_t count;
-    if (!read_small_var_uint(p, end, count) || count != 1 || !read_small_var_uint(p, end, out.client) ||
-        !read_small_var_uint(p, end, out.clock) || p == end)
-      return false;
+    if (!read_small_var_uint(p, end, count) || count != 1) return false;
+    const uint8_t* const client_at = p;
+    if (!read_small_var_uint(p, end, out.client)) return false;
+    const uint8_t* const client_end = p;
+    if (!read_small_var_uint(p, end, out.clock) || p == end) return false;
     const uint8_t info = *p++;
     // A string with an origin (so the parent is copied): no parent info or key follows.
     if ((info & 0x1f) != static_cast<uint8_t>(ContentRef::kString) || (info & 0xa0) != 0x80) return false;
-    if (!read_small_var_uint(p, end, out.origin.client) || !read_small_var_uint(p, end, out.origin.clock))
+    if (!read_same_client(p, end, client_at, client_end, out.client, out.origin.client) ||
+        !read_small_var_uint(p, end, out.origin.clock))
       return false;
     if (info & 0x40) {
       ID r;
-      if (!read_small_var_uint(p, end, r.client) || !read_small_var_uint(p, end, r.clock)) return false;
+      if (!read_same_client(p, end, client_at, client_end, out.client, r.client) ||
+          !read_small_var_uint(p, end, r.clock))
+        return false;
       if (r.client == out.client && r.clock >= out.clock) return false;
       out.right_origin = r;
     }
