@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "core/branch.h"
+#include "core/bulk_load.h"
 #include "core/events.h"
 #include "core/integrate.h"
 #include "core/load_paths.h"
@@ -164,6 +165,32 @@ class LocalStates {
   std::vector<std::pair<uint64_t, uint64_t>> states_;
 };
 
+// The v1 bytes of the client whose structs are being read (its varUint as
+// the update wrote it, up to 8 bytes): an origin of the same client (most
+// origins of a loaded state) is recognised by comparing them in place
+// instead of decoding its client. Bytes equal to a varUint that was read
+// whole decode to the same value, so this reads what read_left_id reads.
+struct OwnClientBytes {
+  uint64_t client = 0;
+  uint64_t word = 0;  // the bytes, little-endian; 0 with mask 0 when unusable
+  uint64_t mask = 0;
+  size_t len = 0;
+
+  void set(uint64_t c, const uint8_t* at, size_t n) {
+    client = c;
+    len = n;
+    word = 0;
+    mask = 0;
+    if (n == 0 || n > 8) {
+      len = 0;
+      return;
+    }
+    for (size_t k = 0; k < n; k++) word |= uint64_t{at[k]} << (8 * k);  // no library call per update
+    mask = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
+    word &= mask;
+  }
+};
+
 // The struct section of an update, read into items, and the integration's
 // working lists. Owns the items not yet integrated. Reusable: clear() keeps
 // every vector's capacity, so that a thread applying keystroke-sized updates
@@ -186,6 +213,7 @@ class ReadStructs {
     parent_ids.clear();
     bad_ref = false;
     many_structs = false;
+    format_or_doc = false;
     ids.clear();
     stack.clear();
     states.clear();
@@ -229,6 +257,10 @@ class ReadStructs {
   // The update has kManyStructs or more structs and load_fast_paths_enabled.
   static constexpr uint64_t kManyStructs = 64;
   bool many_structs = false;
+  OwnClientBytes own_client;  // v1: the client being read
+  // Some struct holds Format or Doc content (their integration has effects
+  // the cleanup acts on before merging: no bulk load, see apply_read_update).
+  bool format_or_doc = false;
   // integrate_structs' working lists.
   std::vector<size_t> ids;
   std::vector<Ref*> stack;
@@ -269,6 +301,20 @@ void read_text_v1(lib0::Decoder& dec, Utf16Text& out) {
   out = Utf16Text(*text);
 }
 
+// An ID (lib0 writeVarUint client, clock) in the v1 rest stream.
+[[gnu::always_inline]] inline ID read_id_v1(lib0::Decoder& dec, const OwnClientBytes& own) {
+  if (own.len != 0 && dec.remaining() >= 8) {
+    uint64_t w;
+    std::memcpy(&w, dec.position(), 8);
+    if ((w & own.mask) == own.word) {
+      dec.read_raw(own.len);
+      return ID{own.client, dec.read_var_uint()};
+    }
+  }
+  const uint64_t client = dec.read_var_uint();
+  return ID{client, dec.read_var_uint()};
+}
+
 // Reads one struct after its info byte into `ref` (Item.js readItem /
 // lazyStructReaderGenerator). Errors are recorded in `dec`.
 // D is the concrete decoder (UpdateDecoderV1: field reads inlined) or the
@@ -285,8 +331,13 @@ void read_ref(D& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
     ref.set_aux(Ref::kSkip, 0);
   } else if ((info & 0x1f) != 0) {
     const bool cant_copy_parent = (info & 0xc0) == 0;
-    if (info & 0x80) item->origin = dec.read_left_id();
-    if (info & 0x40) item->right_origin = dec.read_right_id();
+    if constexpr (std::is_same_v<D, UpdateDecoderV1>) {
+      if (info & 0x80) item->origin = read_id_v1(dec.rest(), rs.own_client);
+      if (info & 0x40) item->right_origin = read_id_v1(dec.rest(), rs.own_client);
+    } else {
+      if (info & 0x80) item->origin = dec.read_left_id();
+      if (info & 0x40) item->right_origin = dec.read_right_id();
+    }
     if (cant_copy_parent) {
       if (dec.read_parent_info()) {
         std::string name = dec.read_string_utf8();
@@ -316,6 +367,9 @@ void read_ref(D& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
       item->length = text.size();
       item->countable = true;
     } else {
+      const uint8_t kind = info & 0x1f;
+      if (kind == static_cast<uint8_t>(ContentRef::kFormat) || kind == static_cast<uint8_t>(ContentRef::kDoc))
+        rs.format_or_doc = true;
       item->content = read_content(dec, info);
       item->length = content_length(item->content);
       item->countable = content_countable(item->content);
@@ -348,7 +402,11 @@ void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
   uint64_t clients_left = dec.rest().read_var_uint();
   while (clients_left-- > 0 && dec.ok()) {
     uint64_t count = dec.rest().read_var_uint();
+    const uint8_t* client_at = dec.rest().position();
     uint64_t client = dec.read_client();
+    if constexpr (std::is_same_v<D, UpdateDecoderV1>) {
+      rs.own_client.set(client, client_at, static_cast<size_t>(dec.rest().position() - client_at));
+    }
     uint64_t clock = dec.rest().read_var_uint();
     if (!dec.ok()) return;
     ClientRefs* cr = rs.find(client);
@@ -807,6 +865,87 @@ bool forward_delete_into_tombstone(Doc& doc, Transaction* txn, Item* y, uint64_t
   return true;
 }
 
+// Links a resolved item (get_missing ran) of a load into an empty document:
+// integrate_item's steps for the common one (a sequence item of string or
+// Deleted content whose left neighbour's right is its right one, so that
+// the conflict scan has nothing to do), done here; any other through
+// integrate_item. `changed` is the parent last recorded in txn.changed
+// (recording it again would change nothing).
+void link_loaded(Transaction& txn, Item* item, Branch*& changed) {
+  Branch* parent = item->parent;
+  Item* left = item->left;
+  Item* right = item->right;
+  const bool is_deleted = std::holds_alternative<ContentDeleted>(item->content);
+  if (parent == nullptr || item->parent_sub() || parent->seq_index ||
+      !(left != nullptr ? left->right == right : right != nullptr && right->left == nullptr) ||
+      !(is_deleted || std::holds_alternative<ContentString>(item->content))) {
+    integrate_item(txn, item, 0);
+    return;
+  }
+  if (left != nullptr) {
+    left->right = item;
+  } else {
+    parent->start = item;  // right was the first item
+  }
+  if (right != nullptr) right->left = item;
+  if (item->countable) parent->length += item->length;  // not deleted yet
+  parent->clear_marker();
+  txn.doc.store().add(item);
+  if (is_deleted) {
+    txn.deleted_ranges(item->id.client).push_back({item->id.clock, item->length});
+    item->deleted = true;
+  }
+  if (parent != changed) {
+    txn.add_changed_type(parent, nullptr);
+    changed = parent;
+  }
+  if (parent->item != nullptr && parent->item->deleted) item->mark_deleted(txn);
+}
+
+// A big update into an empty document (apply_read_update's bulk case): each
+// client's structs in clock order, highest client first as integrate_structs
+// takes them, passing to the next client when a struct needs a later clock
+// of another client, and round again while any client advances (yjs
+// integrates in any order its dependencies allow, with the same result).
+// Per struct get_missing's resolution and link_loaded; no
+// try_extend_remote_item (the bulk walk merges such runs, bulk_load.h). A
+// Skip, a client not starting at its state or a dependency not in the
+// update leaves that client's structs at its cursor, where integrate_structs
+// takes them. Returns whether all were integrated.
+bool integrate_loaded(Transaction& txn, ReadStructs& rs) {
+  StructStore& store = txn.doc.store();
+  std::span<ClientRefs> clients = rs.clients();
+  Branch* changed = nullptr;
+  bool all = false;
+  for (bool progress = true; progress && !all;) {
+    progress = false;
+    all = true;
+    for (size_t k = clients.size(); k-- > 0;) {
+      ClientRefs& cr = clients[k];
+      uint64_t clock = store.state(cr.client);
+      const size_t start = cr.i;
+      while (cr.i < cr.refs.size()) {
+        if (cr.i % RefList::kBlock == 0 && cr.i >= 2 * RefList::kBlock) [[unlikely]]
+          cr.refs.release_before(cr.i);
+        Ref& ref = cr.refs[cr.i];
+        Item* item = ref.item;
+        if (ref.is_skip() || item->id.clock != clock || get_missing(txn, rs, ref)) break;
+        cr.i++;
+        clock += item->length;
+        ref.item = nullptr;  // the store owns it now
+        if (item->is_gc) {
+          store.add(item);
+        } else {
+          link_loaded(txn, item, changed);
+        }
+      }
+      progress = progress || cr.i != start;
+      all = all && cr.i == cr.refs.size();
+    }
+  }
+  return all;
+}
+
 // Applies a delete set given per client in descending client order; returns
 // the ranges beyond known state (v2 update with zero structs) or nullopt.
 std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const DsClient> clients) {
@@ -987,6 +1126,28 @@ void apply_read_update(Transaction& txn, ReadStructs& rs) {
       apply_read_update(txn, pending_rs);
     }
   }
+}
+
+// apply_read_update for a big update (rs.many_structs: a loaded state)
+// without Format or Doc content, in the outermost transaction, opened for it
+// on a document without blocks, pending data, observers or
+// after-transaction handlers: integrate_loaded, and the blocks collected and
+// merged here (bulk_load.h) instead of by the cleanup's walks. Nothing was
+// pending, so what does not fit is simply left pending.
+[[gnu::noinline]] void apply_loaded(Transaction& txn, ReadStructs& rs) {
+  Doc& doc = txn.doc;
+  StructStore& store = doc.store();
+  rs.roots.reserve(rs.root_names.size());
+  for (const std::string& name : rs.root_names)
+    rs.roots.push_back(doc.get_or_create_root(name, std::nullopt));
+  if (!integrate_loaded(txn, rs)) {
+    if (std::optional<RestStructs> rest = integrate_structs(txn, rs))
+      store.pending_structs = StructStore::PendingStructs{std::move(rest->missing), std::move(rest->update)};
+  }
+  if (!rs.ds_clients.empty()) store.pending_ds = apply_delete_set(txn, rs.ds_clients);
+  collect_and_merge_loaded(txn, doc.gc_enabled());
+  txn.bulk_loaded = true;
+  bulk_loads_done.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Runs fn(ReadStructs&) on this thread's reusable ReadStructs (an
@@ -1258,10 +1419,19 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
   st = with_read_structs(store_->pool(), [&](ReadStructs& rs) {
     Status read = read_update(update, format, rs);
     if (read.is_ok()) {
+      // A load into an empty document: see apply_loaded (checked only for
+      // big updates: keystroke-sized ones pay one test).
+      const bool into_empty = rs.many_structs && txn_ == nullptr && store_->clients().empty() &&
+                              !has_pending() && !store_->types_observed() &&
+                              after_transaction_handlers_.empty();
       transact(
           [&](Transaction& txn) {
             txn.local = false;
-            apply_read_update(txn, rs);
+            if (into_empty && !rs.format_or_doc) {
+              apply_loaded(txn, rs);
+            } else {
+              apply_read_update(txn, rs);
+            }
           },
           origin);
     }

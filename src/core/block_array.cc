@@ -107,7 +107,15 @@ void BlockArray::push_back_slow(Item* item) {
   if (chunks_.empty() || chunks_.back().size == kMaxChunk) {
     Chunk fresh;
     fresh.first_clock = item->id.clock;
-    grow(fresh);
+    if (chunks_.empty()) {
+      grow(fresh);  // a small array starts small
+    } else {
+      // Past its first chunk an array is a big one: chunks full size at
+      // once, instead of growing 4, 8, ... 256 (seven allocations and copies).
+      fresh.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
+      fresh.clocks = std::make_unique_for_overwrite<uint64_t[]>(kMaxChunk);
+      fresh.cap = kMaxChunk;
+    }
     fresh.items[0] = item;
     fresh.clocks[0] = item->id.clock;
     fresh.size = 1;
@@ -124,6 +132,28 @@ void BlockArray::push_back_slow(Item* item) {
     tree_add(chunks_.size() - 1, 1);
   }
   size_++;
+}
+
+void BlockArray::assign(std::span<Item* const> items) {
+  chunks_.clear();
+  chunks_.reserve((items.size() + kMaxChunk - 1) / kMaxChunk);
+  for (size_t at = 0; at < items.size(); at += kMaxChunk) {
+    const auto n = static_cast<uint32_t>(std::min<size_t>(kMaxChunk, items.size() - at));
+    Chunk c;
+    c.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
+    c.clocks = std::make_unique_for_overwrite<uint64_t[]>(kMaxChunk);
+    c.cap = kMaxChunk;
+    c.size = n;
+    for (uint32_t k = 0; k < n; k++) {
+      c.items[k] = items[at + k];
+      c.clocks[k] = items[at + k]->id.clock;
+    }
+    c.first_clock = c.clocks[0];
+    chunks_.push_back(std::move(c));
+  }
+  size_ = items.size();
+  hint_ = 0;
+  rebuild_tree();
 }
 
 void BlockArray::insert(size_t index, Item* item) {

@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -95,6 +96,9 @@ class BlockArray {
     }
     push_back_slow(item);
   }
+  // Replaces the content with `items` (in clock order, contiguous), in full
+  // chunks: one allocation per kMaxChunk blocks instead of push_back's growth.
+  void assign(std::span<Item* const> items);
   // Inserts before position `index` (index <= size()).
   void insert(size_t index, Item* item);
   // Removes positions [first, last).

@@ -5,8 +5,15 @@
 // tests switch them off to compare the two.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+
 namespace weft {
 
 inline bool load_fast_paths_enabled = true;
+
+// Loads into an empty document that collected and merged their blocks
+// themselves (bulk_load.h): tests check that the path they compare ran.
+inline std::atomic<uint64_t> bulk_loads_done{0};
 
 }  // namespace weft

@@ -41,6 +41,7 @@ void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
   changed.clear();
   if (!changed_parent_types.empty()) changed_parent_types.clear();
   has_fast_delete = false;
+  bulk_loaded = false;
   if (!merge_structs.empty()) {
     merge_structs.clear();
     if (merge_structs.capacity() > 4096) merge_structs.shrink_to_fit();
@@ -234,24 +235,28 @@ void Doc::cleanup_transaction(Transaction& txn) {
   for (auto& [id, handler] : after_transaction_handlers_) handler(txn);
   if (txn.need_formatting_cleanup) cleanup_text_after_transaction(txn);
 
-  if (!fast_delete_only) {
-    if (gc_) try_gc_delete_set(txn.delete_set, store);
-    try_merge_delete_set(txn.delete_set, store);
-  }
-  for (const auto& [client, clock] : txn.after_state) {
-    uint64_t before = txn.before_state.get(client);
-    if (before == clock) continue;
-    StructStore::Blocks& blocks = *store.blocks(client);
-    // A block that starts before `before` was extended in place by the local
-    // typing fast path (text_ops.cc); yjs would have merged the appended run
-    // into it right here, and would not try to merge that block leftwards.
-    // When that is the last block, no new block follows: nothing to merge.
-    if (blocks.back()->id.clock < before) continue;
-    size_t changed_from = StructStore::find_index(blocks, before);
-    if (blocks[changed_from]->id.clock < before) changed_from++;
-    auto first = static_cast<int64_t>(std::max<size_t>(changed_from, 1));
-    for (auto i = static_cast<int64_t>(blocks.size()) - 1; i >= first;) {
-      i -= 1 + static_cast<int64_t>(try_merge_with_lefts(store.pool(), blocks, static_cast<size_t>(i)));
+  // A bulk load (bulk_load.h) collected and merged every block itself, and
+  // left merge_structs empty.
+  if (!txn.bulk_loaded) [[likely]] {
+    if (!fast_delete_only) {
+      if (gc_) try_gc_delete_set(txn.delete_set, store);
+      try_merge_delete_set(txn.delete_set, store);
+    }
+    for (const auto& [client, clock] : txn.after_state) {
+      uint64_t before = txn.before_state.get(client);
+      if (before == clock) continue;
+      StructStore::Blocks& blocks = *store.blocks(client);
+      // A block that starts before `before` was extended in place by the local
+      // typing fast path (text_ops.cc); yjs would have merged the appended run
+      // into it right here, and would not try to merge that block leftwards.
+      // When that is the last block, no new block follows: nothing to merge.
+      if (blocks.back()->id.clock < before) continue;
+      size_t changed_from = StructStore::find_index(blocks, before);
+      if (blocks[changed_from]->id.clock < before) changed_from++;
+      auto first = static_cast<int64_t>(std::max<size_t>(changed_from, 1));
+      for (auto i = static_cast<int64_t>(blocks.size()) - 1; i >= first;) {
+        i -= 1 + static_cast<int64_t>(try_merge_with_lefts(store.pool(), blocks, static_cast<size_t>(i)));
+      }
     }
   }
   for (size_t k = txn.merge_structs.size(); k-- > 0;) {

@@ -139,6 +139,11 @@ class Transaction {
   // the delete set cannot change anything (the fast path checked that), and
   // are skipped.
   bool has_fast_delete = false;
+  // Set by a load into an empty document (apply_update.cc) that collected
+  // and merged the store's blocks itself (bulk_load.h): the cleanup's gc and
+  // merge walks would find nothing left to do. (Beside has_fast_delete: reset
+  // clears both with one store.)
+  bool bulk_loaded = false;
   uint64_t fast_delete_client = 0;
   DeleteRange fast_delete;
   // Set by Doc::transact when this object is kept for reuse: after_state is

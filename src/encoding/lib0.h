@@ -106,14 +106,31 @@ class Decoder {
         p_ = p + 1;
         return b;
       }
+      // Unrolled: the loop's shift by 7 * k cost a multiply and more per byte.
       uint64_t value = b & 0x7f;
-      for (int k = 1; k < 5; k++) {
-        b = p[k];
-        value |= (b & 0x7f) << (7 * k);
-        if (b < 0x80) {
-          p_ = p + k + 1;
-          return value;
-        }
+      b = p[1];
+      value |= (b & 0x7f) << 7;
+      if (b < 0x80) {
+        p_ = p + 2;
+        return value;
+      }
+      b = p[2];
+      value |= (b & 0x7f) << 14;
+      if (b < 0x80) {
+        p_ = p + 3;
+        return value;
+      }
+      b = p[3];
+      value |= (b & 0x7f) << 21;
+      if (b < 0x80) {
+        p_ = p + 4;
+        return value;
+      }
+      b = p[4];
+      value |= (b & 0x7f) << 28;
+      if (b < 0x80) {
+        p_ = p + 5;
+        return value;
       }
       return read_var_uint_slow();  // 6 bytes or more: reread with the checks
     }
