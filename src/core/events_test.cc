@@ -23,6 +23,52 @@ TEST(Events, MapKeysReportAddUpdateDelete) {
   EXPECT_EQ(seen[2].at("a"), Event::KeyChange::Action::kDelete);
 }
 
+// One transaction over many keys (past the changed-keys scan, into its hash
+// set), each set several times: every key is reported once, with the action
+// the whole transaction amounts to; the same through a remote update.
+TEST(Events, ManyKeysInOneTransaction) {
+  Doc doc(1);
+  MapRef m = doc.get_map("m");
+  for (int k = 0; k < 40; k += 2) m.set("k" + std::to_string(k), Any(-1));  // even keys exist before
+  std::vector<std::map<std::string, Event::KeyChange::Action>> seen;
+  auto record = [&](const Event& e, Transaction&) {
+    std::map<std::string, Event::KeyChange::Action> keys;
+    for (const auto& [k, c] : e.keys) keys[k] = c.action;
+    seen.push_back(keys);
+  };
+  m.observe(record);
+  Doc peer(2);
+  ASSERT_TRUE(peer.apply_update(*doc.encode_state_as_update()).is_ok());
+  MapRef pm = peer.get_map("m");
+  pm.observe(record);
+  std::vector<uint8_t> update;
+  doc.on_update([&](const UpdateBytes& u, const Transaction&) { update = u; });
+  doc.transact([&](Transaction&) {
+    for (int round = 0; round < 3; round++) {
+      for (int k = 0; k < 40; k++) m.set("k" + std::to_string(k), Any(round));
+    }
+    for (int k = 30; k < 40; k++) m.remove("k" + std::to_string(k));
+  });
+  ASSERT_TRUE(peer.apply_update(update).is_ok());
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& keys : seen) {
+    ASSERT_EQ(keys.size(),
+              35u);  // k0..k29 set; k30..k38 (even) deleted; odd k31..k39 added and deleted: none
+    for (int k = 0; k < 40; k++) {
+      const std::string key = "k" + std::to_string(k);
+      if (k >= 30 && k % 2 == 1) {
+        EXPECT_EQ(keys.count(key), 0u) << key;
+      } else if (k >= 30) {
+        EXPECT_EQ(keys.at(key), Event::KeyChange::Action::kDelete) << key;
+      } else {
+        EXPECT_EQ(keys.at(key),
+                  k % 2 == 0 ? Event::KeyChange::Action::kUpdate : Event::KeyChange::Action::kAdd)
+            << key;
+      }
+    }
+  }
+}
+
 TEST(Events, ArrayDeltaAndOneUpdatePerTransaction) {
   Doc doc(1);
   ArrayRef a = doc.get_array("a");

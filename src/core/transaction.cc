@@ -86,7 +86,7 @@ ChangedKeys& ChangedTypes::add(Branch* type) {
     Entry& e = entries_[size_];
     e.first = type;
     e.second.list = false;
-    if (!e.second.keys.empty()) e.second.keys.clear();
+    e.second.clear_keys();
   }
   return entries_[size_++].second;
 }

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/item.h"
@@ -60,11 +61,27 @@ class ClientClocks {
 // What changed in one type: its list part and/or these keys of its map part.
 struct ChangedKeys {
   bool list = false;
-  std::vector<std::string> keys;  // sorted, unique (a few per transaction)
+  // Unique, in first-change order (the events' key map is ordered itself).
+  // A few per transaction are found by a scan; past kScanUpTo a hash set
+  // keeps them unique (a sorted vector made a transaction that sets n keys
+  // of one map, as a loaded state does, quadratic).
+  std::vector<std::string> keys;
   void add_key(const std::string& key) {
-    auto it = std::lower_bound(keys.begin(), keys.end(), key);
-    if (it == keys.end() || *it != key) keys.insert(it, key);
+    if (keys.size() < kScanUpTo) {
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+      return;
+    }
+    if (index_.empty()) index_.insert(keys.begin(), keys.end());
+    if (index_.insert(key).second) keys.push_back(key);
   }
+  void clear_keys() {
+    if (!keys.empty()) keys.clear();
+    if (!index_.empty()) index_.clear();
+  }
+
+ private:
+  static constexpr size_t kScanUpTo = 16;
+  std::unordered_set<std::string> index_;
 };
 
 // Changed types in first-change order (as yjs' Map). Lookups are a scan of
@@ -87,7 +104,7 @@ class ChangedTypes {
       size_ = 1;
       ChangedKeys& keys = entries_[0].second;
       keys.list = false;
-      if (!keys.keys.empty()) keys.keys.clear();
+      keys.clear_keys();
       return keys;
     }
     return find_or_add(type);
