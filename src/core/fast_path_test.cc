@@ -1,4 +1,4 @@
-// The local typing and backspace fast paths (text_ops.cc) must leave the
+// The local typing, backspace and forward-delete fast paths (text_ops.cc) must leave the
 // same document and emit the same updates as the general path. Observing a
 // text turns both fast paths off, so an observed doc is the reference: two
 // docs with the same client id make the same seeded typing / backspace /
@@ -74,7 +74,7 @@ void run_seed(uint64_t seed, bool gc) {
       caret = std::min(caret, t.length());
       continue;
     }
-    // Mostly typing and backspacing at a caret; sometimes a jump, a range
+    // Mostly typing, backspacing and forward deleting at a caret; sometimes a jump, a range
     // delete, or a transaction with several edits.
     auto edit = [&](Doc& doc) {
       TextRef x = doc.get_text("t");
@@ -88,8 +88,11 @@ void run_seed(uint64_t seed, bool gc) {
     std::u16string s;
     if (r < 4) {
       op = 0, at = std::min(caret, len), s = kPieces[pick(std::size(kPieces))];
-    } else if (r < 8 && caret > 0 && caret <= len) {
+    } else if (r < 7 && caret > 0 && caret <= len) {
       op = 1, n = 1 + pick(std::min<uint64_t>(caret, 3)), at = caret - n;
+    } else if (r == 7 && caret < len) {
+      // Forward delete: the caret stays.
+      op = 1, at = caret, n = 1 + pick(std::min<uint64_t>(len - caret, 2));
     } else if (len > 0 && r == 8) {
       op = 1, at = pick(len), n = 1 + pick(std::min<uint64_t>(len - at, 4));
     } else {

@@ -1,6 +1,7 @@
 #include "core/text_ops.h"
 
 #include <algorithm>
+#include <cstring>
 #include <type_traits>
 
 #include "core/branch.h"
@@ -453,16 +454,81 @@ bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructSto
 
 namespace {
 
-// The local backspace: the last `length` units of the item holding index
-// `index + length - 1`; R then starts at `index` (the position marker).
-bool try_backspace_into_tombstone(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
+// Forward delete into a tombstone, the mirror of backspace_into_tombstone.
+// Deleting the first `length` units of the visible string item Y at `index`
+// whose left neighbour L is the deleted block that ends where Y starts (a
+// run of deletes at one caret) would split Y, mark the left part deleted,
+// and the cleanup would merge that part into L. Moving the units from Y to
+// the end of L (Y then starts `length` clocks later) gives the same store,
+// delete set, update and bytes. Same preconditions as the backspace path:
+// the transaction's first change, blocks from before it, no observers or
+// formatting, and no other merge the cleanup would make (L's left
+// neighbour into L, Y's right neighbour into Y).
+bool forward_delete_into_tombstone(Transaction& txn, Branch* text, Item* y, uint64_t index, uint64_t length) {
+  if (y->is_gc || y->keep) return false;
+  Item* l = y->left;
+  if (l == nullptr || !l->deleted || l->is_gc || l->keep || l->id.client != y->id.client ||
+      l->id.clock + l->length != y->id.clock || !(y->origin && *y->origin == l->last_id()) ||
+      !(l->right_origin == y->right_origin) || l->parent_sub() || y->parent_sub())
+    return false;
+  auto* own = std::get_if<ContentString>(&y->content);
+  if (own == nullptr) return false;
+  const bool gc = txn.doc.gc_enabled();
+  auto* l_text = std::get_if<ContentString>(&l->content);
+  auto* l_deleted = std::get_if<ContentDeleted>(&l->content);
+  if (gc ? l_deleted == nullptr : l_text == nullptr) return false;
+  // L must not merge with its own left neighbour, nor Y with its right one.
+  if (const Item* p = l->left; p != nullptr && p->deleted && !p->is_gc && p->id.client == l->id.client &&
+                               p->id.clock + p->length == l->id.clock)
+    return false;
+  if (const Item* q = y->right;
+      q != nullptr && !q->deleted && q->id.client == y->id.client && q->id.clock == y->id.clock + y->length)
+    return false;
+  if (y->id.clock + y->length > txn.before_state.get(y->id.client)) return false;
+  if (is_high_surrogate(own->text[length - 1])) return false;  // the split would replace a half
+  if (text->is_deleted() || has_listeners(text)) return false;
+
+  const uint64_t clock = y->id.clock;
+  if (gc) {
+    l_deleted->len += length;
+  } else {
+    l_text->text.append(own->text.view().substr(0, length));
+  }
+  l->length += length;
+  const size_t rest = y->length - length;
+  char16_t* units = own->text.data();
+  std::memmove(units, units + length, rest * sizeof(char16_t));
+  own->text.resize(rest);
+  txn.doc.store().move_start(y, clock + length);
+  y->length = rest;
+  y->origin = l->last_id();
+  text->length -= length;
+  if (text->seq_index) text->seq_index->on_visible_change(y, -static_cast<int64_t>(length));
+  text->marker = y;
+  text->marker_index = index;
+  txn.deleted_ranges(y->id.client).push_back({clock, length});
+  txn.has_fast_delete = true;
+  txn.fast_delete_client = y->id.client;
+  txn.fast_delete = {clock, length};
+  txn.add_changed_type(text, nullptr);
+  return true;
+}
+
+// A local delete of [index, index + length) inside one item X, next to a
+// tombstone that continues X's clocks: a backspace (X's last units; R then
+// starts at `index`, the position marker) or a forward delete (X's first
+// units). One position lookup for both.
+bool try_delete_into_tombstone(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
   if (text->has_formatting || !txn.merge_structs.empty() || !txn.delete_set.empty()) return false;
   auto [x, offset] = text->find_position(index + length - 1);
-  if (x == nullptr || offset + 1 != x->length || length >= x->length) return false;
-  if (!backspace_into_tombstone(txn, x, x->length - length)) return false;
-  text->marker = x->right;
-  text->marker_index = index;
-  return true;
+  if (x == nullptr || length >= x->length) return false;
+  if (offset + 1 == x->length) {
+    if (!backspace_into_tombstone(txn, x, x->length - length)) return false;
+    text->marker = x->right;
+    text->marker_index = index;
+    return true;
+  }
+  return offset + 1 == length && forward_delete_into_tombstone(txn, text, x, index, length);
 }
 
 }  // namespace
@@ -470,7 +536,7 @@ bool try_backspace_into_tombstone(Transaction& txn, Branch* text, uint64_t index
 Status text_delete(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
   if (length == 0) return Status::ok();
   if (index + length > text->length) return Status(ErrorCode::kInvalidArgument, "range beyond text length");
-  if (try_backspace_into_tombstone(txn, text, index, length)) return Status::ok();
+  if (try_delete_into_tombstone(txn, text, index, length)) return Status::ok();
   TextPosition pos = find_position(txn, text, index);
   AttrMap start_attrs = pos.attrs;
   Item* start = pos.right;
