@@ -75,7 +75,9 @@ class Doc {
   Branch* root(const std::string& name) const;
 
   // Runs fn in a transaction (joining the current one if any).
-  void transact(TransactionFn fn, const std::string& origin = {});
+  void transact(TransactionFn fn, const std::string& origin);
+  // The same without an origin (no std::string made per call).
+  void transact(TransactionFn fn) { transact(fn, kNoOrigin); }
 
   // Y.applyUpdate. The update is validated completely before anything
   // changes; a malformed update returns an error and leaves the doc as it was.
@@ -112,6 +114,7 @@ class Doc {
   friend class TransactionRunner;
   void cleanup_transaction(Transaction& txn);
 
+  static inline const std::string kNoOrigin;
   uint64_t client_id_;
   std::string guid_;
   bool gc_;

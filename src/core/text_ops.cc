@@ -241,21 +241,22 @@ int cleanup_formatting_gap(Transaction& txn, Item* start, Item* curr, AttrMap st
 // Not taken when someone observes the type (their event delta needs the
 // inserted run as its own item), across surrogate halves (splitting there
 // later inside the transaction would differ), or for formatted text.
-bool try_extend_own_item(Transaction& txn, Branch* text, const TextPosition& pos, std::u16string_view add) {
-  Item* left = pos.left;
-  if (left == nullptr || text->has_formatting || left->deleted || left->is_gc || left->right != pos.right ||
+bool try_extend_own_item(Transaction& txn, Branch* text, Item* left, Item* right, uint64_t index,
+                         std::u16string_view add) {
+  if (left == nullptr || text->has_formatting || left->deleted || left->is_gc || left->right != right ||
       left->keep)
     return false;
   Doc& doc = txn.doc;
   if (left->id.client != doc.client_id()) return false;
   auto* own = std::get_if<ContentString>(&left->content);
   if (own == nullptr || own->text.empty() || add.empty()) return false;
-  if (pos.right != nullptr ? !(left->right_origin && *left->right_origin == pos.right->id)
-                           : left->right_origin.has_value())
+  if (right != nullptr ? !(left->right_origin && *left->right_origin == right->id)
+                       : left->right_origin.has_value())
     return false;
-  StructStore::Blocks* blocks = doc.store().blocks(left->id.client);
+  StructStore& store = doc.store();
+  StructStore::Blocks* blocks = store.blocks(left->id.client);
   if (blocks == nullptr || blocks->back() != left) return false;
-  if (text->is_deleted() || has_listeners(text)) return false;
+  if (text->is_deleted() || (store.types_observed() && has_listeners(text))) return false;
   char16_t last = own->text.back();
   char16_t first = add.front();
   if ((last >= 0xD800 && last < 0xDC00) || (first >= 0xDC00 && first < 0xE000)) return false;
@@ -266,7 +267,7 @@ bool try_extend_own_item(Transaction& txn, Branch* text, const TextPosition& pos
   if (text->seq_index) text->seq_index->on_visible_change(left, static_cast<int64_t>(add.size()));
   txn.add_changed_type(text, nullptr);
   text->marker = left;
-  text->marker_index = pos.index - old_length;
+  text->marker_index = index - old_length;
   return true;
 }
 
@@ -287,7 +288,8 @@ Status text_insert(Transaction& txn, Branch* text, uint64_t index, Content&& con
   }
   minimize_attribute_changes(pos, attrs);
   if (const auto* str = std::get_if<ContentString>(&content);
-      str != nullptr && attrs.entries.empty() && try_extend_own_item(txn, text, pos, str->text))
+      str != nullptr && attrs.entries.empty() &&
+      try_extend_own_item(txn, text, pos.left, pos.right, pos.index, str->text))
     return Status::ok();
   AttrMap negated = insert_attributes(txn, text, pos, attrs);
   uint64_t at = pos.index;
@@ -310,16 +312,28 @@ Status text_insert_string(Transaction& txn, Branch* text, uint64_t index, std::u
   if (index > text->length) return Status(ErrorCode::kInvalidArgument, "index beyond text length");
   // text_insert without formatting: no attributes to set, negate or skip;
   // only tombstones right of the position are passed (minimize_attribute_changes).
-  TextPosition pos = find_position(txn, text, index);
-  while (pos.right != nullptr && pos.right->deleted) {
-    pos.left = pos.right;
-    pos.right = pos.right->right;
+  Item* left;
+  Item* right;
+  if (Item* m = text->marker;
+      m != nullptr && index > 0 && index == text->marker_index + m->length && m->visible()) {
+    // Typing continues where the last edit left the caret: the marker's
+    // item ends at `index` (what find_position would find, without the walk).
+    left = m;
+    right = m->right;
+  } else {
+    TextPosition pos = find_position(txn, text, index);
+    left = pos.left;
+    right = pos.right;
   }
-  if (try_extend_own_item(txn, text, pos, str)) return Status::ok();
-  Item* item = new_text_item(txn, text, pos.left, pos.right, ContentString{std::u16string(str)});
+  while (right != nullptr && right->deleted) {
+    left = right;
+    right = right->right;
+  }
+  if (try_extend_own_item(txn, text, left, right, index, str)) return Status::ok();
+  Item* item = new_text_item(txn, text, left, right, ContentString{std::u16string(str)});
   if (item->visible()) {  // unformatted (checked above): a string item sets no formatting
     text->marker = item;
-    text->marker_index = pos.index;
+    text->marker_index = index;
   }
   return Status::ok();
 }

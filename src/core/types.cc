@@ -18,6 +18,8 @@ namespace {
 template <typename Fn>
 auto in_txn(Branch* b, Fn&& fn) {
   using R = decltype(fn(std::declval<Transaction&>()));
+  // Inside a transaction already (a caller's transact): no new one to join.
+  if (Transaction* txn = b->doc->current_transaction()) return fn(*txn);
   if constexpr (std::is_void_v<R>) {
     b->doc->transact([&](Transaction& txn) { fn(txn); });
   } else {
