@@ -31,7 +31,9 @@ Doc::Doc(DocOptions options)
     : client_id_(options.client_id != 0 ? options.client_id : generate_client_id()),
       guid_(options.guid.empty() ? generate_guid() : std::move(options.guid)),
       gc_(options.gc),
-      store_(std::make_unique<StructStore>()) {}
+      store_(std::make_unique<StructStore>()),
+      // Always there except while a transaction is cleaned up (Doc::transact).
+      spare_txn_(std::make_unique<Transaction>(*this, std::string(), true)) {}
 
 Doc::Doc(uint64_t client_id, bool gc)
     : Doc([&] {

@@ -46,6 +46,7 @@ void StructStore::add(Item* item) {
     auto pos = std::lower_bound(by_client_.begin(), by_client_.end(), client,
                                 [](const auto& e, uint64_t c) { return e.first < c; });
     by_client_.emplace(pos, client, found);
+    clients_version_++;
   }
   Blocks& blocks = *found;
   assert(blocks.empty() || blocks.back()->id.clock + blocks.back()->length == item->id.clock);

@@ -38,8 +38,11 @@ class StructStore {
   // The same into `out`, reusing its storage.
   template <typename Clocks>
   void fill_state(Clocks& out) const {
-    out.assign(ClientStates{this});
+    out.assign(ClientStates{this}, clients_version_);
   }
+  // Changes whenever a client is added (the only way the set of clients
+  // with blocks changes: blocks are never all removed).
+  uint64_t clients_version() const { return clients_version_; }
 
   // True once any type of the doc got an observer or deep observer (never
   // reset; kept here rather than in the public Doc): while false, the
@@ -131,6 +134,7 @@ class StructStore {
   uint64_t last_client_ = 0;
   Blocks* last_blocks_ = nullptr;
   bool types_observed_ = false;
+  uint64_t clients_version_ = 0;
 };
 
 }  // namespace weft

@@ -19,7 +19,7 @@ void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
   if (!origin.empty() || !o.empty()) origin = o;
   local = l;
   if (state_unchanged) {
-    std::swap(before_state, after_state);  // after_state is filled again at cleanup
+    before_state.swap(after_state);  // after_state is filled again at cleanup
     assert(([&] {
       ClientClocks now;
       doc.store().fill_state(now);
@@ -30,6 +30,14 @@ void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
   }
   // Keeps the delete set's nodes for deleted_ranges(); a few are enough.
   auto& clients = delete_set.clients();
+  if (clients.size() == 1 && spare_delete_map_.empty()) {
+    // The usual: one client's ranges. The whole map is set aside (no tree
+    // operation) for that client's next deletion.
+    std::vector<DeleteRange>& ranges = clients.begin()->second;
+    ranges.clear();
+    if (ranges.capacity() > 64) ranges.shrink_to_fit();
+    clients.swap(spare_delete_map_);
+  }
   while (!clients.empty()) {
     DeleteSetNode node = clients.extract(clients.begin());
     if (spare_delete_nodes_.size() < 4) {
@@ -54,6 +62,10 @@ void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
 
 std::vector<DeleteRange>& Transaction::deleted_ranges(uint64_t client) {
   auto& clients = delete_set.clients();
+  if (clients.empty() && !spare_delete_map_.empty() && spare_delete_map_.begin()->first == client) {
+    clients.swap(spare_delete_map_);
+    return clients.begin()->second;
+  }
   auto it = clients.lower_bound(client);
   if (it != clients.end() && it->first == client) return it->second;
   if (spare_delete_nodes_.empty())
@@ -188,33 +200,32 @@ void try_merge_delete_set(const DeleteSet& ds, StructStore& store) {
 }  // namespace
 
 void Doc::transact(TransactionFn fn, const std::string& origin) {
-  bool initial = false;
-  if (txn_ == nullptr) {
-    initial = true;
-    if (spare_txn_) {
-      spare_txn_->reset(origin, true, spare_txn_->after_state_current);
-      cleanups_.push_back(std::move(spare_txn_));
-    } else {
-      cleanups_.push_back(std::make_unique<Transaction>(*this, origin, true));
-    }
+  if (txn_ != nullptr) {  // joins the current transaction
+    fn(*txn_);
+    return;
+  }
+  if (spare_txn_ == nullptr) {
+    // Opened by an observer or handler while a transaction is cleaned up
+    // (the spare is the one being cleaned up): cleaned up after it, in
+    // order, not nested.
+    cleanups_.push_back(std::make_unique<Transaction>(*this, origin, true));
     txn_ = cleanups_.back().get();
+    fn(*txn_);
+    txn_ = nullptr;
+    return;
   }
+  spare_txn_->reset(origin, true, spare_txn_->after_state_current);
+  txn_ = spare_txn_.get();
   fn(*txn_);
-  if (!initial) return;
-  bool finish_cleanup = txn_ == cleanups_.front().get();
   txn_ = nullptr;
-  if (!finish_cleanup) return;
-  // Observers may open new transactions; those are cleaned up in order, not nested.
+  std::unique_ptr<Transaction> txn = std::move(spare_txn_);
+  cleanup_transaction(*txn);
   for (size_t i = 0; i < cleanups_.size(); i++) cleanup_transaction(*cleanups_[i]);
-  // With one transaction cleaned up, nothing changed the store after its
-  // after_state was taken (merges and GC keep every client's clock).
-  cleanups_.front()->after_state_current = cleanups_.size() == 1;
-  spare_txn_ = std::move(cleanups_.front());
-  if (cleanups_.size() == 1) {
-    cleanups_.pop_back();
-  } else {
-    cleanups_.clear();
-  }
+  // With no other transaction cleaned up, nothing changed the store after
+  // its after_state was taken (merges and GC keep every client's clock).
+  txn->after_state_current = cleanups_.empty();
+  if (!cleanups_.empty()) cleanups_.clear();
+  spare_txn_ = std::move(txn);
 }
 
 void Doc::cleanup_transaction(Transaction& txn) {
@@ -237,27 +248,42 @@ void Doc::cleanup_transaction(Transaction& txn) {
 
   // A bulk load (bulk_load.h) collected and merged every block itself, and
   // left merge_structs empty.
-  if (!txn.bulk_loaded) [[likely]] {
-    if (!fast_delete_only) {
-      if (gc_) try_gc_delete_set(txn.delete_set, store);
-      try_merge_delete_set(txn.delete_set, store);
+  if (!fast_delete_only && !txn.bulk_loaded) {
+    if (gc_) try_gc_delete_set(txn.delete_set, store);
+    try_merge_delete_set(txn.delete_set, store);
+  }
+  // New blocks merge with their left neighbours (yjs tryMergeWithLefts over
+  // the clients whose clock moved).
+  auto merge_new_blocks = [&](uint64_t client, uint64_t before) {
+    if (txn.bulk_loaded) return;
+    StructStore::Blocks& blocks = *store.blocks(client);
+    // A block that starts before `before` was extended in place by the local
+    // typing fast path (text_ops.cc); yjs would have merged the appended run
+    // into it right here, and would not try to merge that block leftwards.
+    // When that is the last block, no new block follows: nothing to merge.
+    if (blocks.back()->id.clock < before) return;
+    size_t changed_from = StructStore::find_index(blocks, before);
+    if (blocks[changed_from]->id.clock < before) changed_from++;
+    auto first = static_cast<int64_t>(std::max<size_t>(changed_from, 1));
+    for (auto i = static_cast<int64_t>(blocks.size()) - 1; i >= first;) {
+      i -= 1 + static_cast<int64_t>(try_merge_with_lefts(store.pool(), blocks, static_cast<size_t>(i)));
     }
+  };
+  bool state_changed = false;
+  if (txn.after_state.same_clients(txn.before_state)) {
+    // Filled from the same set of clients: entry i is the same client in both.
+    for (size_t i = 0; i < txn.after_state.size(); i++) {
+      const uint64_t before = txn.before_state[i].second;
+      if (before == txn.after_state[i].second) continue;
+      state_changed = true;
+      merge_new_blocks(txn.after_state[i].first, before);
+    }
+  } else {
     for (const auto& [client, clock] : txn.after_state) {
-      uint64_t before = txn.before_state.get(client);
-      if (before == clock) continue;
-      StructStore::Blocks& blocks = *store.blocks(client);
-      // A block that starts before `before` was extended in place by the local
-      // typing fast path (text_ops.cc); yjs would have merged the appended run
-      // into it right here, and would not try to merge that block leftwards.
-      // When that is the last block, no new block follows: nothing to merge.
-      if (blocks.back()->id.clock < before) continue;
-      size_t changed_from = StructStore::find_index(blocks, before);
-      if (blocks[changed_from]->id.clock < before) changed_from++;
-      auto first = static_cast<int64_t>(std::max<size_t>(changed_from, 1));
-      for (auto i = static_cast<int64_t>(blocks.size()) - 1; i >= first;) {
-        i -= 1 + static_cast<int64_t>(try_merge_with_lefts(store.pool(), blocks, static_cast<size_t>(i)));
-      }
+      const uint64_t before = txn.before_state.get(client);
+      if (before != clock) merge_new_blocks(client, before);
     }
+    state_changed = !(txn.after_state == txn.before_state);
   }
   for (size_t k = txn.merge_structs.size(); k-- > 0;) {
     ID id = txn.merge_structs[k];
@@ -272,7 +298,7 @@ void Doc::cleanup_transaction(Transaction& txn) {
     if (txn.after_state.get(client_id_) != txn.before_state.get(client_id_))
       client_id_ = generate_client_id();  // another peer uses our id
   }
-  bool changed = !txn.delete_set.empty() || !(txn.after_state == txn.before_state);
+  bool changed = !txn.delete_set.empty() || state_changed;
   if (changed && !update_handlers_.empty()) {
     // One v1 encoder per transaction object, reused: no allocation once its
     // buffer has grown. Handlers get a view of it for the call.

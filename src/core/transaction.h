@@ -50,12 +50,49 @@ class ClientClocks {
     entries_.clear();
     for (const auto& [client, clock] : clocks) entries_.emplace_back(client, clock);
     if (!std::is_sorted(entries_.begin(), entries_.end())) std::sort(entries_.begin(), entries_.end());
+    clients_version_ = kNoVersion;
+  }
+  // assign() from a source sorted by client whose set of clients is named by
+  // `version` (StructStore::clients_version()): when the entries came from
+  // that same set, only the clocks are written again, in place.
+  template <typename Range>
+  void assign(const Range& clocks, uint64_t version) {
+    if (version != clients_version_) {
+      assign(clocks);
+      clients_version_ = version;
+      return;
+    }
+    auto e = entries_.begin();
+    auto it = clocks.begin();
+    const auto end = clocks.end();
+    for (; it != end && e != entries_.end(); ++it, ++e) {
+      const auto [client, clock] = *it;
+      if (e->first != client) break;
+      e->second = clock;
+    }
+    if (it != end || e != entries_.end()) {  // not the same clients after all
+      assign(clocks);
+      clients_version_ = version;
+    }
+  }
+  size_t size() const { return entries_.size(); }
+  const Entry& operator[](size_t i) const { return entries_[i]; }
+  // Both filled by StructStore::fill_state from the same set of clients:
+  // entry i is the same client in both.
+  bool same_clients(const ClientClocks& o) const {
+    return clients_version_ != kNoVersion && clients_version_ == o.clients_version_;
+  }
+  void swap(ClientClocks& o) noexcept {
+    entries_.swap(o.entries_);
+    std::swap(clients_version_, o.clients_version_);
   }
   StateVector to_state_vector() const { return StateVector(entries_.begin(), entries_.end()); }
   bool operator==(const ClientClocks& o) const { return entries_ == o.entries_; }
 
  private:
+  static constexpr uint64_t kNoVersion = UINT64_MAX;
   std::vector<Entry> entries_;
+  uint64_t clients_version_ = kNoVersion;
 };
 
 // What changed in one type: its list part and/or these keys of its map part.
@@ -179,6 +216,8 @@ class Transaction {
  private:
   using DeleteSetNode = std::map<uint64_t, std::vector<DeleteRange>>::node_type;
   std::vector<DeleteSetNode> spare_delete_nodes_;
+  // A delete set of one client (its ranges cleared) set aside whole by reset().
+  std::map<uint64_t, std::vector<DeleteRange>> spare_delete_map_;
 };
 
 }  // namespace weft
