@@ -108,7 +108,8 @@ size_t SeqIndex::depth() const {
   return d;
 }
 
-std::pair<Item*, uint64_t> SeqIndex::find(uint64_t index) const {
+std::pair<Item*, uint64_t> SeqIndex::find(uint64_t index) {
+  flush();
   uint64_t rest = index;
   uint64_t len = 0;  // the leaf's visible length
   // The lowest node with a subtree after the path, and that subtree's slot:
@@ -236,6 +237,7 @@ void SeqIndex::remove_child(uint32_t node, uint32_t slot) {
 }
 
 void SeqIndex::on_insert(Item* item) {
+  flush();
   const uint64_t v = visible_length(item);
   uint32_t id;
   if (item->left != nullptr) {
@@ -257,6 +259,7 @@ void SeqIndex::on_insert(Item* item) {
 }
 
 void SeqIndex::split_leaf(uint32_t id) {
+  flush();
   const uint32_t keep = leaves_[id].count / 2;
   Item* it = leaves_[id].first;
   for (uint32_t i = 0; i < keep; i++) it = it->right;
@@ -276,6 +279,7 @@ void SeqIndex::split_leaf(uint32_t id) {
 }
 
 void SeqIndex::merge_slow(const Item* l, const Item* r) {
+  flush();
   const uint32_t left_id = l->seq_chunk;
   const uint32_t id = r->seq_chunk;
   if (left_id != id) {
@@ -353,7 +357,8 @@ bool SeqIndex::check_node(uint32_t node, const Item*& it, size_t& leaves) const 
   return true;
 }
 
-bool SeqIndex::check(const Item* start) const {
+bool SeqIndex::check(const Item* start) {
+  flush();
   if (root_ == kNone || nodes_[root_].parent != kNone) return false;
   if (nodes_[root_].n == 1 && !nodes_[root_].leaf_children) return false;
   // Every leaf at the same depth.

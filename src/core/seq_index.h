@@ -45,14 +45,14 @@ class SeqIndex {
 
   // The item holding visible index `index` and the offset into it; {nullptr,
   // 0} when index >= the visible length.
-  std::pair<Item*, uint64_t> find(uint64_t index) const;
+  std::pair<Item*, uint64_t> find(uint64_t index);
 
   // `item` was just linked into the list (left/right set); adds it with its
   // current visible length.
   void on_insert(Item* item);
   // `right` was just split off `left` and linked after it.
   void on_split(const Item* left, Item* right) {
-    uint32_t id = left->seq_chunk;
+    const uint32_t id = left->seq_chunk;
     right->seq_chunk = id;
     if (++leaves_[id].count > max_items) split_leaf(id);
   }
@@ -66,13 +66,21 @@ class SeqIndex {
     }
     merge_slow(l, r);
   }
-  // The visible length of `item` changed by `delta`.
+  // The visible length of `item` changed by `delta`. Typing and deleting
+  // at one caret change one leaf again and again: the change waits in a
+  // per-leaf delta, added to the sums on the leaf's path when another
+  // leaf changes or anything reads or restructures the tree (flush).
   void on_visible_change(const Item* item, int64_t delta) {
-    add_len(item->seq_chunk, static_cast<uint64_t>(delta));
+    const uint32_t leaf = item->seq_chunk;
+    if (leaf != pending_leaf_) {
+      flush();
+      pending_leaf_ = leaf;
+    }
+    pending_delta_ += static_cast<uint64_t>(delta);
   }
 
   // Checks the tree against a walk from `start` (tests).
-  bool check(const Item* start) const;
+  bool check(const Item* start);
   size_t chunk_count() const { return leaves_.size() - free_leaves_.size(); }
   // Levels of inner nodes (1: the root's children are leaves).
   size_t depth() const;
@@ -95,6 +103,12 @@ class SeqIndex {
     bool leaf_children = true;  // children are leaves (else inner nodes)
   };
 
+  // Adds the pending delta to the sums (see on_visible_change).
+  void flush() {
+    if (pending_delta_ != 0) add_len(pending_leaf_, pending_delta_);
+    pending_delta_ = 0;
+    pending_leaf_ = kNone;
+  }
   // The sums on the path above `leaf` += delta (modulo 2^64).
   void add_len(uint32_t leaf, uint64_t delta) {
     const Leaf& l = leaves_[leaf];
@@ -130,6 +144,9 @@ class SeqIndex {
   std::vector<Node> nodes_;
   std::vector<uint32_t> free_nodes_;
   uint32_t root_ = kNone;
+  // A visible-length change of leaf pending_leaf_ not yet in the sums.
+  uint32_t pending_leaf_ = kNone;
+  uint64_t pending_delta_ = 0;  // modulo 2^64, like the sums
 };
 
 }  // namespace weft
