@@ -103,6 +103,16 @@ struct TextPosition {
   }
 };
 
+// Transaction::add_changed_type(text, nullptr), inline for a root text
+// (whose item check does not apply): the fast paths' one bookkeeping step.
+void mark_text_changed(Transaction& txn, Branch* text) {
+  if (text->item == nullptr) {
+    txn.changed[text].list = true;
+  } else {
+    txn.add_changed_type(text, nullptr);
+  }
+}
+
 const ContentFormat* as_format(const Item* item) { return content_if<ContentFormat>(&item->content); }
 
 Item* new_text_item(Transaction& txn, Branch* parent, Item* left, Item* right, Content&& content) {
@@ -265,7 +275,7 @@ bool try_extend_own_item(Transaction& txn, Branch* text, Item* left, Item* right
   left->length += add.size();
   text->length += add.size();
   if (text->seq_index) text->seq_index->on_visible_change(left, static_cast<int64_t>(add.size()));
-  txn.add_changed_type(text, nullptr);
+  mark_text_changed(txn, text);
   text->marker = left;
   text->marker_index = index - old_length;
   return true;
@@ -425,7 +435,9 @@ template <bool kInTxn>
     if (r->id.clock + r->length > txn->before_state.get(r->id.client)) return false;
   }
   if (is_high_surrogate(own->text[cut - 1])) return false;  // the split would replace a half
-  if (parent->has_formatting || parent->is_deleted() || has_listeners(parent)) return false;
+  if (parent->has_formatting || parent->is_deleted() ||
+      (doc.store().types_observed() && has_listeners(parent)))
+    return false;
 
   const uint64_t length = x->length - cut;
   if (gc) {
@@ -451,7 +463,7 @@ template <bool kInTxn>
   txn->has_fast_delete = true;
   txn->fast_delete_client = r->id.client;
   txn->fast_delete = {r->id.clock, length};
-  txn->add_changed_type(parent, nullptr);
+  mark_text_changed(*txn, parent);
   return true;
 }
 
@@ -500,7 +512,7 @@ bool forward_delete_into_tombstone(Transaction& txn, Branch* text, Item* y, uint
     return false;
   if (y->id.clock + y->length > txn.before_state.get(y->id.client)) return false;
   if (is_high_surrogate(own->text[length - 1])) return false;  // the split would replace a half
-  if (text->is_deleted() || has_listeners(text)) return false;
+  if (text->is_deleted() || (txn.doc.store().types_observed() && has_listeners(text))) return false;
 
   const uint64_t clock = y->id.clock;
   if (gc) {
@@ -524,25 +536,80 @@ bool forward_delete_into_tombstone(Transaction& txn, Branch* text, Item* y, uint
   txn.has_fast_delete = true;
   txn.fast_delete_client = y->id.client;
   txn.fast_delete = {clock, length};
-  txn.add_changed_type(text, nullptr);
+  mark_text_changed(txn, text);
   return true;
 }
 
-// A local delete of [index, index + length) inside one item X, next to a
-// tombstone that continues X's clocks: a backspace (X's last units; R then
+// Any other local delete of [index, index + length) inside the visible
+// string item X (at `offset` in it) as the transaction's first change:
+// split X where the range starts and ends, mark the part deleted and (gc
+// on) drop its content, which is what yjs's delete and cleanup leave when
+// no block next to a split point can merge with its neighbour. Those merges
+// are ruled out here instead of tried at cleanup: a part that stays visible
+// at X's end must not continue into a visible right neighbour of X's
+// client, a deleted part at either end not into a tombstone of it. Then the
+// cleanup has nothing to split, collect or merge (the fast delete).
+bool delete_inside_item(Transaction& txn, Branch* text, Item* x, uint64_t offset, uint64_t length,
+                        uint64_t index) {
+  if (x->is_gc || x->keep || x->parent_sub() || offset + length > x->length) return false;
+  auto* own = std::get_if<ContentString>(&x->content);
+  if (own == nullptr) return false;
+  const uint64_t end = offset + length;
+  if (offset > 0 && is_high_surrogate(own->text[offset - 1])) return false;
+  if (end < x->length && is_high_surrogate(own->text[end - 1])) return false;
+  const uint64_t client = x->id.client;
+  if (x->id.clock + x->length > txn.before_state.get(client)) return false;
+  if (const Item* l = x->left; offset == 0 && l != nullptr && l->deleted && l->id.client == client &&
+                               l->id.clock + l->length == x->id.clock)
+    return false;
+  if (const Item* r = x->right; r != nullptr && r->id.client == client &&
+                                r->id.clock == x->id.clock + x->length && r->deleted == (end == x->length))
+    return false;
+  if (text->is_deleted() || (txn.doc.store().types_observed() && has_listeners(text))) return false;
+
+  StructStore& store = txn.doc.store();
+  Item* del = x;
+  if (offset > 0 || end < x->length) {
+    StructStore::Blocks& blocks = *store.blocks(client);
+    size_t i = StructStore::find_index(blocks, x->id.clock);
+    if (offset > 0) {
+      del = split_item(txn, x, offset);
+      blocks.insert(++i, del);
+    }
+    if (length < del->length) blocks.insert(i + 1, split_item(txn, del, length));
+    txn.merge_structs.clear();  // nothing can merge (checked above)
+  }
+  del->deleted = true;
+  if (txn.doc.gc_enabled()) del->content = ContentDeleted{length};
+  text->length -= length;
+  if (text->seq_index) text->seq_index->on_visible_change(del, -static_cast<int64_t>(length));
+  text->marker = del->right;
+  text->marker_index = index;
+  txn.deleted_ranges(client).push_back({del->id.clock, length});
+  txn.has_fast_delete = true;
+  txn.fast_delete_client = client;
+  txn.fast_delete = {del->id.clock, length};
+  mark_text_changed(txn, text);
+  return true;
+}
+
+// A local delete of [index, index + length) inside one item X: into a
+// tombstone that continues X's clocks, a backspace (X's last units; R then
 // starts at `index`, the position marker) or a forward delete (X's first
-// units). One position lookup for both.
-bool try_delete_into_tombstone(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
+// units), else split off as a tombstone of its own. One position lookup.
+bool try_fast_delete(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
   if (text->has_formatting || !txn.merge_structs.empty() || !txn.delete_set.empty()) return false;
   auto [x, offset] = text->find_position(index + length - 1);
-  if (x == nullptr || length >= x->length) return false;
-  if (offset + 1 == x->length) {
-    if (!backspace_into_tombstone(txn, x, x->length - length)) return false;
-    text->marker = x->right;
-    text->marker_index = index;
-    return true;
+  if (x == nullptr || offset + 1 < length) return false;  // not inside one item
+  if (length < x->length) {
+    if (offset + 1 == x->length && backspace_into_tombstone(txn, x, x->length - length)) {
+      text->marker = x->right;
+      text->marker_index = index;
+      return true;
+    }
+    if (offset + 1 == length && forward_delete_into_tombstone(txn, text, x, index, length)) return true;
   }
-  return offset + 1 == length && forward_delete_into_tombstone(txn, text, x, index, length);
+  return delete_inside_item(txn, text, x, offset + 1 - length, length, index);
 }
 
 }  // namespace
@@ -550,7 +617,7 @@ bool try_delete_into_tombstone(Transaction& txn, Branch* text, uint64_t index, u
 Status text_delete(Transaction& txn, Branch* text, uint64_t index, uint64_t length) {
   if (length == 0) return Status::ok();
   if (index + length > text->length) return Status(ErrorCode::kInvalidArgument, "range beyond text length");
-  if (try_delete_into_tombstone(txn, text, index, length)) return Status::ok();
+  if (try_fast_delete(txn, text, index, length)) return Status::ok();
   TextPosition pos = find_position(txn, text, index);
   AttrMap start_attrs = pos.attrs;
   Item* start = pos.right;
