@@ -248,7 +248,7 @@ void Doc::cleanup_transaction(Transaction& txn) {
 
   // A bulk load (bulk_load.h) collected and merged every block itself, and
   // left merge_structs empty.
-  if (!fast_delete_only && !txn.bulk_loaded) {
+  if (!fast_delete_only && !txn.bulk_loaded && !txn.delete_set.empty()) {
     if (gc_) try_gc_delete_set(txn.delete_set, store);
     try_merge_delete_set(txn.delete_set, store);
   }
@@ -276,7 +276,10 @@ void Doc::cleanup_transaction(Transaction& txn) {
       const uint64_t before = txn.before_state[i].second;
       if (before == txn.after_state[i].second) continue;
       state_changed = true;
-      merge_new_blocks(txn.after_state[i].first, before);
+      // The typing fast path's case (its last block extended, no new one)
+      // checked here without the call.
+      const uint64_t client = txn.after_state[i].first;
+      if (store.blocks(client)->back()->id.clock >= before) merge_new_blocks(client, before);
     }
   } else {
     for (const auto& [client, clock] : txn.after_state) {
