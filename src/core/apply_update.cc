@@ -800,71 +800,6 @@ bool integrate_in_order(Transaction& txn, ReadStructs& rs) {
   return true;
 }
 
-// A received deletion of the first `length` units of the visible string
-// block Y (blocks[y_index]) whose left neighbour L is the deleted block that
-// ends where Y starts (a run of forward deletes at one caret): the general
-// walk would split Y, mark the left part deleted, and the cleanup would
-// collect it and merge it into L. Moving the units from Y to the end of L (Y
-// then starts `length` clocks later) gives the same store, delete set and
-// update (the mirror of backspace_into_tombstone, same preconditions: the
-// transaction's first change, a block from before it, no observers or
-// formatting, and no other merge the cleanup would make: L's left
-// neighbour into L, Y's right neighbour into Y). Returns false having
-// changed nothing otherwise. Without a transaction (apply_update's, when
-// nobody can see one) the move is made as in a fresh one and not recorded.
-bool forward_delete_into_tombstone(Doc& doc, Transaction* txn, Item* y, uint64_t length,
-                                   StructStore::Blocks& blocks, size_t y_index) {
-  if (txn != nullptr && (!txn->delete_set.empty() || !txn->merge_structs.empty())) return false;
-  Branch* parent = y->parent;
-  Item* l = y->left;
-  if (parent == nullptr || y->is_gc || y->deleted || y->keep || y->parent_sub() || length == 0 ||
-      length >= y->length || l == nullptr || !l->deleted || l->is_gc || l->keep ||
-      l->id.client != y->id.client || l->id.clock + l->length != y->id.clock ||
-      !(y->origin && *y->origin == l->last_id()) || !(l->right_origin == y->right_origin) || l->parent_sub())
-    return false;
-  auto* own = std::get_if<ContentString>(&y->content);
-  if (own == nullptr) return false;
-  const bool gc = doc.gc_enabled();
-  auto* l_text = std::get_if<ContentString>(&l->content);
-  auto* l_deleted = std::get_if<ContentDeleted>(&l->content);
-  if (gc ? l_deleted == nullptr : l_text == nullptr) return false;
-  if (const Item* p = l->left; p != nullptr && p->deleted && !p->is_gc && p->id.client == l->id.client &&
-                               p->id.clock + p->length == l->id.clock)
-    return false;
-  if (const Item* q = y->right;
-      q != nullptr && !q->deleted && q->id.client == y->id.client && q->id.clock == y->id.clock + y->length)
-    return false;
-  if (txn != nullptr && y->id.clock + y->length > txn->before_state.get(y->id.client)) return false;
-  if (is_high_surrogate(own->text[length - 1])) return false;  // the split would replace a half
-  if (parent->has_formatting || parent->is_deleted() || has_listeners(parent)) return false;
-
-  const uint64_t clock = y->id.clock;
-  if (gc) {
-    l_deleted->len += length;
-  } else {
-    l_text->text.append(own->text.view().substr(0, length));
-  }
-  l->length += length;
-  const size_t rest = y->length - length;
-  char16_t* units = own->text.data();
-  std::memmove(units, units + length, rest * sizeof(char16_t));
-  own->text.resize(rest);
-  y->id.clock = clock + length;
-  blocks.set_clock(y_index, y->id.clock);
-  y->length = rest;
-  y->origin = l->last_id();
-  parent->length -= length;
-  if (parent->seq_index) parent->seq_index->on_visible_change(y, -static_cast<int64_t>(length));
-  parent->clear_marker();
-  if (txn == nullptr) return true;
-  txn->deleted_ranges(y->id.client).push_back({clock, length});
-  txn->has_fast_delete = true;
-  txn->fast_delete_client = y->id.client;
-  txn->fast_delete = {clock, length};
-  txn->add_changed_type(parent, nullptr);
-  return true;
-}
-
 // Links a resolved item (get_missing ran) of a load into an empty document:
 // integrate_item's steps for the common one (a sequence item of string or
 // Deleted content whose left neighbour's right is its right one, so that
@@ -966,7 +901,7 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const Ds
         size_t index = StructStore::find_index(blocks, clock);
         Item* block = blocks[index];
         if (!block->deleted && block->id.clock == clock && clock_end < clock + block->length &&
-            forward_delete_into_tombstone(txn.doc, &txn, block, clock_end - clock, blocks, index))
+            forward_delete_into_tombstone(txn, block, clock_end - clock, &blocks, index))
           continue;
         if (!block->deleted && block->id.clock < clock) {
           if (clock_end == block->id.clock + block->length &&
@@ -1387,7 +1322,7 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
           Item* block = blocks[index];
           const uint64_t block_end = block->id.clock + block->length;
           if (!block->deleted && block->id.clock == small.clock && clock_end < block_end &&
-              forward_delete_into_tombstone(*this, nullptr, block, small.len, blocks, index))
+              forward_delete_into_tombstone(*this, block, small.len, &blocks, index))
             return st;
           if (!block->deleted && block->id.clock < small.clock && clock_end == block_end &&
               backspace_into_tombstone(*this, block, small.clock - block->id.clock, &blocks, index + 1))

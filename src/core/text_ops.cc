@@ -480,26 +480,36 @@ bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructSto
 
 namespace {
 
-// Forward delete into a tombstone, the mirror of backspace_into_tombstone.
-// Deleting the first `length` units of the visible string item Y at `index`
-// whose left neighbour L is the deleted block that ends where Y starts (a
-// run of deletes at one caret) would split Y, mark the left part deleted,
-// and the cleanup would merge that part into L. Moving the units from Y to
-// the end of L (Y then starts `length` clocks later) gives the same store,
-// delete set, update and bytes. Same preconditions as the backspace path:
-// the transaction's first change, blocks from before it, no observers or
-// formatting, and no other merge the cleanup would make (L's left
-// neighbour into L, Y's right neighbour into Y).
-bool forward_delete_into_tombstone(Transaction& txn, Branch* text, Item* y, uint64_t index, uint64_t length) {
-  if (y->is_gc || y->keep) return false;
+// forward_delete_into_tombstone, in `txn` or (kInTxn false) outside any
+// transaction, as backspace_move.
+template <bool kInTxn>
+[[gnu::always_inline]] inline bool forward_move(std::conditional_t<kInTxn, Transaction&, Doc&> in, Item* y,
+                                                uint64_t length, StructStore::Blocks* blocks,
+                                                size_t y_index) {
+  Doc& doc = [&]() -> Doc& {
+    if constexpr (kInTxn) {
+      return in.doc;
+    } else {
+      return in;
+    }
+  }();
+  Transaction* txn = nullptr;
+  if constexpr (kInTxn) txn = &in;
+  if constexpr (kInTxn) {
+    if (!txn->delete_set.empty() || !txn->merge_structs.empty()) return false;
+  }
+  Branch* parent = y->parent;
+  if (parent == nullptr || y->is_gc || y->deleted || y->keep || y->parent_sub() || length == 0 ||
+      length >= y->length)
+    return false;
   Item* l = y->left;
   if (l == nullptr || !l->deleted || l->is_gc || l->keep || l->id.client != y->id.client ||
       l->id.clock + l->length != y->id.clock || !(y->origin && *y->origin == l->last_id()) ||
-      !(l->right_origin == y->right_origin) || l->parent_sub() || y->parent_sub())
+      !(l->right_origin == y->right_origin) || l->parent_sub())
     return false;
   auto* own = std::get_if<ContentString>(&y->content);
   if (own == nullptr) return false;
-  const bool gc = txn.doc.gc_enabled();
+  const bool gc = doc.gc_enabled();
   auto* l_text = std::get_if<ContentString>(&l->content);
   auto* l_deleted = std::get_if<ContentDeleted>(&l->content);
   if (gc ? l_deleted == nullptr : l_text == nullptr) return false;
@@ -510,9 +520,13 @@ bool forward_delete_into_tombstone(Transaction& txn, Branch* text, Item* y, uint
   if (const Item* q = y->right;
       q != nullptr && !q->deleted && q->id.client == y->id.client && q->id.clock == y->id.clock + y->length)
     return false;
-  if (y->id.clock + y->length > txn.before_state.get(y->id.client)) return false;
+  if constexpr (kInTxn) {
+    if (y->id.clock + y->length > txn->before_state.get(y->id.client)) return false;
+  }
   if (is_high_surrogate(own->text[length - 1])) return false;  // the split would replace a half
-  if (text->is_deleted() || (txn.doc.store().types_observed() && has_listeners(text))) return false;
+  if (parent->has_formatting || parent->is_deleted() ||
+      (doc.store().types_observed() && has_listeners(parent)))
+    return false;
 
   const uint64_t clock = y->id.clock;
   if (gc) {
@@ -525,20 +539,39 @@ bool forward_delete_into_tombstone(Transaction& txn, Branch* text, Item* y, uint
   char16_t* units = own->text.data();
   std::memmove(units, units + length, rest * sizeof(char16_t));
   own->text.resize(rest);
-  txn.doc.store().move_start(y, clock + length);
+  if (blocks != nullptr) {
+    y->id.clock = clock + length;
+    blocks->set_clock(y_index, y->id.clock);
+  } else {
+    doc.store().move_start(y, clock + length);
+  }
   y->length = rest;
   y->origin = l->last_id();
-  text->length -= length;
-  if (text->seq_index) text->seq_index->on_visible_change(y, -static_cast<int64_t>(length));
-  text->marker = y;
-  text->marker_index = index;
-  txn.deleted_ranges(y->id.client).push_back({clock, length});
-  txn.has_fast_delete = true;
-  txn.fast_delete_client = y->id.client;
-  txn.fast_delete = {clock, length};
-  mark_text_changed(txn, text);
+  parent->length -= length;
+  if (parent->seq_index) parent->seq_index->on_visible_change(y, -static_cast<int64_t>(length));
+  parent->clear_marker();
+  if constexpr (!kInTxn) return true;
+  txn->deleted_ranges(y->id.client).push_back({clock, length});
+  txn->has_fast_delete = true;
+  txn->fast_delete_client = y->id.client;
+  txn->fast_delete = {clock, length};
+  mark_text_changed(*txn, parent);
   return true;
 }
+
+}  // namespace
+
+bool forward_delete_into_tombstone(Doc& doc, Item* y, uint64_t length, StructStore::Blocks* blocks,
+                                   size_t y_index) {
+  return forward_move<false>(doc, y, length, blocks, y_index);
+}
+
+bool forward_delete_into_tombstone(Transaction& txn, Item* y, uint64_t length, StructStore::Blocks* blocks,
+                                   size_t y_index) {
+  return forward_move<true>(txn, y, length, blocks, y_index);
+}
+
+namespace {
 
 // Any other local delete of [index, index + length) inside the visible
 // string item X (at `offset` in it) as the transaction's first change:
@@ -607,7 +640,11 @@ bool try_fast_delete(Transaction& txn, Branch* text, uint64_t index, uint64_t le
       text->marker_index = index;
       return true;
     }
-    if (offset + 1 == length && forward_delete_into_tombstone(txn, text, x, index, length)) return true;
+    if (offset + 1 == length && forward_delete_into_tombstone(txn, x, length)) {
+      text->marker = x;
+      text->marker_index = index;
+      return true;
+    }
   }
   return delete_inside_item(txn, text, x, offset + 1 - length, length, index);
 }

@@ -52,5 +52,18 @@ bool backspace_into_tombstone(Transaction& txn, Item* x, uint64_t cut, StructSto
 // see one (no observer, handler or open transaction): as in a fresh
 // transaction, and nothing recorded.
 bool backspace_into_tombstone(Doc& doc, Item* x, uint64_t cut, StructStore::Blocks* blocks, size_t r_index);
+// Forward delete into a tombstone, the mirror: deleting the first `length`
+// units of the visible string item Y whose left neighbour L is the deleted
+// block that ends where Y starts (a run of deletes at one caret) would split
+// Y, mark the left part deleted, and the cleanup would merge that part into
+// L. Moving the units from Y to the end of L (Y then starts `length` clocks
+// later) gives the same store, delete set, update and bytes. Same
+// preconditions as the backspace, with L's left neighbour and Y's right one
+// as the merges that must not be possible; the caller may pass Y's client's
+// blocks and Y's index there.
+bool forward_delete_into_tombstone(Transaction& txn, Item* y, uint64_t length,
+                                   StructStore::Blocks* blocks = nullptr, size_t y_index = 0);
+bool forward_delete_into_tombstone(Doc& doc, Item* y, uint64_t length, StructStore::Blocks* blocks,
+                                   size_t y_index);
 
 }  // namespace weft
