@@ -395,20 +395,59 @@ Status text_format(Transaction& txn, Branch* text, uint64_t index, uint64_t leng
 
 namespace {
 
+// The document and transaction of a tombstone move made in a transaction
+// or (apply_update, when nobody can see one) outside any.
+inline Doc& doc_of(Transaction& txn) { return txn.doc; }
+inline Doc& doc_of(Doc& doc) { return doc; }
+inline Transaction* txn_of(Transaction& txn) { return &txn; }
+inline Transaction* txn_of(Doc&) { return nullptr; }
+
+// Text without formatting, not deleted, that no observer watches: what the
+// fast delete paths require (their events and formatting cleanup would
+// need the general path's steps).
+inline bool plain_unwatched(const Doc& doc, const Branch* text) {
+  return !text->has_formatting && !text->is_deleted() &&
+         !(doc.store().types_observed() && has_listeners(text));
+}
+
+// Moves the first clock of `item` (blocks[index] when the caller has its
+// client's blocks at hand) to `clock`.
+inline void move_block_start(Doc& doc, Item* item, uint64_t clock, StructStore::Blocks* blocks,
+                             size_t index) {
+  if (blocks != nullptr) {
+    item->id.clock = clock;
+    blocks->set_clock(index, clock);
+  } else {
+    doc.store().move_start(item, clock);
+  }
+}
+
+// `length` visible units of `item` in `text` are gone.
+inline void shrink_visible(Branch* text, Item* item, uint64_t length) {
+  text->length -= length;
+  if (text->seq_index) text->seq_index->on_visible_change(item, -static_cast<int64_t>(length));
+  text->clear_marker();
+}
+
+// Records a fast path's deletion of [clock, clock + length) of `client` in
+// `text` as the transaction's one delete (the cleanup then has nothing to
+// split, collect or merge).
+inline void record_fast_delete(Transaction& txn, Branch* text, uint64_t client, uint64_t clock,
+                               uint64_t length) {
+  txn.deleted_ranges(client).push_back({clock, length});
+  txn.has_fast_delete = true;
+  txn.fast_delete_client = client;
+  txn.fast_delete = {clock, length};
+  mark_text_changed(txn, text);
+}
+
 // backspace_into_tombstone, in `txn` or (kInTxn false, txn null) outside any
 // transaction: two instances, so that the local path pays no test.
 template <bool kInTxn>
 [[gnu::always_inline]] inline bool backspace_move(std::conditional_t<kInTxn, Transaction&, Doc&> in, Item* x,
                                                   uint64_t cut, StructStore::Blocks* blocks, size_t r_index) {
-  Doc& doc = [&]() -> Doc& {
-    if constexpr (kInTxn) {
-      return in.doc;
-    } else {
-      return in;
-    }
-  }();
-  Transaction* txn = nullptr;
-  if constexpr (kInTxn) txn = &in;
+  Doc& doc = doc_of(in);
+  Transaction* txn = txn_of(in);
   if constexpr (kInTxn) {
     if (!txn->delete_set.empty() || !txn->merge_structs.empty()) return false;
   }
@@ -435,9 +474,7 @@ template <bool kInTxn>
     if (r->id.clock + r->length > txn->before_state.get(r->id.client)) return false;
   }
   if (is_high_surrogate(own->text[cut - 1])) return false;  // the split would replace a half
-  if (parent->has_formatting || parent->is_deleted() ||
-      (doc.store().types_observed() && has_listeners(parent)))
-    return false;
+  if (!plain_unwatched(doc, parent)) return false;
 
   const uint64_t length = x->length - cut;
   if (gc) {
@@ -447,23 +484,11 @@ template <bool kInTxn>
   }
   own->text.resize(cut);
   x->length = cut;
-  if (blocks != nullptr) {
-    r->id.clock -= length;
-    blocks->set_clock(r_index, r->id.clock);
-  } else {
-    doc.store().move_start(r, r->id.clock - length);
-  }
+  move_block_start(doc, r, r->id.clock - length, blocks, r_index);
   r->length += length;
   r->origin = x->last_id();
-  parent->length -= length;
-  if (parent->seq_index) parent->seq_index->on_visible_change(x, -static_cast<int64_t>(length));
-  parent->clear_marker();
-  if constexpr (!kInTxn) return true;
-  txn->deleted_ranges(r->id.client).push_back({r->id.clock, length});
-  txn->has_fast_delete = true;
-  txn->fast_delete_client = r->id.client;
-  txn->fast_delete = {r->id.clock, length};
-  mark_text_changed(*txn, parent);
+  shrink_visible(parent, x, length);
+  if constexpr (kInTxn) record_fast_delete(*txn, parent, r->id.client, r->id.clock, length);
   return true;
 }
 
@@ -486,15 +511,8 @@ template <bool kInTxn>
 [[gnu::always_inline]] inline bool forward_move(std::conditional_t<kInTxn, Transaction&, Doc&> in, Item* y,
                                                 uint64_t length, StructStore::Blocks* blocks,
                                                 size_t y_index) {
-  Doc& doc = [&]() -> Doc& {
-    if constexpr (kInTxn) {
-      return in.doc;
-    } else {
-      return in;
-    }
-  }();
-  Transaction* txn = nullptr;
-  if constexpr (kInTxn) txn = &in;
+  Doc& doc = doc_of(in);
+  Transaction* txn = txn_of(in);
   if constexpr (kInTxn) {
     if (!txn->delete_set.empty() || !txn->merge_structs.empty()) return false;
   }
@@ -524,9 +542,7 @@ template <bool kInTxn>
     if (y->id.clock + y->length > txn->before_state.get(y->id.client)) return false;
   }
   if (is_high_surrogate(own->text[length - 1])) return false;  // the split would replace a half
-  if (parent->has_formatting || parent->is_deleted() ||
-      (doc.store().types_observed() && has_listeners(parent)))
-    return false;
+  if (!plain_unwatched(doc, parent)) return false;
 
   const uint64_t clock = y->id.clock;
   if (gc) {
@@ -539,23 +555,11 @@ template <bool kInTxn>
   char16_t* units = own->text.data();
   std::memmove(units, units + length, rest * sizeof(char16_t));
   own->text.resize(rest);
-  if (blocks != nullptr) {
-    y->id.clock = clock + length;
-    blocks->set_clock(y_index, y->id.clock);
-  } else {
-    doc.store().move_start(y, clock + length);
-  }
+  move_block_start(doc, y, clock + length, blocks, y_index);
   y->length = rest;
   y->origin = l->last_id();
-  parent->length -= length;
-  if (parent->seq_index) parent->seq_index->on_visible_change(y, -static_cast<int64_t>(length));
-  parent->clear_marker();
-  if constexpr (!kInTxn) return true;
-  txn->deleted_ranges(y->id.client).push_back({clock, length});
-  txn->has_fast_delete = true;
-  txn->fast_delete_client = y->id.client;
-  txn->fast_delete = {clock, length};
-  mark_text_changed(*txn, parent);
+  shrink_visible(parent, y, length);
+  if constexpr (kInTxn) record_fast_delete(*txn, parent, y->id.client, clock, length);
   return true;
 }
 
@@ -618,11 +622,7 @@ bool delete_inside_item(Transaction& txn, Branch* text, Item* x, uint64_t offset
   if (text->seq_index) text->seq_index->on_visible_change(del, -static_cast<int64_t>(length));
   text->marker = del->right;
   text->marker_index = index;
-  txn.deleted_ranges(client).push_back({del->id.clock, length});
-  txn.has_fast_delete = true;
-  txn.fast_delete_client = client;
-  txn.fast_delete = {del->id.clock, length};
-  mark_text_changed(txn, text);
+  record_fast_delete(txn, text, client, del->id.clock, length);
   return true;
 }
 
