@@ -322,7 +322,7 @@ const main = async () => {
         let res
         try {
           res = await WORKLOADS[wl](server)
-          if (name === 'weft' && (wl === 'latency' || wl === 'throughput')) res.store = await weftStore(server)
+          if (name.startsWith('weft') && (wl === 'latency' || wl === 'throughput')) res.store = await weftStore(server)
           log(JSON.stringify(res))
         } catch (e) {
           res = { error: e.message }
@@ -384,10 +384,10 @@ const printTable = (results, servers) => {
     })
     lines.push(`| ${label} | ${cells.join(' | ')} |${ratios.map((r) => ` ${r} |`).join('')} ${better} |`)
   }
-  for (const wl of ['latency', 'throughput']) {
-    const st = results[`${wl}/weft`]?.store
+  for (const wl of ['latency', 'throughput']) for (const name of servers.filter((n) => n.startsWith('weft'))) {
+    const st = results[`${wl}/${name}`]?.store
     if (st) {
-      lines.push('', `weft store during ${wl}: ${st.commits} commits (fsyncs), ${st.updatesPerCommit.toFixed(1)} updates per commit, ` +
+      lines.push('', `${name} store during ${wl}: ${st.commits} commits (fsyncs), ${st.updatesPerCommit.toFixed(1)} updates per commit, ` +
         `commit latency mean ${st.meanCommitMs.toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms, ${st.checkpoints} WAL checkpoint rounds`)
     }
   }

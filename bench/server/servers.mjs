@@ -2,6 +2,10 @@
 //   weft         `weft serve` (durable: SQLite in a temp folder, WAL, fsync before broadcast)
 //   y-websocket  the reference server from npm (@y/websocket-server), documents in memory
 //   y-websocket-leveldb  the same with YPERSISTENCE (LevelDB; not in the default set)
+//   weft-tmpfs   `weft serve` with its data in /dev/shm: every fsync is free, so
+//                beside `weft` it shows what the disk's flushes cost (a
+//                diagnostic, not a configuration: nothing survives a reboot;
+//                not in the default set)
 //   hocuspocus   @hocuspocus/server with its defaults, documents in memory; its
 //                messages carry the document name first (`framing`)
 import { spawn } from 'node:child_process'
@@ -74,17 +78,20 @@ class ServerProcess {
   }
 }
 
+const weftServer = (name, parent) => {
+  const dir = fs.mkdtempSync(path.join(parent, 'weft-bench-'))
+  return new ServerProcess(name, WEFT,
+    // The reference server has no limits; the load generator sends faster than
+    // one client should (--message-rate) and opens thousands of connections
+    // from one address (--max-connections-per-ip): both off here.
+    (port) => ['serve', '--host', '127.0.0.1', '--port', String(port), '--data', dir, '--log-level', 'warn',
+      '--message-rate', '0', '--max-connections-per-ip', '0', ...WEFT_ARGS],
+    () => ({}), () => fs.rmSync(dir, { recursive: true, force: true }))
+}
+
 export const SERVERS = {
-  weft: () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-bench-'))
-    return new ServerProcess('weft', WEFT,
-      // The reference server has no limits; the load generator sends faster than
-      // one client should (--message-rate) and opens thousands of connections
-      // from one address (--max-connections-per-ip): both off here.
-      (port) => ['serve', '--host', '127.0.0.1', '--port', String(port), '--data', dir, '--log-level', 'warn',
-        '--message-rate', '0', '--max-connections-per-ip', '0', ...WEFT_ARGS],
-      () => ({}), () => fs.rmSync(dir, { recursive: true, force: true }))
-  },
+  weft: () => weftServer('weft', os.tmpdir()),
+  'weft-tmpfs': () => weftServer('weft-tmpfs', '/dev/shm'),
   'y-websocket': () => new ServerProcess('y-websocket', process.execPath, () => [REFERENCE],
     (port) => ({ HOST: '127.0.0.1', PORT: String(port) })),
   hocuspocus: () => new ServerProcess('hocuspocus', process.execPath, () => [HOCUSPOCUS],
