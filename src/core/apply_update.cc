@@ -291,8 +291,7 @@ class ReadStructs {
 void read_text_v1(lib0::Decoder& dec, Utf16Text& out) {
   std::span<const uint8_t> bytes = dec.read_var_bytes();
   if (!dec.ok()) return;
-  out.resize(bytes.size());
-  if (widen_ascii(bytes.data(), bytes.size(), out.data()) == bytes.size()) return;
+  if (widen_ascii(bytes.data(), bytes.size(), out.resize_for_overwrite(bytes.size())) == bytes.size()) return;
   auto text = utf8_to_utf16(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   if (!text) {
     dec.fail(ErrorCode::kMalformed, "invalid UTF-8 in string");
@@ -301,14 +300,40 @@ void read_text_v1(lib0::Decoder& dec, Utf16Text& out) {
   out = Utf16Text(*text);
 }
 
+// A clock (lib0 readVarUint) in the v1 rest stream: those below 2^21 (one
+// to three bytes, nearly all) decoded here, the rest by the decoder. The
+// decoder's own copy is not inlined into the struct reader, and a call per
+// origin cost more than the decoding.
+[[gnu::always_inline]] inline uint64_t read_clock_v1(lib0::Decoder& dec) {
+  if (dec.remaining() >= 3) [[likely]] {
+    const uint8_t* p = dec.position();
+    const uint64_t b0 = p[0];
+    if (b0 < 0x80) {
+      dec.advance(1);
+      return b0;
+    }
+    const uint64_t b1 = p[1];
+    if (b1 < 0x80) {
+      dec.advance(2);
+      return (b0 & 0x7f) | (b1 << 7);
+    }
+    const uint64_t b2 = p[2];
+    if (b2 < 0x80) {
+      dec.advance(3);
+      return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
+    }
+  }
+  return dec.read_var_uint();
+}
+
 // An ID (lib0 writeVarUint client, clock) in the v1 rest stream.
 [[gnu::always_inline]] inline ID read_id_v1(lib0::Decoder& dec, const OwnClientBytes& own) {
   if (own.len != 0 && dec.remaining() >= 8) {
     uint64_t w;
     std::memcpy(&w, dec.position(), 8);
     if ((w & own.mask) == own.word) {
-      dec.read_raw(own.len);
-      return ID{own.client, dec.read_var_uint()};
+      dec.advance(own.len);  // len <= 8 <= remaining()
+      return ID{own.client, read_clock_v1(dec)};
     }
   }
   const uint64_t client = dec.read_var_uint();
@@ -366,6 +391,17 @@ void read_ref(D& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
       }
       item->length = text.size();
       item->countable = true;
+    } else if ((info & 0x1f) == static_cast<uint8_t>(ContentRef::kDeleted)) {
+      // The deleted ranges of a loaded state: a fresh item already holds
+      // Deleted content (the variant's first kind), so no visit either.
+      const uint64_t len = dec.read_len();
+      if (auto* deleted = std::get_if<ContentDeleted>(&item->content); deleted != nullptr) {
+        deleted->len = len;
+      } else {
+        item->content = ContentDeleted{len};
+      }
+      item->length = len;
+      item->countable = false;
     } else {
       const uint8_t kind = info & 0x1f;
       if (kind == static_cast<uint8_t>(ContentRef::kFormat) || kind == static_cast<uint8_t>(ContentRef::kDoc))
@@ -805,8 +841,15 @@ bool integrate_in_order(Transaction& txn, ReadStructs& rs) {
 // Deleted content whose left neighbour's right is its right one, so that
 // the conflict scan has nothing to do), done here; any other through
 // integrate_item. `changed` is the parent last recorded in txn.changed
-// (recording it again would change nothing).
-void link_loaded(Transaction& txn, Item* item, Branch*& changed) {
+// (recording it again would change nothing). `client` caches the item's
+// client's blocks and deleted ranges (null until known): both stay where
+// they are while the transaction adds to them.
+struct LoadedClient {
+  StructStore::Blocks* blocks = nullptr;
+  std::vector<DeleteRange>* deleted = nullptr;
+};
+
+void link_loaded(Transaction& txn, Item* item, Branch*& changed, LoadedClient& client) {
   Branch* parent = item->parent;
   Item* left = item->left;
   Item* right = item->right;
@@ -825,9 +868,15 @@ void link_loaded(Transaction& txn, Item* item, Branch*& changed) {
   if (right != nullptr) right->left = item;
   if (item->countable) parent->length += item->length;  // not deleted yet
   parent->clear_marker();
-  txn.doc.store().add(item);
+  if (client.blocks != nullptr) {
+    client.blocks->push_back(item);
+  } else {
+    txn.doc.store().add(item);
+    client.blocks = txn.doc.store().blocks(item->id.client);
+  }
   if (is_deleted) {
-    txn.deleted_ranges(item->id.client).push_back({item->id.clock, item->length});
+    if (client.deleted == nullptr) client.deleted = &txn.deleted_ranges(item->id.client);
+    client.deleted->push_back({item->id.clock, item->length});
     item->deleted = true;
   }
   if (parent != changed) {
@@ -859,6 +908,7 @@ bool integrate_loaded(Transaction& txn, ReadStructs& rs) {
       ClientRefs& cr = clients[k];
       uint64_t clock = store.state(cr.client);
       const size_t start = cr.i;
+      LoadedClient cached{store.blocks(cr.client), nullptr};
       while (cr.i < cr.refs.size()) {
         if (cr.i % RefList::kBlock == 0 && cr.i >= 2 * RefList::kBlock) [[unlikely]]
           cr.refs.release_before(cr.i);
@@ -871,7 +921,7 @@ bool integrate_loaded(Transaction& txn, ReadStructs& rs) {
         if (item->is_gc) {
           store.add(item);
         } else {
-          link_loaded(txn, item, changed);
+          link_loaded(txn, item, changed, cached);
         }
       }
       progress = progress || cr.i != start;

@@ -51,12 +51,18 @@ void BlockArray::seek(size_t i) const {
 
 size_t BlockArray::find(uint64_t clock) const {
   assert(!chunks_.empty());
-  // The last chunk starting at or before `clock`.
-  size_t c =
-      static_cast<size_t>(std::upper_bound(chunks_.begin(), chunks_.end(), clock,
-                                           [](uint64_t k, const Chunk& ch) { return k < ch.first_clock; }) -
-                          chunks_.begin());
-  c = c == 0 ? 0 : c - 1;
+  // The last chunk starting at or before `clock`: the last chunk itself
+  // (origins of blocks being appended are often recent ones), else the
+  // search of the chunk bounds.
+  const size_t last = chunks_.size() - 1;
+  size_t c = last;
+  if (clock < chunks_[last].first_clock) {
+    c = static_cast<size_t>(std::upper_bound(chunks_.begin(), chunks_.begin() + static_cast<ptrdiff_t>(last),
+                                             clock,
+                                             [](uint64_t k, const Chunk& ch) { return k < ch.first_clock; }) -
+                            chunks_.begin());
+    c = c == 0 ? 0 : c - 1;
+  }
   const Chunk& ch = chunks_[c];
   // The last block of the chunk starting at or before `clock` (the first
   // one does): a branch-free halving, since the comparisons are unpredictable.
@@ -70,7 +76,7 @@ size_t BlockArray::find(uint64_t clock) const {
   const size_t lo = static_cast<size_t>(base - ch.clocks.get());
   if (c != cur_chunk_) {
     cur_chunk_ = c;
-    cur_start_ = prefix(c);
+    cur_start_ = c == last ? size_ - ch.size : prefix(c);
   }
   return cur_start_ + lo;
 }

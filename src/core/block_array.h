@@ -115,6 +115,13 @@ class BlockArray {
     erase_slow(first, last);
   }
 
+  // The blocks chunk by chunk, for walks over all of them without a
+  // position lookup per block: chunk c (< chunk_count()) holds a run of
+  // consecutive positions. Valid until the next insert, erase or assign;
+  // a slot may be replaced as operator[] allows.
+  size_t chunk_count() const { return chunks_.size(); }
+  std::span<Item*> chunk(size_t c) { return {chunks_[c].items.get(), chunks_[c].size}; }
+
   class const_iterator {
    public:
     const_iterator(const BlockArray* a, size_t i) : a_(a), i_(i) {}

@@ -1,5 +1,7 @@
 #include "core/bulk_load.h"
 
+#include <algorithm>
+#include <span>
 #include <vector>
 
 #include "core/branch.h"
@@ -30,43 +32,64 @@ void collect_and_merge_loaded(Transaction& txn, bool gc) {
   std::vector<uint64_t> clients;
   clients.reserve(store.clients().size());
   for (const auto& [client, blocks] : store.clients()) clients.push_back(client);
+  // Both walks go chunk by chunk (BlockArray::chunk): no position lookup per block.
   if (gc) {
     for (uint64_t client : clients) {
       StructStore::Blocks& blocks = *store.blocks(client);
-      for (size_t i = 0; i < blocks.size(); i++) {
-        Item* block = blocks[i];  // read again each time: a type's gc replaces its children in place
-        if (!block->deleted || block->is_gc || block->keep) continue;
-        // Most arrive collected already (Deleted content): gc would set the same content again.
-        if (block->type() == nullptr && std::holds_alternative<ContentDeleted>(block->content)) continue;
-        block->gc(store, false);
+      for (size_t c = 0; c < blocks.chunk_count(); c++) {
+        const std::span<Item*> chunk = blocks.chunk(c);
+        for (size_t k = 0; k < chunk.size(); k++) {
+          Item* block = chunk[k];  // read again each time: a type's gc replaces its children in place
+          if (!block->deleted || block->is_gc || block->keep) continue;
+          // Most arrive collected already (Deleted content): gc would set the same content again.
+          if (block->type() == nullptr && std::holds_alternative<ContentDeleted>(block->content)) continue;
+          block->gc(store, false);
+        }
       }
     }
   }
   ItemPool& pool = store.pool();
+  // The blocks kept, filled from the first merge on (most loaded states
+  // have nothing left to merge: their runs were merged before encoding).
   std::vector<Item*> merged;
   for (uint64_t client : clients) {
     StructStore::Blocks& blocks = *store.blocks(client);
     const size_t n = blocks.size();
     if (n < 2) continue;
     merged.clear();
-    merged.reserve(n);
-    Item* left = blocks[0];
-    merged.push_back(left);
-    for (size_t i = 1; i < n; i++) {
-      Item* right = blocks[i];
-      if (left->deleted == right->deleted && left->is_gc == right->is_gc && left->try_merge(*right)) {
-        // As try_merge_with_lefts: a map entry pointing at the right part now points at the whole.
-        if (!right->is_gc && right->parent_sub()) {
-          auto found = right->parent->map.find(*right->parent_sub());
-          if (found != right->parent->map.end() && found->second == right) found->second = left;
+    bool merging = false;
+    Item* left = nullptr;
+    size_t at = 0;  // position of `right`
+    for (size_t c = 0; c < blocks.chunk_count(); c++) {
+      for (Item* right : blocks.chunk(c)) {
+        // try_merge's first test (a non-GC pair merges only if the right one
+        // is the left one's right neighbour), and the flags, before the call.
+        if (left != nullptr && (left->is_gc ? right->is_gc : left->right == right) &&
+            left->deleted == right->deleted && left->try_merge(*right)) {
+          if (!merging) {  // the blocks before `right`, none merged yet
+            merging = true;
+            merged.reserve(n);
+            for (size_t c2 = 0; merged.size() < at; c2++) {
+              const std::span<Item*> before = blocks.chunk(c2);
+              merged.insert(
+                  merged.end(), before.begin(),
+                  before.begin() + static_cast<ptrdiff_t>(std::min(before.size(), at - merged.size())));
+            }
+          }
+          // As try_merge_with_lefts: a map entry pointing at the right part now points at the whole.
+          if (!right->is_gc && right->parent_sub()) {
+            auto found = right->parent->map.find(*right->parent_sub());
+            if (found != right->parent->map.end() && found->second == right) found->second = left;
+          }
+          pool.destroy(right);
+        } else {
+          if (merging) merged.push_back(right);
+          left = right;
         }
-        pool.destroy(right);
-      } else {
-        merged.push_back(right);
-        left = right;
+        at++;
       }
     }
-    if (merged.size() != n) blocks.assign(merged);
+    if (merging) blocks.assign(merged);
   }
   txn.merge_structs.clear();  // every split was tried above
 }

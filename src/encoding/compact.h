@@ -136,6 +136,20 @@ class Utf16Text {
     }
     size_ = static_cast<uint32_t>(n);
   }
+  // Sets the size to n and returns the units for the caller to write, all of
+  // them: no zero fill, and a text that must grow drops its old units
+  // instead of copying them (a decoder filling a fresh text).
+  char16_t* resize_for_overwrite(size_t n) {
+    if (n > capacity()) {
+      n = checked(n);
+      auto* buf = allocate(n);
+      release();
+      u_.heap = buf;
+      cap_ = static_cast<uint32_t>(n);
+    }
+    size_ = static_cast<uint32_t>(n);
+    return data();
+  }
   void reserve(size_t n) {
     if (n <= capacity()) return;
     n = checked(n);

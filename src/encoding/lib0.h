@@ -147,6 +147,10 @@ class Decoder {
     if (p_ < end_ && *p_ < 0x80) return one_byte_var_int(*p_++);
     return read_var_int_limited(uint64_t{1} << 62);
   }
+  // Moves past n bytes the caller has checked are there (n <= remaining()):
+  // a hot reader that looked at the bytes itself, without read_raw's checks
+  // (or its call: GCC does not always inline read_raw).
+  void advance(size_t n) { p_ += n; }
   std::span<const uint8_t> read_raw(size_t n) {
     if (n <= remaining()) {  // also after an error: then nothing remains and n > 0 fails below
       std::span<const uint8_t> out(p_, n);
