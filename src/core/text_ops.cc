@@ -482,7 +482,7 @@ template <bool kInTxn>
   } else {
     r_text->text.insert(0, own->text, cut, length);
   }
-  own->text.resize(cut);
+  own->text.truncate(cut);
   x->length = cut;
   move_block_start(doc, r, r->id.clock - length, blocks, r_index);
   r->length += length;
@@ -554,7 +554,7 @@ template <bool kInTxn>
   const size_t rest = y->length - length;
   char16_t* units = own->text.data();
   std::memmove(units, units + length, rest * sizeof(char16_t));
-  own->text.resize(rest);
+  own->text.truncate(rest);
   move_block_start(doc, y, clock + length, blocks, y_index);
   y->length = rest;
   y->origin = l->last_id();
@@ -608,12 +608,14 @@ bool delete_inside_item(Transaction& txn, Branch* text, Item* x, uint64_t offset
   Item* del = x;
   if (offset > 0 || end < x->length) {
     StructStore::Blocks& blocks = *store.blocks(client);
-    size_t i = StructStore::find_index(blocks, x->id.clock);
+    const size_t i = StructStore::find_index(blocks, x->id.clock);
+    // The right part first: then only the deleted units are copied out of
+    // what stays left of them, not them and everything after them twice.
+    if (end < x->length) blocks.insert(i + 1, split_item(txn, x, end));
     if (offset > 0) {
       del = split_item(txn, x, offset);
-      blocks.insert(++i, del);
+      blocks.insert(i + 1, del);
     }
-    if (length < del->length) blocks.insert(i + 1, split_item(txn, del, length));
     txn.merge_structs.clear();  // nothing can merge (checked above)
   }
   del->deleted = true;

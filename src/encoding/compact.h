@@ -28,6 +28,7 @@ class Utf16Text {
  public:
   static constexpr size_t kInline = 4;
   static constexpr size_t npos = std::u16string_view::npos;
+  static constexpr uint64_t kTrimSlack = 16;  // see trim()
 
   Utf16Text() noexcept { u_.heap = nullptr; }
   Utf16Text(std::u16string_view s) { init(s); }                   // NOLINT: implicit like std::u16string
@@ -160,6 +161,38 @@ class Utf16Text {
     cap_ = static_cast<uint32_t>(n);
   }
   void clear() { size_ = 0; }
+  // Gives back heap capacity past twice the size plus kTrimSlack units: what
+  // a split or a deletion that shrank the text left behind (a paste split by
+  // later edits kept the whole paste's buffer). Appends leave at most 2x, so
+  // a text that shrinks unit by unit (backspace) and grows again reallocates
+  // only when its size halves or doubles; kTrimSlack spares the reallocation
+  // where it would give back a few bytes.
+  // Keeps the first n <= size() units, then trim(): what a split's left
+  // part and a text that lost units to a tombstone do. Inline (resize is a
+  // call with its growing path).
+  [[gnu::always_inline]] void truncate(size_t n) {
+    size_ = static_cast<uint32_t>(n);
+    trim();
+  }
+  [[gnu::always_inline]] void trim() {
+    if (cap_ > 2 * static_cast<uint64_t>(size_) + kTrimSlack) [[unlikely]]
+      shrink_to_fit();
+  }
+  // Capacity == size (inline when it fits); out of line: trim's callers are
+  // hot paths that rarely take it.
+  [[gnu::noinline]] void shrink_to_fit() {
+    if (cap_ == 0 || cap_ == size_) return;
+    char16_t* old = u_.heap;
+    if (size_ <= kInline) {
+      std::memcpy(u_.local, old, size_ * sizeof(char16_t));
+      cap_ = 0;
+    } else {
+      u_.heap = allocate(size_);
+      std::memcpy(u_.heap, old, size_ * sizeof(char16_t));
+      cap_ = size_;
+    }
+    ::operator delete(old);
+  }
   Utf16Text& assign(size_t n, char16_t c) {
     clear();
     resize(n);

@@ -51,7 +51,7 @@ TEST(Utf16Text, RandomOperationsMatchU16String) {
   for (int step = 0; step < 20000; step++) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " step " + std::to_string(step));
     std::u16string piece(rng() % 7, u'a' + static_cast<char16_t>(rng() % 26));
-    switch (rng() % 6) {
+    switch (rng() % 7) {
       case 0:
         t += piece;
         ref += piece;
@@ -79,6 +79,13 @@ TEST(Utf16Text, RandomOperationsMatchU16String) {
         ref = ref.substr(at);
         break;
       }
+      case 5:
+        if (rng() % 2 == 0) {
+          t.trim();
+        } else {
+          t.shrink_to_fit();
+        }
+        break;
       default:
         if (ref.size() > 64) {
           t.clear();
@@ -87,6 +94,28 @@ TEST(Utf16Text, RandomOperationsMatchU16String) {
     }
     ASSERT_EQ(t.view(), std::u16string_view(ref));
   }
+}
+
+// trim (and truncate) give back capacity past 2 * size + kTrimSlack (a split's left part,
+// a backspaced text), and only that; shrink_to_fit goes back inline.
+TEST(Utf16Text, TrimGivesBackOnlyLargeSlack) {
+  Utf16Text t(std::u16string(1000, u'x'));
+  EXPECT_EQ(t.capacity(), 1000u);
+  t.resize(600);
+  t.trim();
+  EXPECT_EQ(t.capacity(), 1000u);  // within 2x: kept
+  t.truncate(400);                 // resize + trim
+  EXPECT_EQ(t.capacity(), 400u);
+  EXPECT_EQ(t, std::u16string(400, u'x'));
+  Utf16Text small(u"abcdefgh");
+  small.resize(3);
+  small.trim();
+  EXPECT_EQ(small.capacity(), 8u);  // slack under kTrimSlack: kept
+  small.shrink_to_fit();
+  EXPECT_EQ(small.capacity(), Utf16Text::kInline);
+  EXPECT_EQ(small, u"abc");
+  small += u"defgh";
+  EXPECT_EQ(small, u"abcdefgh");
 }
 
 TEST(CompactVector, BehavesLikeVector) {

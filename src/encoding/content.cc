@@ -47,7 +47,10 @@ Content content_split(Content& c, uint64_t offset) {
   if (auto* s = std::get_if<ContentString>(&c)) {
     size_t off = static_cast<size_t>(std::min<uint64_t>(offset, s->text.size()));
     ContentString right{s->text.substr(off)};
-    s->text.resize(off);
+    // The left part keeps its buffer: once it holds much less than that, it
+    // is copied into one of its size (a paste split by later edits would
+    // otherwise keep the whole paste's buffer alive).
+    s->text.truncate(off);
     // ContentString.splice: never leave half a surrogate pair on either side.
     if (off > 0 && is_high_surrogate(s->text[off - 1])) {
       s->text[off - 1] = u'\uFFFD';

@@ -25,6 +25,18 @@ TEST(Content, SplitString) {
   EXPECT_EQ(std::get<ContentString>(r).text, u"bc");
 }
 
+// The left part of a long string split near its start does not keep the
+// whole buffer (a paste cut up by later edits).
+TEST(Content, SplitStringGivesBackTheLeftPartsSlack) {
+  Content c = ContentString{std::u16string(1000, u'a')};
+  Content r = content_split(c, 10);
+  EXPECT_EQ(std::get<ContentString>(c).text, std::u16string(10, u'a'));
+  EXPECT_EQ(std::get<ContentString>(c).text.capacity(), 10u);
+  EXPECT_EQ(std::get<ContentString>(r).text.size(), 990u);
+  EXPECT_TRUE(content_merge(c, std::move(r)));
+  EXPECT_EQ(std::get<ContentString>(c).text, std::u16string(1000, u'a'));
+}
+
 TEST(Content, SplitSurrogatePairBecomesReplacementChars) {
   Content c = ContentString{u"x\U0001F600y"};
   Content r = content_split(c, 2);  // between the halves of the emoji
