@@ -221,6 +221,8 @@ class ReadStructs {
     ds_ranges.clear();
     ds_clients.clear();
     if (!ds_sorted.empty()) ds_sorted = DeleteSet();
+    texts_in_slabs = false;
+    text_slabs.reset();
   }
 
   // Clients in ascending order.
@@ -258,6 +260,13 @@ class ReadStructs {
   static constexpr uint64_t kManyStructs = 64;
   bool many_structs = false;
   OwnClientBytes own_client;  // v1: the client being read
+  // v1: string items of more than 4 units take their units from text_slabs
+  // (an update of kSlabInputBytes or more: a loaded state's many strings get
+  // one allocation per slab instead of one each; a smaller update's texts
+  // would hold a mostly empty slab).
+  static constexpr size_t kSlabInputBytes = 32 * 1024;
+  bool texts_in_slabs = false;
+  TextSlabWriter text_slabs;
   // Some struct holds Format or Doc content (their integration has effects
   // the cleanup acts on before merging: no bulk load, see apply_read_update).
   bool format_or_doc = false;
@@ -288,10 +297,13 @@ class ReadStructs {
 // lib0 readVarString into a string item's text (v1): an ASCII string (most
 // text) is widened straight into it, without the intermediate std::u16string
 // read_string() returns. Invalid UTF-8 fails `dec` as read_string does.
-void read_text_v1(lib0::Decoder& dec, Utf16Text& out) {
+// With `slabs`, a text of more than 4 units takes its units from them.
+void read_text_v1(lib0::Decoder& dec, Utf16Text& out, TextSlabWriter* slabs) {
   std::span<const uint8_t> bytes = dec.read_var_bytes();
   if (!dec.ok()) return;
-  if (widen_ascii(bytes.data(), bytes.size(), out.resize_for_overwrite(bytes.size())) == bytes.size()) return;
+  char16_t* units = slabs != nullptr ? slabs->resize_for_overwrite(out, bytes.size())
+                                     : out.resize_for_overwrite(bytes.size());
+  if (widen_ascii(bytes.data(), bytes.size(), units) == bytes.size()) return;
   auto text = utf8_to_utf16(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   if (!text) {
     dec.fail(ErrorCode::kMalformed, "invalid UTF-8 in string");
@@ -385,7 +397,7 @@ void read_ref(D& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
       // Most items of a text document: no visit of the content variant.
       auto& text = item->content.emplace<ContentString>().text;
       if constexpr (std::is_same_v<D, UpdateDecoderV1>) {
-        read_text_v1(dec.rest(), text);
+        read_text_v1(dec.rest(), text, rs.texts_in_slabs ? &rs.text_slabs : nullptr);
       } else {
         text = dec.read_string();
       }
@@ -434,6 +446,7 @@ void read_ref(D& dec, uint8_t info, ID id, ReadStructs& rs, Ref& ref) {
 template <typename D>
 void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
   const uint64_t max_structs = max_structs_for_input(input_bytes);
+  rs.texts_in_slabs = input_bytes >= ReadStructs::kSlabInputBytes;
   uint64_t structs_read = 0;
   uint64_t clients_left = dec.rest().read_var_uint();
   while (clients_left-- > 0 && dec.ok()) {

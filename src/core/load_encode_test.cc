@@ -8,7 +8,9 @@
 // WEFT_LOAD_ENCODE_SEEDS sets the count.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -357,4 +359,68 @@ TEST(LoadEncodeTest, FullStateDeleteRangesAtClientBoundaries) {
 }
 
 }  // namespace
+// A big state's texts are loaded into shared slabs (compact.h TextSlab):
+// the loaded doc must own them as it owns any text, through splits (typing
+// inside loaded items), deletes and gc (collected content), merges, and the
+// source and loaded docs dying in either order. The text is compared with a
+// plain mirror; ASan's checks (and LeakSanitizer: a slab freed with its last
+// text) watch the ownership.
+TEST(LoadEncodeTest, TextsLoadedIntoSlabsSurviveEdits) {
+  for (const bool gc : {true, false}) {
+    SCOPED_TRACE(gc ? "gc" : "no gc");
+    std::mt19937_64 rng(gc ? 7 : 8);
+    auto source = std::make_unique<Doc>(DocOptions{11, "", gc});
+    std::string mirror;
+    TextRef st = source->get_text("t");
+    for (int k = 0; k < 3000; k++) {  // items of 5 to 40 units at random places: nothing merges
+      std::string piece(5 + rng() % 36, static_cast<char>('a' + rng() % 26));
+      const uint64_t at = rng() % (mirror.size() + 1);
+      ASSERT_TRUE(st.insert(at, std::string_view(piece)).is_ok());
+      mirror.insert(at, piece);
+      if (k % 7 == 0) {
+        const uint64_t from = rng() % mirror.size();
+        const uint64_t n = std::min<uint64_t>(mirror.size() - from, 1 + rng() % 30);
+        ASSERT_TRUE(st.remove_range(from, n).is_ok());
+        mirror.erase(from, n);
+      }
+    }
+    auto state = source->encode_state_as_update();
+    ASSERT_TRUE(state.is_ok());
+    ASSERT_GE(state->size(), 32u * 1024);  // read into slabs (apply_update.cc kSlabInputBytes)
+    auto loaded = std::make_unique<Doc>(DocOptions{12, "", gc});
+    ASSERT_TRUE(loaded->apply_update(*state).is_ok());
+    if (rng() % 2 == 0) source.reset();  // the loaded texts do not depend on the source
+    TextRef lt = loaded->get_text("t");
+    ASSERT_EQ(lt.to_string(), mirror);
+    for (int k = 0; k < 4000; k++) {
+      const uint64_t at = rng() % (mirror.size() + 1);
+      switch (rng() % 3) {
+        case 0: {  // typing inside a loaded item splits it
+          std::string piece(1 + rng() % 6, 'X');
+          ASSERT_TRUE(lt.insert(at, std::string_view(piece)).is_ok());
+          mirror.insert(at, piece);
+          break;
+        }
+        default:
+          if (at < mirror.size()) {  // deleting (gc frees the units)
+            const uint64_t n = std::min<uint64_t>(mirror.size() - at, 1 + rng() % 50);
+            ASSERT_TRUE(lt.remove_range(at, n).is_ok());
+            mirror.erase(at, n);
+          }
+      }
+      if (k % 500 == 0) {
+        ASSERT_EQ(lt.to_string(), mirror);
+      }
+    }
+    ASSERT_EQ(lt.to_string(), mirror);
+    // Its state loads again (slabs of slabs' texts), and both die in either order.
+    auto again_state = loaded->encode_state_as_update();
+    ASSERT_TRUE(again_state.is_ok());
+    auto again = std::make_unique<Doc>(DocOptions{13, "", gc});
+    ASSERT_TRUE(again->apply_update(*again_state).is_ok());
+    loaded.reset();
+    EXPECT_EQ(again->get_text("t").to_string(), mirror);
+  }
+}
+
 }  // namespace weft

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
@@ -20,10 +21,33 @@
 
 namespace weft {
 
+// Memory that many texts' units share: a decoder filling many texts at once
+// (a loaded state's strings) takes them from slabs (TextSlabWriter) instead
+// of one allocation each, without the allocator's header per text. A slab is
+// kBytes long and aligned to kBytes, so a text finds its slab from its units'
+// address, and is freed with the last of its texts (see TextSlabWriter for
+// the count). Such a text is otherwise an ordinary one, its units only its.
+struct TextSlab {
+  static constexpr size_t kBytes = 8192;
+  std::atomic<uint64_t> refs;
+
+  static TextSlab* of(const char16_t* units) {
+    return reinterpret_cast<TextSlab*>(reinterpret_cast<uintptr_t>(units) & ~uintptr_t{kBytes - 1});
+  }
+  // Takes `n` off the count (a text let go of the slab: 1); frees the slab at 0.
+  [[gnu::noinline]] static void release(TextSlab* slab, uint64_t n = 1) {
+    if (slab->refs.fetch_sub(n, std::memory_order_acq_rel) == n) {
+      slab->~TextSlab();
+      ::operator delete (static_cast<void*>(slab), std::align_val_t{kBytes});
+    }
+  }
+};
+
 // A UTF-16 string (may hold lone surrogates) read like std::u16string for the
 // operations items use. Texts of up to kInline units live inside the object
 // (no allocation); longer ones on the heap, grown by doubling on append (the
-// typing path appends to its own item). At most 2^32 - 1 units.
+// typing path appends to its own item). At most 2^31 - 1 units (the top bit
+// of the capacity marks units in a TextSlab).
 class Utf16Text {
  public:
   static constexpr size_t kInline = 4;
@@ -70,7 +94,7 @@ class Utf16Text {
   size_t size() const { return size_; }
   size_t length() const { return size_; }
   bool empty() const { return size_ == 0; }
-  size_t capacity() const { return cap_ == 0 ? kInline : cap_; }
+  size_t capacity() const { return cap_ == 0 ? kInline : cap_ & ~kInSlab; }
   const char16_t* data() const { return cap_ == 0 ? u_.local : u_.heap; }
   char16_t* data() { return cap_ == 0 ? u_.local : u_.heap; }
   const char16_t* begin() const { return data(); }
@@ -111,7 +135,7 @@ class Utf16Text {
       std::memcpy(d + pos, s.data(), s.size() * sizeof(char16_t));
     } else {
       // A fresh buffer, so that s stays readable while it is copied.
-      size_t cap = n <= capacity() ? capacity() : std::max(n, 2 * capacity());
+      size_t cap = n <= capacity() ? capacity() : std::min(std::max(n, 2 * capacity()), kMaxUnits);
       auto* buf = allocate(cap);
       const char16_t* d = data();
       std::memcpy(buf, d, pos * sizeof(char16_t));
@@ -175,14 +199,15 @@ class Utf16Text {
     trim();
   }
   [[gnu::always_inline]] void trim() {
-    if (cap_ > 2 * static_cast<uint64_t>(size_) + kTrimSlack) [[unlikely]]
+    if ((cap_ & ~kInSlab) > 2 * static_cast<uint64_t>(size_) + kTrimSlack) [[unlikely]]
       shrink_to_fit();
   }
-  // Capacity == size (inline when it fits); out of line: trim's callers are
-  // hot paths that rarely take it.
+  // Capacity == size (inline when it fits; a text in a slab moves out of
+  // it); out of line: trim's callers are hot paths that rarely take it.
   [[gnu::noinline]] void shrink_to_fit() {
-    if (cap_ == 0 || cap_ == size_) return;
+    if (cap_ == 0 || capacity() == size_) return;
     char16_t* old = u_.heap;
+    const uint32_t old_cap = cap_;
     if (size_ <= kInline) {
       std::memcpy(u_.local, old, size_ * sizeof(char16_t));
       cap_ = 0;
@@ -191,7 +216,7 @@ class Utf16Text {
       std::memcpy(u_.heap, old, size_ * sizeof(char16_t));
       cap_ = size_;
     }
-    ::operator delete(old);
+    free_units(old, old_cap);
   }
   Utf16Text& assign(size_t n, char16_t c) {
     clear();
@@ -206,8 +231,9 @@ class Utf16Text {
   friend bool operator==(const Utf16Text& a, const char16_t* b) { return a.view() == std::u16string_view(b); }
 
  private:
+  static constexpr size_t kMaxUnits = (size_t{1} << 31) - 1;
   static size_t checked(size_t n) {
-    if (n > UINT32_MAX) throw std::length_error("Utf16Text: more than 2^32 - 1 units");
+    if (n > kMaxUnits) throw std::length_error("Utf16Text: more than 2^31 - 1 units");
     return n;
   }
   static char16_t* allocate(size_t n) { return static_cast<char16_t*>(::operator new(n * sizeof(char16_t))); }
@@ -222,8 +248,16 @@ class Utf16Text {
     size_ = static_cast<uint32_t>(n);
     if (n > 0) std::memcpy(data(), s.data(), n * sizeof(char16_t));
   }
+  // Frees heap units whose capacity field was `cap` (!= 0).
+  static void free_units(char16_t* units, uint32_t cap) {
+    if (cap & kInSlab) [[unlikely]] {
+      TextSlab::release(TextSlab::of(units));
+    } else {
+      ::operator delete(units);
+    }
+  }
   void release() {
-    if (cap_ != 0) ::operator delete(u_.heap);
+    if (cap_ != 0) free_units(u_.heap, cap_);
     cap_ = 0;
   }
   bool overlaps(std::u16string_view s) const {
@@ -237,7 +271,72 @@ class Utf16Text {
     char16_t local[kInline];
   } u_;
   uint32_t size_ = 0;
-  uint32_t cap_ = 0;  // heap capacity in units; 0 while the text is in u_.local
+  // Heap capacity in units (with kInSlab: in a TextSlab); 0 while the text is in u_.local.
+  uint32_t cap_ = 0;
+  static constexpr uint32_t kInSlab = uint32_t{1} << 31;
+
+  friend class TextSlabWriter;
+};
+
+// Gives texts their units in slabs (one allocation per TextSlab::kBytes
+// instead of one per text). Each slab counts its texts so that it is freed
+// with the last (texts may be moved anywhere, also to other threads): while
+// the writer fills a slab, the count starts at kHold and each text released
+// takes one off; when the writer leaves it (reset), it takes off kHold less
+// the texts it gave out, so that the count is then the texts still alive.
+// No atomic operation per text given out. Not thread-safe itself (one
+// decoder).
+class TextSlabWriter {
+ public:
+  // Longest text placed in a slab; longer ones get their own allocation.
+  static constexpr size_t kMaxUnits = 1024;
+
+  TextSlabWriter() = default;
+  TextSlabWriter(const TextSlabWriter&) = delete;
+  TextSlabWriter& operator=(const TextSlabWriter&) = delete;
+  ~TextSlabWriter() { reset(); }
+
+  // Utf16Text::resize_for_overwrite, with the units of a text of more than
+  // Utf16Text::kInline (up to kMaxUnits) units in a slab.
+  char16_t* resize_for_overwrite(Utf16Text& text, size_t n) {
+    if (n <= Utf16Text::kInline || n > kMaxUnits) return text.resize_for_overwrite(n);
+    if (static_cast<size_t>(end_ - next_) < n) [[unlikely]]
+      start_slab();
+    char16_t* units = next_;
+    next_ += n;
+    given_++;
+    text.release();
+    text.u_.heap = units;
+    text.size_ = static_cast<uint32_t>(n);
+    text.cap_ = static_cast<uint32_t>(n) | Utf16Text::kInSlab;
+    return units;
+  }
+  // Lets go of the slab being filled (freed at once if no text holds it).
+  void reset() {
+    if (slab_ == nullptr) return;
+    TextSlab::release(slab_, kHold - given_);
+    slab_ = nullptr;
+    next_ = end_ = nullptr;
+    given_ = 0;
+  }
+
+ private:
+  static constexpr uint64_t kHold = uint64_t{1} << 62;
+  static_assert(sizeof(TextSlab) % sizeof(char16_t) == 0 &&
+                sizeof(TextSlab) + 2 * kMaxUnits <= TextSlab::kBytes);
+  [[gnu::noinline]] void start_slab() {
+    reset();
+    void* mem = ::operator new (TextSlab::kBytes, std::align_val_t{TextSlab::kBytes});
+    slab_ = new (mem) TextSlab{};
+    slab_->refs.store(kHold, std::memory_order_relaxed);
+    next_ = reinterpret_cast<char16_t*>(static_cast<char*>(mem) + sizeof(TextSlab));
+    end_ = reinterpret_cast<char16_t*>(static_cast<char*>(mem) + TextSlab::kBytes);
+  }
+
+  TextSlab* slab_ = nullptr;
+  char16_t* next_ = nullptr;
+  char16_t* end_ = nullptr;
+  uint64_t given_ = 0;  // texts placed in slab_
 };
 
 // A vector in 16 bytes (pointer, 32-bit size and capacity) with the parts of

@@ -118,6 +118,92 @@ TEST(Utf16Text, TrimGivesBackOnlyLargeSlack) {
   EXPECT_EQ(small, u"abcdefgh");
 }
 
+// Texts whose units live in slabs behave as heap texts through every
+// operation (growing leaves the slab, and so do trim and shrink_to_fit;
+// resize down stays), and each slab is
+// freed with the last of its texts, before or after the writer lets go of
+// it (ASan's leak and use-after-free checks watch this test).
+TEST(Utf16Text, TextsInSlabsBehaveLikeU16String) {
+  const uint32_t seed = 20261127;
+  std::mt19937 rng(seed);
+  std::vector<Utf16Text> texts;
+  std::vector<std::u16string> refs;
+  {
+    TextSlabWriter writer;
+    for (int step = 0; step < 20000; step++) {
+      SCOPED_TRACE("seed " + std::to_string(seed) + " step " + std::to_string(step));
+      const size_t k = texts.empty() ? 0 : rng() % texts.size();
+      switch (rng() % 9) {
+        case 0:
+        case 1: {  // a new text (some inline, some too long for a slab)
+          size_t n = rng() % 3 == 0 ? rng() % 8 : rng() % 300;
+          if (rng() % 50 == 0) n = TextSlabWriter::kMaxUnits + 1 + rng() % 8;
+          std::u16string ref(n, u'a' + static_cast<char16_t>(rng() % 26));
+          Utf16Text t;
+          char16_t* units = writer.resize_for_overwrite(t, n);
+          for (size_t i = 0; i < n; i++) units[i] = ref[i];
+          texts.push_back(std::move(t));
+          refs.push_back(std::move(ref));
+          break;
+        }
+        case 2:
+          if (!texts.empty()) {
+            std::u16string piece(rng() % 6, u'x');
+            texts[k] += piece;
+            refs[k] += piece;
+          }
+          break;
+        case 3:
+          if (!texts.empty()) {
+            const size_t n = rng() % (refs[k].size() + 2);
+            if (n <= refs[k].size() && rng() % 2 == 0) {
+              texts[k].truncate(n);  // trims: may leave the slab
+            } else {
+              texts[k].resize(n);
+            }
+            refs[k].resize(n);
+            if (rng() % 8 == 0) texts[k].shrink_to_fit();
+          }
+          break;
+        case 4:
+          if (!texts.empty()) {  // a split: the right part copied out, the left one shrunk
+            const size_t at = rng() % (refs[k].size() + 1);
+            texts.push_back(texts[k].substr(at));
+            refs.push_back(refs[k].substr(at));
+            texts[k].resize(at);
+            refs[k].resize(at);
+          }
+          break;
+        case 5:
+          if (!texts.empty()) {  // destroyed, in any order
+            texts.erase(texts.begin() + static_cast<ptrdiff_t>(k));
+            refs.erase(refs.begin() + static_cast<ptrdiff_t>(k));
+          }
+          break;
+        case 6:
+          if (!texts.empty()) {  // copied over another
+            const size_t j = rng() % texts.size();
+            texts[j] = texts[k];
+            refs[j] = refs[k];
+          }
+          break;
+        case 7:
+          if (rng() % 20 == 0) writer.reset();  // a later text starts a new slab
+          break;
+        default:
+          if (!texts.empty()) {  // moved out and back
+            Utf16Text moved(std::move(texts[k]));
+            texts[k] = std::move(moved);
+          }
+      }
+      for (size_t i = 0; i < texts.size(); i += 1 + texts.size() / 8)
+        ASSERT_EQ(texts[i].view(), std::u16string_view(refs[i]));
+    }
+  }  // the writer lets go of its slab while texts still use it
+  for (size_t i = 0; i < texts.size(); i++) ASSERT_EQ(texts[i].view(), std::u16string_view(refs[i]));
+  texts.clear();
+}
+
 TEST(CompactVector, BehavesLikeVector) {
   CompactVector<Any> v{1, "two"};
   v.push_back(v[1]);  // an element of itself, across a reallocation
