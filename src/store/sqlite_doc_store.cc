@@ -22,6 +22,9 @@ thread_local const SqliteDocStore* t_writer_of = nullptr;
 
 // Past this many cached rooms the writer drops its cache (it reloads rows on demand).
 constexpr size_t kMaxCachedRooms = 100000;
+// The most journal records the mover moves in one SQLite transaction; that
+// many waiting wake it before its delay is up.
+constexpr size_t kMaxMoveRecords = 16384;
 
 // RoomInfo columns (read_room_info) per room, the log's figures summed from
 // its rows: length() reads a blob's size from the record header, not the
@@ -612,9 +615,16 @@ void SqliteDocStore::run_journal_batch(std::vector<Job>& batch) {
   // when journal writes overlap: the journal runs this in that order.
   std::vector<bool> handed_off(batch.size(), false);
   const std::function<void()> hand_to_mover = [&] {
+    bool wake = false;
     {
       std::lock_guard lock(move_mu_);
+      // The mover sleeps until there is something to move, then gathers for
+      // move_delay_ms unless a compaction, a waiter or a full batch calls it
+      // sooner: a notify for anything else only wakes it to sleep again (a
+      // context switch per commit, on the commit's own critical path).
+      const size_t before = unmoved_.size();
       for (const JournalRecord& r : records) unmoved_.push_back(r);
+      wake = before == 0 || (before < kMaxMoveRecords && unmoved_.size() >= kMaxMoveRecords);
       for (size_t i = 0; i < batch.size(); ++i) {
         auto* c = std::get_if<CompactJob>(&batch[i].op);
         if (c == nullptr) continue;
@@ -626,9 +636,10 @@ void SqliteDocStore::run_journal_batch(std::vector<Job>& batch) {
                                                  : records.front().lsn - 1;
         compacts_.push_back(MoverCompact{after, batch[i].room, std::move(*c)});
         handed_off[i] = true;
+        wake = true;
       }
     }
-    move_cv_.notify_one();
+    if (wake) move_cv_.notify_one();
   };
   Status s = journal_->write(records, hand_to_mover);
   if (!s) {
@@ -689,7 +700,6 @@ Result<Seq> SqliteDocStore::journal_last_seq(const std::string& room) {
 
 void SqliteDocStore::mover_loop() {
   t_writer_of = this;  // compaction callbacks run here: no blocking helpers
-  constexpr size_t kMaxMoveRecords = 16384;
   int failures = 0;
   for (;;) {
     std::vector<JournalRecord> records;
