@@ -185,12 +185,6 @@ class Utf16Text {
     cap_ = static_cast<uint32_t>(n);
   }
   void clear() { size_ = 0; }
-  // Gives back heap capacity past twice the size plus kTrimSlack units: what
-  // a split or a deletion that shrank the text left behind (a paste split by
-  // later edits kept the whole paste's buffer). Appends leave at most 2x, so
-  // a text that shrinks unit by unit (backspace) and grows again reallocates
-  // only when its size halves or doubles; kTrimSlack spares the reallocation
-  // where it would give back a few bytes.
   // Keeps the first n <= size() units, then trim(): what a split's left
   // part and a text that lost units to a tombstone do. Inline (resize is a
   // call with its growing path).
@@ -198,6 +192,12 @@ class Utf16Text {
     size_ = static_cast<uint32_t>(n);
     trim();
   }
+  // Gives back heap capacity past twice the size plus kTrimSlack units: what
+  // a split or a deletion that shrank the text left behind (a paste split by
+  // later edits kept the whole paste's buffer). Appends leave at most 2x, so
+  // a text that shrinks unit by unit (backspace) and grows again reallocates
+  // only when its size halves or doubles; kTrimSlack spares the reallocation
+  // where it would give back a few bytes.
   [[gnu::always_inline]] void trim() {
     if ((cap_ & ~kInSlab) > 2 * static_cast<uint64_t>(size_) + kTrimSlack) [[unlikely]]
       shrink_to_fit();
