@@ -369,15 +369,22 @@ TEST(SqliteDocStore, CompactionRacingAppendsLosesNothing) {
   auto store = open_store(dir);
   ASSERT_TRUE(store);
   constexpr int kUpdates = 1500;
+  std::atomic<int> compactions{0};
   std::thread writer([&] {
     std::vector<std::future<Result<Seq>>> pending;
     for (int i = 0; i < kUpdates; ++i) {
       pending.push_back(store->append_future("r", bytes_of("u" + std::to_string(i))));
       if (i % 16 == 0) pending.back().wait();  // let compactions interleave
+      // Halfway, wait for a compaction: the second half then needs another,
+      // however the threads are scheduled (a loaded machine could otherwise
+      // let the writer finish before the first compaction).
+      if (i == kUpdates / 2) {
+        pending.back().wait();
+        while (compactions.load() == 0) std::this_thread::yield();
+      }
     }
     for (auto& f : pending) EXPECT_TRUE(f.get().is_ok());
   });
-  int compactions = 0;
   for (;;) {
     Result<StoredDoc> doc = store->load("r");
     ASSERT_TRUE(doc.is_ok());
@@ -390,14 +397,14 @@ TEST(SqliteDocStore, CompactionRacingAppendsLosesNothing) {
     ++compactions;
   }
   writer.join();
-  EXPECT_GT(compactions, 1);
+  EXPECT_GT(compactions.load(), 1);
 
   Result<StoredDoc> doc = store->load("r");
   ASSERT_TRUE(doc.is_ok());
   std::vector<std::string> all = everything(*doc);
   ASSERT_EQ(all.size(), size_t{kUpdates});
   for (int i = 0; i < kUpdates; ++i) EXPECT_EQ(all[i], "u" + std::to_string(i));
-  EXPECT_EQ(store->stats().compactions, uint64_t(compactions));
+  EXPECT_EQ(store->stats().compactions, uint64_t(compactions.load()));
 }
 
 TEST(SqliteDocStore, BlockingHelpersRefuseToRunOnTheWriterThread) {
