@@ -312,28 +312,82 @@ void read_text_v1(lib0::Decoder& dec, Utf16Text& out, TextSlabWriter* slabs) {
   out = Utf16Text(*text);
 }
 
-// A clock (lib0 readVarUint) in the v1 rest stream: those below 2^21 (one
-// to three bytes, nearly all) decoded here, the rest by the decoder. The
-// decoder's own copy is not inlined into the struct reader, and a call per
-// origin cost more than the decoding.
+// A varUint of one to three bytes (below 2^21: nearly every clock and
+// length), read by its bytes when at least three are left; false otherwise
+// (p unchanged), for the caller's general path.
+[[gnu::always_inline]] inline bool read_short_var_uint(const uint8_t*& p, const uint8_t* end, uint64_t& out) {
+  if (end - p < 3) return false;
+  const uint64_t b0 = p[0];
+  if (b0 < 0x80) {
+    out = b0;
+    p += 1;
+    return true;
+  }
+  const uint64_t b1 = p[1];
+  if (b1 < 0x80) {
+    out = (b0 & 0x7f) | (b1 << 7);
+    p += 2;
+    return true;
+  }
+  const uint64_t b2 = p[2];
+  if (b2 < 0x80) {
+    out = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
+    p += 3;
+    return true;
+  }
+  return false;
+}
+
+// A varUint of up to 7 bytes (below 2^49: no 2^53 check needed); false if
+// longer or truncated (the general reader decides those). A longer one
+// (client ids take 5 bytes) is gathered from one 8-byte load when the input
+// has 8 bytes left: no loop, no branch per byte.
+[[gnu::always_inline]] inline bool read_small_var_uint(const uint8_t*& p, const uint8_t* end, uint64_t& out) {
+  if (p < end && *p < 0x80) [[likely]] {
+    out = *p++;
+    return true;
+  }
+  if (read_short_var_uint(p, end, out)) return true;
+  if (end - p >= 8) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    if constexpr (std::endian::native == std::endian::little) {
+      const uint64_t stops = ~x & 0x8080808080808080ull;  // bytes without the continuation bit
+      const int last = std::countr_zero(stops) >> 3;      // index of the first such byte (8: none)
+      if (last >= 7) return false;
+      x &= (uint64_t{1} << (8 * last + 8)) - 1;
+      x &= 0x7f7f7f7f7f7f7f7full;
+      x = (x & 0x007f007f007f007full) | ((x & 0x7f007f007f007f00ull) >> 1);
+      x = (x & 0x00003fff00003fffull) | ((x & 0x3fff00003fff0000ull) >> 2);
+      x = (x & 0x000000000fffffffull) | ((x & 0x0fffffff00000000ull) >> 4);
+      out = x;
+      p += last + 1;
+      return true;
+    }
+  }
+  uint64_t value = 0;
+  for (int shift = 0; shift < 49; shift += 7) {
+    if (p == end) return false;
+    const uint8_t b = *p++;
+    value |= uint64_t{b & 0x7fu} << shift;
+    if (b < 0x80) {
+      out = value;
+      return true;
+    }
+  }
+  return false;
+}
+
+// A clock (lib0 readVarUint) in the v1 rest stream: one to three bytes (nearly
+// all) by read_short_var_uint, the rest by the decoder. The decoder's own copy
+// is not inlined into the struct reader, and a call per origin cost more than
+// the decoding.
 [[gnu::always_inline]] inline uint64_t read_clock_v1(lib0::Decoder& dec) {
-  if (dec.remaining() >= 3) [[likely]] {
-    const uint8_t* p = dec.position();
-    const uint64_t b0 = p[0];
-    if (b0 < 0x80) {
-      dec.advance(1);
-      return b0;
-    }
-    const uint64_t b1 = p[1];
-    if (b1 < 0x80) {
-      dec.advance(2);
-      return (b0 & 0x7f) | (b1 << 7);
-    }
-    const uint64_t b2 = p[2];
-    if (b2 < 0x80) {
-      dec.advance(3);
-      return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
-    }
+  const uint8_t* p = dec.position();
+  uint64_t clock;
+  if (read_short_var_uint(p, p + dec.remaining(), clock)) [[likely]] {
+    dec.advance(static_cast<size_t>(p - dec.position()));
+    return clock;
   }
   return dec.read_var_uint();
 }
@@ -1197,58 +1251,6 @@ struct SmallUpdate {
     return len <= kInlineText && other.empty() ? std::u16string_view(ascii, len) : std::u16string_view(other);
   }
 };
-
-// A varUint of up to 7 bytes (below 2^49: no 2^53 check needed); false if
-// longer or truncated (the general reader decides those). A longer one
-// (client ids take 5 bytes) is gathered from one 8-byte load when the input
-// has 8 bytes left: no loop, no branch per byte.
-[[gnu::always_inline]] inline bool read_small_var_uint(const uint8_t*& p, const uint8_t* end, uint64_t& out) {
-  if (p < end && *p < 0x80) [[likely]] {
-    out = *p++;
-    return true;
-  }
-  if (end - p >= 8) {
-    // Clocks below 2^21 (two or three bytes) by their bytes.
-    const uint64_t b1 = p[1];
-    if (b1 < 0x80) {
-      out = (p[0] & 0x7fu) | (b1 << 7);
-      p += 2;
-      return true;
-    }
-    const uint64_t b2 = p[2];
-    if (b2 < 0x80) {
-      out = (p[0] & 0x7fu) | ((b1 & 0x7f) << 7) | (b2 << 14);
-      p += 3;
-      return true;
-    }
-    uint64_t x;
-    std::memcpy(&x, p, 8);
-    if constexpr (std::endian::native == std::endian::little) {
-      const uint64_t stops = ~x & 0x8080808080808080ull;  // bytes without the continuation bit
-      const int last = std::countr_zero(stops) >> 3;      // index of the first such byte (8: none)
-      if (last >= 7) return false;
-      x &= (uint64_t{1} << (8 * last + 8)) - 1;
-      x &= 0x7f7f7f7f7f7f7f7full;
-      x = (x & 0x007f007f007f007full) | ((x & 0x7f007f007f007f00ull) >> 1);
-      x = (x & 0x00003fff00003fffull) | ((x & 0x3fff00003fff0000ull) >> 2);
-      x = (x & 0x000000000fffffffull) | ((x & 0x0fffffff00000000ull) >> 4);
-      out = x;
-      p += last + 1;
-      return true;
-    }
-  }
-  uint64_t value = 0;
-  for (int shift = 0; shift < 49; shift += 7) {
-    if (p == end) return false;
-    const uint8_t b = *p++;
-    value |= uint64_t{b & 0x7fu} << shift;
-    if (b < 0x80) {
-      out = value;
-      return true;
-    }
-  }
-  return false;
-}
 
 // An origin's client, most often the update's own client written again:
 // its bytes [client_at, client_end) are compared (one 8-byte load each when
