@@ -1,0 +1,88 @@
+// Tombstone runs: a compact form for stretches of deleted sequence items.
+//
+// A document that was edited for a long time holds far more deleted items
+// than visible ones (yjs issue #741: 10 million tombstones). Each is a full
+// Item (112 bytes) although all the store needs of it is its id, length,
+// origin and right origin: GC'd content is only a length, and nothing walks
+// to a tombstone except to pass it. A run stores up to kMaxRunMembers
+// neighbouring tombstones of one sequence in a few bytes each:
+//
+// - The run is one Item in the parent's list, standing where its members
+//   stood: its first member's Item, flagged is_run, with the rest of the
+//   members packed into a byte string behind it (Item::run_bytes). Its own
+//   fields stay those of the first member (id, length, origin, right
+//   origin, Deleted content); only `right` skips the other members.
+// - Every member keeps its place in its client's BlockArray (its clock in
+//   the clock array), pointing at the run's Item. A client's last block is
+//   never a member, so the client's state needs no run.
+// - Anything that needs a member as an Item thaws the run first (thaw_run):
+//   the members become Items again, in place, with the same fields. The
+//   store's lookups by ID thaw (StructStore::find and the clean start / end
+//   splits); list walks that read more of an item than deleted / countable
+//   thaw the runs they meet; walks over a client's blocks (encoding, delete
+//   sets) read members through a RunReader without thawing.
+//
+// Runs form where a whole state is loaded into an empty document (the bulk
+// load path of Doc::apply_update) and on freeze_tombstone_runs. Freezing and
+// thawing change no state: the document encodes, reads and behaves the
+// same, byte for byte, as one that never had runs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/item.h"
+
+namespace weft {
+
+class Doc;
+class StructStore;
+class Branch;
+
+// Most members of one run: a thaw makes at most this many Items.
+inline constexpr size_t kMaxRunMembers = 64;
+
+// A member as the run stores it.
+struct RunMember {
+  ID id;
+  uint64_t length = 0;
+  OptionalID origin;
+  OptionalID right_origin;
+};
+
+// Freezes every stretch of two or more neighbouring freezable tombstones in
+// every sequence of the document (roots and nested types) into runs. A
+// tombstone is freezable when it is a deleted, non-GC sequence item with
+// Deleted content, no key, not kept (undo), and not its client's last block.
+// Returns the number of items inside runs after the call. Call outside a
+// transaction, or at the end of one's cleanup.
+size_t freeze_tombstone_runs(Doc& doc);
+
+// Items inside runs now (tests, stats).
+size_t frozen_tombstones(const Doc& doc);
+
+// Turns `run` back into its members (Items linked in its place, each in its
+// client's blocks again; `run` itself becomes the first). Returns the last
+// member. No-op (returns run) when `run` is not a run.
+Item* thaw_run(StructStore& store, Item* run);
+
+// Reads members of runs met in a walk over a client's blocks, without
+// thawing: view() gives an Item with the member's fields (valid until the
+// next view()). Decodes each run once while the walk stays in it.
+class RunReader {
+ public:
+  // The block at `blocks[i]` as an Item: itself, or, for a member, a view.
+  const Item& at(const class BlockArray& blocks, size_t i);
+
+ private:
+  const Item* decoded_ = nullptr;  // the run `members_` holds
+  std::vector<RunMember> members_;
+  size_t next_ = 0;  // where the next search starts
+  Item view_;
+};
+
+// The members of `run`, first to last in list order.
+void decode_run(const Item& run, std::vector<RunMember>& out);
+
+}  // namespace weft

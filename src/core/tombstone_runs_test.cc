@@ -1,0 +1,3 @@
+#include "core/tombstone_runs.h"
+
+#include <gtest/gtest.h>
