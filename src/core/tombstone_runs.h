@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/block_array.h"
 #include "core/item.h"
 
 namespace weft {
@@ -73,7 +74,7 @@ Item* thaw_run(StructStore& store, Item* run);
 class RunReader {
  public:
   // The block at `blocks[i]` as an Item: itself, or, for a member, a view.
-  const Item& at(const class BlockArray& blocks, size_t i);
+  const Item& at(const BlockArray& blocks, size_t i);
 
  private:
   const Item* decoded_ = nullptr;  // the run `members_` holds
