@@ -1,5 +1,9 @@
 // weft: the command line entry point (docs in README.md and `weft --help`).
+#include <cstdlib>
 #include <iostream>
+#include <string>
+
+#include "core/tombstone_runs.h"
 
 #include "commands.h"
 #include "files.h"
@@ -11,6 +15,10 @@
 #endif
 
 int main(int argc, char** argv) {
+  // Test hook for the interop suites (tombstone_runs.h): every transaction
+  // ends with its tombstones frozen into runs.
+  if (const char* v = std::getenv("WEFT_TEST_FREEZE_RUNS"); v != nullptr && std::string(v) == "1")
+    weft::freeze_runs_after_transactions = true;
   CLI::App app{"weft: a Yjs-compatible document database and tools"};
   app.require_subcommand(1);
   int exit_code = 0;

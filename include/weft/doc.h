@@ -113,6 +113,11 @@ class Doc {
  private:
   friend class TransactionRunner;
   void cleanup_transaction(Transaction& txn);
+  // apply_update of a huge state into an empty document, part by part (core/load_in_parts.cc).
+  bool can_load_in_parts(size_t update_bytes) const;
+  Status apply_in_parts(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin);
+  // Back to no blocks (roots named in `roots_before` kept, emptied; others removed).
+  void reset_to_empty(const std::vector<std::string>& roots_before);
 
   static inline const std::string kNoOrigin;
   uint64_t client_id_;
@@ -127,6 +132,7 @@ class Doc {
   std::map<uint64_t, UpdateHandler> update_v2_handlers_;
   std::map<uint64_t, TransactionHandler> after_transaction_handlers_;
   uint64_t last_subscription_ = 0;
+  bool loading_in_parts_ = false;
 };
 
 // What handlers may read of a transaction: its origin (empty = none) and

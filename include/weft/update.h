@@ -19,6 +19,12 @@ Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> upda
 // Y.diffUpdate / diffUpdateV2: what `update` holds beyond the state vector `sv`.
 Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const uint8_t> sv,
                                 UpdateFormat format);
+// Splits `update` into `parts` updates (some may be empty) that, applied in
+// order, give a document the same state as `update` does: each struct goes
+// whole to the part its start clock falls in (clock * parts / its client's
+// end), each deleted range in pieces to the parts its clocks fall in. Not a
+// Yjs operation: Doc::apply_update loads a huge state part by part with it.
+Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, UpdateFormat format, size_t parts);
 // Y.encodeStateVectorFromUpdate(V2).
 Result<UpdateBytes> encode_state_vector_from_update(std::span<const uint8_t> update, UpdateFormat format);
 // Y.convertUpdateFormatV1ToV2 / V2ToV1 (and the identity for from == to).

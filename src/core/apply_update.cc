@@ -17,6 +17,7 @@
 #include "core/load_paths.h"
 #include "core/seq_index.h"
 #include "core/struct_store.h"
+#include "core/tombstone_runs.h"
 #include "core/text_ops.h"
 #include "core/transaction.h"
 #include "core/write_update.h"
@@ -256,6 +257,8 @@ class ReadStructs {
   std::vector<Branch*> roots;  // resolved root_names, inside the transaction
   std::vector<ID> parent_ids;
   bool bad_ref = false;  // an item refers to a later clock of its own client
+  // How many structs the update held.
+  uint64_t structs_read = 0;
   // The update has kManyStructs or more structs and load_fast_paths_enabled.
   static constexpr uint64_t kManyStructs = 64;
   bool many_structs = false;
@@ -532,6 +535,7 @@ void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
     }
   }
   rs.many_structs = load_fast_paths_enabled && structs_read >= ReadStructs::kManyStructs;
+  rs.structs_read = structs_read;
 }
 
 // The block ending at `id`, split off if needed (StructStore::get_item_clean_end),
@@ -1028,8 +1032,9 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const Ds
           index++;
         }
         while (index < blocks.size()) {
+          // The clock array, not block->id: a tombstone run's members (deleted, passed over) point at the run.
+          if (blocks.clock_at(index) >= clock_end) break;
           block = blocks[index++];
-          if (block->id.clock >= clock_end) break;
           if (!block->deleted) {
             if (clock_end < block->id.clock + block->length) {
               blocks.insert(index, split_item(txn, block, clock_end - block->id.clock));
@@ -1198,6 +1203,9 @@ void apply_read_update(Transaction& txn, ReadStructs& rs) {
   }
   if (!rs.ds_clients.empty()) store.pending_ds = apply_delete_set(txn, rs.ds_clients);
   collect_and_merge_loaded(txn, doc.gc_enabled());
+  // A big state's tombstones take a few bytes each instead of an Item
+  // (tombstone_runs.h); a small one's are not worth the walk.
+  if (doc.gc_enabled() && rs.structs_read >= tombstone_runs_from_structs) freeze_tombstone_runs(doc);
   txn.bulk_loaded = true;
   bulk_loads_done.fetch_add(1, std::memory_order_relaxed);
 }
@@ -1365,6 +1373,8 @@ bool apply_small_update(Transaction& txn, const SmallUpdate& u) {
 }  // namespace
 
 Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin) {
+  if (can_load_in_parts(update.size())) [[unlikely]]
+    return apply_in_parts(update, format, origin);
   Status st;
   if (format == UpdateFormat::kV1 && load_fast_paths_enabled) {
     SmallUpdate small;

@@ -330,8 +330,8 @@ void cleanup_text_after_transaction(Transaction& txn) {
       for (const DeleteRange& r : ranges) {
         if (r.clock >= store.state(client)) continue;
         for (size_t i = StructStore::find_index(*blocks, r.clock); i < blocks->size(); i++) {
+          if (blocks->clock_at(i) >= r.end()) break;  // not item->id: a run's member points at the run
           Item* item = (*blocks)[i];
-          if (item->id.clock >= r.end()) break;
           if (item->is_gc || !item->parent->has_formatting || need_full_cleanup.count(item->parent)) continue;
           if (content_is<ContentFormat>(item->content)) {
             need_full_cleanup.insert(item->parent);

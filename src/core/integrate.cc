@@ -6,6 +6,7 @@
 #include "core/branch.h"
 #include "core/item.h"
 #include "core/struct_store.h"
+#include "core/tombstone_runs.h"
 #include "core/transaction.h"
 #include "weft/doc.h"
 
@@ -99,6 +100,7 @@ Item* resolve_left(Transaction& txn, Item* item) {
   thread_local PassedItems passed;
   passed.reset();
   while (o != nullptr && o != item->right) {
+    if (o->is_run) thaw_run(store, o);  // the scan reads each item's origins
     passed.add(o);
     if (item->origin == o->origin) {
       if (o->id.client < item->id.client) {

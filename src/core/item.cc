@@ -2,6 +2,7 @@
 
 #include "core/branch.h"
 #include "core/struct_store.h"
+#include "core/tombstone_runs.h"
 #include "core/transaction.h"
 #include "weft/doc.h"
 
@@ -134,6 +135,7 @@ void Item::gc(StructStore& store, bool parent_gcd) {
   if (type() != nullptr) {
     Branch& t = *type();
     for (Item* it = t.start; it != nullptr;) {
+      if (it->is_run) thaw_run(store, it);  // every member becomes a GC block
       Item* next = it->right;
       it->gc(store, true);
       it = next;
@@ -158,6 +160,7 @@ void Item::gc(StructStore& store, bool parent_gcd) {
 }
 
 bool Item::try_merge(Item& r) {
+  if (is_run || r.is_run) return false;  // runs never merge (a member is not the run's fields)
   if (is_gc || r.is_gc) {
     if (is_gc && r.is_gc) {
       length += r.length;

@@ -3,6 +3,7 @@
 #include "core/branch.h"
 #include "core/integrate.h"
 #include "core/struct_store.h"
+#include "core/tombstone_runs.h"
 #include "core/transaction.h"
 #include "weft/doc.h"
 
@@ -10,6 +11,10 @@ namespace weft {
 
 Item* new_local_item(Transaction& txn, Branch* parent, Item* left, Item* right, Content&& content) {
   Doc& doc = txn.doc;
+  // The new item's origins are its neighbours' ids: a tombstone run on
+  // either side becomes its members first (left is then the last of them).
+  if (left != nullptr && left->is_run) left = thaw_run(doc.store(), left);
+  if (right != nullptr && right->is_run) thaw_run(doc.store(), right);
   Item* item = doc.store().pool().make();
   item->id = ID{doc.client_id(), doc.store().state(doc.client_id())};
   item->left = left;

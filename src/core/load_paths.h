@@ -12,6 +12,15 @@ namespace weft {
 
 inline bool load_fast_paths_enabled = true;
 
+// A state of load_in_parts_from_bytes or more applied to an empty document
+// (gc on, nobody watching) is split (split_update) into parts of about
+// load_part_bytes and applied part by part, its tombstones frozen into runs
+// after each (tombstone_runs.h): the Items a part needs reuse the slots the
+// previous part's tombstones left, so memory stays near the final
+// document's instead of one Item per struct of the whole state. Tests lower both.
+inline size_t load_in_parts_from_bytes = size_t{16} << 20;
+inline size_t load_part_bytes = size_t{4} << 20;
+
 // Loads into an empty document that collected and merged their blocks
 // themselves (bulk_load.h): tests check that the path they compare ran.
 inline std::atomic<uint64_t> bulk_loads_done{0};

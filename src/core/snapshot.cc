@@ -1,6 +1,7 @@
 #include "weft/snapshot.h"
 
 #include "core/struct_store.h"
+#include "core/tombstone_runs.h"
 #include "core/transaction.h"
 #include "core/write_update.h"
 #include "encoding/wire.h"
@@ -92,7 +93,8 @@ Result<std::unique_ptr<Doc>> restore_snapshot(Doc& origin, const Snapshot& snap)
       enc->rest().write_var_uint(last + 1);
       enc->write_client(client);
       enc->rest().write_var_uint(0);
-      for (size_t i = 0; i <= last; i++) write_item(*enc, *blocks[i], 0);
+      RunReader runs;
+      for (size_t i = 0; i <= last; i++) write_item(*enc, runs.at(blocks, i, client), 0);
     }
     to_delete_set(snap).write(*enc);
   });

@@ -5,14 +5,28 @@
 #include <stdexcept>
 
 #include "core/branch.h"
+#include "core/tombstone_runs.h"
 #include "core/transaction.h"
+#include "weft/doc.h"
 
 namespace weft {
 
 StructStore::~StructStore() {
+  // Every member of a tombstone run points at the run: each run is
+  // destroyed once (a client's members of one run are mostly neighbours).
+  std::vector<Item*> runs;
   for (auto& [client, blocks] : clients_) {
-    for (Item* it : blocks) pool_.destroy(it);
+    for (Item* it : blocks) {
+      if (!it->is_run) {
+        pool_.destroy(it);
+      } else if (runs.empty() || runs.back() != it) {
+        runs.push_back(it);
+      }
+    }
   }
+  std::sort(runs.begin(), runs.end());
+  runs.erase(std::unique(runs.begin(), runs.end()), runs.end());
+  for (Item* run : runs) pool_.destroy(run);
 }
 
 StructStore::Blocks* StructStore::lookup(uint64_t client) {
@@ -85,12 +99,25 @@ size_t StructStore::find_index(const Blocks& blocks, uint64_t clock) {
 
 Item* StructStore::find(ID id) {
   Blocks& blocks = at(id.client);
-  return blocks[find_index(blocks, id.clock)];
+  const size_t index = find_index(blocks, id.clock);
+  Item* block = blocks[index];
+  if (block->is_run) [[unlikely]] {
+    thaw_run(*this, block);
+    block = blocks[index];
+  }
+  return block;
+}
+
+Item* StructStore::thaw_at(Transaction& txn, Blocks& blocks, size_t index) {
+  thaw_run(txn.doc.store(), blocks[index]);
+  return blocks[index];
 }
 
 size_t StructStore::find_index_clean_start(Transaction& txn, Blocks& blocks, uint64_t clock) {
   size_t index = find_index(blocks, clock);
   Item* block = blocks[index];
+  if (block->is_run) [[unlikely]]
+    block = thaw_at(txn, blocks, index);
   if (block->id.clock < clock && !block->is_gc) {
     Item* right = split_item(txn, block, clock - block->id.clock);
     blocks.insert(index + 1, right);
@@ -123,15 +150,22 @@ void StructStore::replace_with_gc(Item* item) {
   pool_.destroy(item);
 }
 
+namespace {
+uint64_t clock_end(const Item* last) { return last->id.clock + last->length; }
+}  // namespace
+
 DeleteSet StructStore::delete_set() const {
   DeleteSet ds;
+  // Clocks and lengths from the clock array: a tombstone run's members
+  // (deleted, never a client's last block) point at the run.
   for (const auto& [client, blocks] : clients_) {
-    for (size_t i = 0; i < blocks.size(); i++) {
+    const size_t n = blocks.size();
+    for (size_t i = 0; i < n; i++) {
       if (!blocks[i]->deleted) continue;
-      uint64_t clock = blocks[i]->id.clock;
-      uint64_t len = blocks[i]->length;
-      while (i + 1 < blocks.size() && blocks[i + 1]->deleted) len += blocks[++i]->length;
-      ds.add(client, clock, len);
+      const uint64_t clock = blocks.clock_at(i);
+      while (i + 1 < n && blocks[i + 1]->deleted) i++;
+      const uint64_t end = i + 1 < n ? blocks.clock_at(i + 1) : clock_end(blocks[i]);
+      ds.add(client, clock, end - clock);
     }
   }
   return ds;

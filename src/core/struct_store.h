@@ -68,12 +68,16 @@ class StructStore {
   // during a load call it once per struct.
   static Item* clean_end_at(Transaction& txn, Blocks& blocks, size_t index, uint64_t clock) {
     Item* block = blocks[index];
+    if (block->is_run) [[unlikely]]
+      block = thaw_at(txn, blocks, index);
     if (clock != block->id.clock + block->length - 1 && !block->is_gc) {
       Item* right = split_item(txn, block, clock - block->id.clock + 1);
       blocks.insert(index + 1, right);
     }
     return block;
   }
+  // blocks[index], a member of a tombstone run, after thawing the run.
+  static Item* thaw_at(Transaction& txn, Blocks& blocks, size_t index);
   // Moves the start of `item` (in the store) to `clock`: the backspace fast
   // path hands the left neighbour's last units to a tombstone.
   void move_start(Item* item, uint64_t clock);

@@ -8,10 +8,12 @@
 // neighbouring tombstones of one sequence in a few bytes each:
 //
 // - The run is one Item in the parent's list, standing where its members
-//   stood: its first member's Item, flagged is_run, with the rest of the
-//   members packed into a byte string behind it (Item::run_bytes). Its own
-//   fields stay those of the first member (id, length, origin, right
-//   origin, Deleted content); only `right` skips the other members.
+//   stood (it is the first member's Item, reused), with every member packed
+//   into a byte string behind it (Item::run_bytes). Its own fields are
+//   poison, so that code unaware of runs treats it as a tombstone nothing
+//   can join: id {kRunClient, 0}, length 0, no origins, Deleted(0) content,
+//   deleted, not countable, and `keep` set (no fast path, GC or merge takes
+//   a kept block).
 // - Every member keeps its place in its client's BlockArray (its clock in
 //   the clock array), pointing at the run's Item. A client's last block is
 //   never a member, so the client's state needs no run.
@@ -43,6 +45,8 @@ class Branch;
 
 // Most members of one run: a thaw makes at most this many Items.
 inline constexpr size_t kMaxRunMembers = 64;
+// A run's id.client: no Yjs client (they are below 2^53) has it.
+inline constexpr uint64_t kRunClient = ~uint64_t{0} - 1;  // not OptionalID's "none" either
 
 // A member as the run stores it.
 struct RunMember {
@@ -56,9 +60,18 @@ struct RunMember {
 // every sequence of the document (roots and nested types) into runs. A
 // tombstone is freezable when it is a deleted, non-GC sequence item with
 // Deleted content, no key, not kept (undo), and not its client's last block.
-// Returns the number of items inside runs after the call. Call outside a
-// transaction, or at the end of one's cleanup.
+// Returns how many items it put into runs. Call outside a transaction, or
+// at the end of a load (Doc::apply_update's bulk path calls it).
 size_t freeze_tombstone_runs(Doc& doc);
+
+// The bulk load freezes when the update held this many structs or more
+// (tests lower it).
+inline uint64_t tombstone_runs_from_structs = 1 << 16;
+
+// Test hook: freeze after every outermost transaction (Doc::transact), so
+// that every later edit, remote update and encoding meets runs. The interop
+// peers set it from WEFT_TEST_FREEZE_RUNS=1.
+inline bool freeze_runs_after_transactions = false;
 
 // Items inside runs now (tests, stats).
 size_t frozen_tombstones(const Doc& doc);
@@ -73,8 +86,9 @@ Item* thaw_run(StructStore& store, Item* run);
 // next view()). Decodes each run once while the walk stays in it.
 class RunReader {
  public:
-  // The block at `blocks[i]` as an Item: itself, or, for a member, a view.
-  const Item& at(const BlockArray& blocks, size_t i);
+  // The block at `blocks[i]` of `client` as an Item: itself, or, for a
+  // member, a view with the member's fields and the run's parent.
+  const Item& at(const BlockArray& blocks, size_t i, uint64_t client);
 
  private:
   const Item* decoded_ = nullptr;  // the run `members_` holds

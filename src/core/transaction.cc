@@ -6,6 +6,7 @@
 #include "core/branch.h"
 #include "core/events.h"
 #include "core/struct_store.h"
+#include "core/tombstone_runs.h"
 #include "core/write_update.h"
 #include "weft/doc.h"
 
@@ -140,11 +141,22 @@ namespace {
 
 // Merges blocks[pos] into its left neighbours while possible; returns how
 // many were merged (and removed from the array).
-size_t try_merge_with_lefts(ItemPool& pool, StructStore::Blocks& blocks, size_t pos) {
+size_t try_merge_with_lefts(StructStore& store, StructStore::Blocks& blocks, size_t pos) {
+  ItemPool& pool = store.pool();
   size_t i = pos;
   for (; i > 0; i--) {
     Item* left = blocks[i - 1];
     Item* right = blocks[i];
+    if (left->is_run != right->is_run) [[unlikely]] {
+      // A tombstone run's member may merge with a deleted block beside it
+      // (two members never can: they did not merge before they were frozen,
+      // and neither can gain a list neighbour). Its run is thawed to try.
+      Item* other = left->is_run ? right : left;
+      if (!other->deleted || other->is_gc) break;
+      thaw_run(store, left->is_run ? left : right);
+      left = blocks[i - 1];
+      right = blocks[i];
+    }
     if (left->deleted != right->deleted || left->is_gc != right->is_gc) break;
     if (!left->try_merge(*right)) break;
     if (!right->is_gc && right->parent_sub()) {
@@ -171,8 +183,8 @@ void try_gc_delete_set(const DeleteSet& ds, StructStore& store) {
       // and its clock need not lie inside any block.
       if (r.len == 0) continue;
       for (size_t si = StructStore::find_index(*blocks, r.clock); si < blocks->size(); si++) {
+        if (blocks->clock_at(si) >= r.end()) break;  // not block->id: a run's member points at the run
         Item* block = (*blocks)[si];
-        if (block->id.clock >= r.end()) break;
         if (!block->is_gc && block->deleted && !block->keep) block->gc(store, false);
       }
     }
@@ -190,8 +202,8 @@ void try_merge_delete_set(const DeleteSet& ds, StructStore& store) {
       if (r.end() == 0) continue;
       auto most_right = static_cast<int64_t>(
           std::min(blocks->size() - 1, 1 + StructStore::find_index(*blocks, r.end() - 1)));
-      for (int64_t si = most_right; si > 0 && (*blocks)[static_cast<size_t>(si)]->id.clock >= r.clock;) {
-        si -= 1 + static_cast<int64_t>(try_merge_with_lefts(store.pool(), *blocks, static_cast<size_t>(si)));
+      for (int64_t si = most_right; si > 0 && blocks->clock_at(static_cast<size_t>(si)) >= r.clock;) {
+        si -= 1 + static_cast<int64_t>(try_merge_with_lefts(store, *blocks, static_cast<size_t>(si)));
       }
     }
   }
@@ -226,6 +238,8 @@ void Doc::transact(TransactionFn fn, const std::string& origin) {
   txn->after_state_current = cleanups_.empty();
   if (!cleanups_.empty()) cleanups_.clear();
   spare_txn_ = std::move(txn);
+  if (freeze_runs_after_transactions) [[unlikely]]
+    freeze_tombstone_runs(*this);
 }
 
 void Doc::cleanup_transaction(Transaction& txn) {
@@ -263,10 +277,10 @@ void Doc::cleanup_transaction(Transaction& txn) {
     // When that is the last block, no new block follows: nothing to merge.
     if (blocks.back()->id.clock < before) return;
     size_t changed_from = StructStore::find_index(blocks, before);
-    if (blocks[changed_from]->id.clock < before) changed_from++;
+    if (blocks.clock_at(changed_from) < before) changed_from++;
     auto first = static_cast<int64_t>(std::max<size_t>(changed_from, 1));
     for (auto i = static_cast<int64_t>(blocks.size()) - 1; i >= first;) {
-      i -= 1 + static_cast<int64_t>(try_merge_with_lefts(store.pool(), blocks, static_cast<size_t>(i)));
+      i -= 1 + static_cast<int64_t>(try_merge_with_lefts(store, blocks, static_cast<size_t>(i)));
     }
   };
   bool state_changed = false;
@@ -293,9 +307,9 @@ void Doc::cleanup_transaction(Transaction& txn) {
     StructStore::Blocks& blocks = *store.blocks(id.client);
     size_t pos = StructStore::find_index(blocks, id.clock);
     if (pos + 1 < blocks.size()) {
-      if (try_merge_with_lefts(store.pool(), blocks, pos + 1) > 1) continue;
+      if (try_merge_with_lefts(store, blocks, pos + 1) > 1) continue;
     }
-    if (pos > 0) try_merge_with_lefts(store.pool(), blocks, pos);
+    if (pos > 0) try_merge_with_lefts(store, blocks, pos);
   }
   if (!txn.local) {
     if (txn.after_state.get(client_id_) != txn.before_state.get(client_id_))

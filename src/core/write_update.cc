@@ -6,6 +6,7 @@
 
 #include "core/branch.h"
 #include "core/struct_store.h"
+#include "core/tombstone_runs.h"
 #include "core/transaction.h"
 #include "encoding/update_codec_impl.h"
 #include "encoding/utf.h"
@@ -73,13 +74,15 @@ namespace {
 // One client's blocks from `clock` on (writeStructs).
 template <typename E>
 void write_client_structs_with(E& enc, const StructStore::Blocks& blocks, uint64_t client, uint64_t clock) {
-  clock = std::max(clock, blocks.front()->id.clock);
+  clock = std::max(clock, blocks.clock_at(0));
   size_t start = StructStore::find_index(blocks, clock);
   enc.rest().write_var_uint(blocks.size() - start);
   enc.write_client(client);
   enc.rest().write_var_uint(clock);
-  write_item_with(enc, *blocks[start], clock - blocks[start]->id.clock);
-  for (size_t i = start + 1; i < blocks.size(); i++) write_item_with(enc, *blocks[i], 0);
+  RunReader runs;  // a tombstone run's members are written from the run
+  const Item& first = runs.at(blocks, start, client);
+  write_item_with(enc, first, clock - first.id.clock);
+  for (size_t i = start + 1; i < blocks.size(); i++) write_item_with(enc, runs.at(blocks, i, client), 0);
 }
 
 // The raw-pointer writers' helpers run for every field of every update;
@@ -236,7 +239,7 @@ void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& bl
                              uint64_t clock, std::vector<DeleteRange>* ranges) {
   constexpr size_t kBuffer = 16384;
   lib0::Encoder& out = enc.rest();
-  clock = std::max(clock, blocks.front()->id.clock);
+  clock = std::max(clock, blocks.clock_at(0));
   const size_t start = StructStore::find_index(blocks, clock);
   uint8_t buf[kBuffer];
   const ClientBytes own(client);
@@ -246,8 +249,9 @@ void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& bl
     p = buf;
   };
   bool in_range = false;  // the last block was deleted (its range is ranges->back())
+  RunReader runs;         // a tombstone run's members are written from the run
   for (size_t i = start; i < blocks.size(); i++) {
-    const Item& item = *blocks[i];
+    const Item& item = runs.at(blocks, i, client);
     const uint64_t offset = i == start ? clock - item.id.clock : 0;
     if (ranges != nullptr) add_delete_range(*ranges, item, in_range);
     uint8_t* next = put_block_v1(p, buf + kBuffer, item, offset, own);
@@ -340,7 +344,8 @@ void write_state_delete_set(UpdateEncoder& enc, const StructStore& store) {
   for (const auto& [client, blocks] : non_empty_clients_descending(store)) {
     const size_t first = ranges.size();
     bool in_range = false;
-    for (const Item* block : *blocks) add_delete_range(ranges, *block, in_range);
+    RunReader runs;
+    for (size_t i = 0; i < blocks->size(); i++) add_delete_range(ranges, runs.at(*blocks, i, client), in_range);
     if (ranges.size() > first) with_ranges.push_back({client, first, ranges.size()});
   }
   write_v1_delete_set(enc.rest(), with_ranges, ranges);
@@ -391,7 +396,7 @@ uint8_t* put_client_structs_v1(uint8_t* p, const uint8_t* end, const StructStore
                                uint64_t client, uint64_t clock) {
   constexpr size_t kMaxBlocks = 64;
   if (static_cast<size_t>(end - p) < kBlockRoom) return nullptr;
-  clock = std::max(clock, blocks.front()->id.clock);
+  clock = std::max(clock, blocks.clock_at(0));
   // Typing continues the client's last block (in place, or merged into it
   // at cleanup): the range then starts there, found without a search.
   const Item& last_block = *blocks.back();
@@ -401,8 +406,9 @@ uint8_t* put_client_structs_v1(uint8_t* p, const uint8_t* end, const StructStore
   const ClientBytes& own = cached_client_bytes(client);
   p = put_var_uint(own.put(put_var_uint(p, last - start + 1), client), clock);
   if (start == last) return put_block_v1(p, end, last_block, clock - last_block.id.clock, own);
+  RunReader runs;
   for (size_t i = start; i <= last && p != nullptr; i++) {
-    const Item& item = *blocks[i];
+    const Item& item = runs.at(blocks, i, client);
     p = put_block_v1(p, end, item, i == start ? clock - item.id.clock : 0, own);
   }
   return p;

@@ -520,6 +520,73 @@ Result<UpdateBytes> diff_impl(std::span<const uint8_t> update, const StateVector
   return trimmed(enc.finish());
 }
 
+// split_update on S structs (see diff_impl for S and needs_generic). A
+// client's clocks [0, end) (`ends`) fall in `parts` bands of end / parts + 1
+// clocks: a struct goes to the band of its start clock, a deleted range in
+// pieces to the bands of its clocks, so that every deleted clock arrives with
+// or after the struct holding it. Clocks past the end go to the last part.
+template <typename S, typename Dec>
+Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, const StateVector& ends, size_t parts,
+                                            bool& needs_generic) {
+  std::vector<Dec> decs;
+  decs.reserve(1);
+  WEFT_RETURN_IF_ERROR(emplace_decoder(decs, update));
+  Dec& dec = decs.back();
+  BasicStructReader<S, Dec> reader(dec, update.size(), /*filter_skips=*/false);
+  using Enc = EncoderFor<Dec>;
+  std::vector<Enc> encs(parts);  // never resized: the writers keep references
+  std::vector<LazyStructWriter<Enc>> writers;
+  writers.reserve(parts);
+  for (Enc& e : encs) writers.emplace_back(e);
+  auto band = [&](uint64_t client) -> uint64_t {
+    auto it = ends.find(client);
+    return it == ends.end() ? 0 : it->second / parts + 1;
+  };
+  auto part_of = [&](uint64_t client, uint64_t clock) -> size_t {
+    const uint64_t width = band(client);
+    return width == 0 ? parts - 1 : static_cast<size_t>(std::min<uint64_t>(parts - 1, clock / width));
+  };
+  while (S* curr = reader.curr()) {
+    if (curr->kind != StructKind::kSkip &&
+        !write_struct(writers[part_of(curr->id.client, curr->id.clock)], *curr, 0)) {
+      needs_generic = true;
+      return std::vector<UpdateBytes>{};
+    }
+    reader.next();
+  }
+  if constexpr (std::is_same_v<S, LazyStruct>) {
+    if (reader.needs_generic()) {
+      needs_generic = true;
+      return std::vector<UpdateBytes>{};
+    }
+  }
+  WEFT_RETURN_IF_ERROR(dec.status());
+  DeleteSet ds = DeleteSet::read(dec);
+  WEFT_RETURN_IF_ERROR(dec.status());
+  std::vector<DeleteSet> part_ds(parts);
+  for (const auto& [client, ranges] : ds.clients()) {
+    const uint64_t width = band(client);
+    for (const DeleteRange& r : ranges) {
+      uint64_t clock = r.clock;
+      while (clock < r.end()) {
+        const size_t p = part_of(client, clock);
+        // The first clock of part p + 1, or the range's end.
+        const uint64_t next = p + 1 < parts && width != 0 ? std::min(r.end(), (p + 1) * width) : r.end();
+        part_ds[p].add(client, clock, next - clock);
+        clock = next;
+      }
+    }
+  }
+  std::vector<UpdateBytes> out;
+  out.reserve(parts);
+  for (size_t p = 0; p < parts; p++) {
+    WEFT_RETURN_IF_ERROR(finish_with_delete_set(encs[p], writers[p], part_ds[p]));
+    WEFT_RETURN_IF_ERROR(encs[p].status());
+    out.push_back(trimmed(encs[p].finish()));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const uint8_t> sv,
@@ -534,6 +601,21 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
   Result<UpdateBytes> fast = diff_impl<LazyStruct, UpdateDecoderV2>(update, state, needs_generic);
   if (!needs_generic) return fast;
   return diff_impl<WireStruct, UpdateDecoderV2>(update, state, needs_generic);
+}
+
+Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, UpdateFormat format, size_t parts) {
+  if (parts == 0 || parts > 4096) return Status(ErrorCode::kInvalidArgument, "split_update: parts must be 1..4096");
+  WEFT_ASSIGN_OR_RETURN(UpdateBytes sv, encode_state_vector_from_update(update, format));
+  WEFT_ASSIGN_OR_RETURN(StateVector ends, decode_state_vector(sv));
+  bool needs_generic = false;
+  if (format == UpdateFormat::kV1) {
+    Result<std::vector<UpdateBytes>> fast = split_impl<LazyStruct, UpdateDecoderV1>(update, ends, parts, needs_generic);
+    if (!needs_generic) return fast;
+    return split_impl<WireStruct, UpdateDecoderV1>(update, ends, parts, needs_generic);
+  }
+  Result<std::vector<UpdateBytes>> fast = split_impl<LazyStruct, UpdateDecoderV2>(update, ends, parts, needs_generic);
+  if (!needs_generic) return fast;
+  return split_impl<WireStruct, UpdateDecoderV2>(update, ends, parts, needs_generic);
 }
 
 Result<UpdateBytes> encode_state_vector_from_update(std::span<const uint8_t> update, UpdateFormat format) {

@@ -8,11 +8,13 @@
 //   state | sv | json   `state <hex>`, `sv <hex>`, `json <canonical json>`, then `ok`
 // Errors answer `error <message>`.
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/tombstone_runs.h"
 #include "encoding/json.h"
 #include "encoding/utf.h"
 #include "weft/doc.h"
@@ -282,6 +284,9 @@ std::string delta_json(const weft::Delta& delta) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Test hook (tombstone_runs.h): every transaction ends with its tombstones frozen.
+  if (const char* v = std::getenv("WEFT_TEST_FREEZE_RUNS"); v != nullptr && std::string(v) == "1")
+    weft::freeze_runs_after_transactions = true;
   uint64_t client = 1, seed = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];

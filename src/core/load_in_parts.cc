@@ -1,0 +1,68 @@
+// Doc::apply_update for a huge state into an empty document: see
+// load_in_parts_from_bytes (load_paths.h).
+#include <algorithm>
+
+#include "core/branch.h"
+#include "core/load_paths.h"
+#include "core/seq_index.h"
+#include "core/struct_store.h"
+#include "core/tombstone_runs.h"
+#include "core/transaction.h"
+#include "weft/doc.h"
+#include "weft/update.h"
+
+namespace weft {
+
+bool Doc::can_load_in_parts(size_t update_bytes) const {
+  // The conditions of the bulk load (apply_update.cc), plus no update
+  // handlers (they would see one update per part) and gc (without it
+  // tombstones keep their content and no run forms).
+  return update_bytes >= load_in_parts_from_bytes && load_fast_paths_enabled && gc_ && !loading_in_parts_ &&
+         txn_ == nullptr && store_->clients().empty() && !has_pending() && !store_->types_observed() &&
+         update_handlers_.empty() && update_v2_handlers_.empty() && after_transaction_handlers_.empty();
+}
+
+Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin) {
+  const size_t parts = std::clamp<size_t>(update.size() / std::max<size_t>(load_part_bytes, 1), 2, 4096);
+  // The whole update is read here first: malformed structure fails before anything is applied.
+  Result<std::vector<UpdateBytes>> split = split_update(update, format, parts);
+  if (!split.is_ok()) return split.status();
+  const std::vector<std::string> roots_before = root_names();
+  const uint64_t client_before = client_id_;
+  loading_in_parts_ = true;
+  for (UpdateBytes& part : *split) {
+    Status st = apply_update(part, format, origin);
+    UpdateBytes().swap(part);
+    if (!st.is_ok()) {  // a part failed (content the split does not check): as if nothing was applied
+      loading_in_parts_ = false;
+      reset_to_empty(roots_before);
+      client_id_ = client_before;
+      return st;
+    }
+    freeze_tombstone_runs(*this);
+  }
+  loading_in_parts_ = false;
+  return Status::ok();
+}
+
+void Doc::reset_to_empty(const std::vector<std::string>& roots_before) {
+  for (auto it = roots_.begin(); it != roots_.end();) {
+    if (std::find(roots_before.begin(), roots_before.end(), it->first) == roots_before.end()) {
+      it = roots_.erase(it);
+      continue;
+    }
+    Branch& root = *it->second;
+    root.start = nullptr;
+    root.map.clear();
+    root.length = 0;
+    root.has_formatting = false;
+    root.clear_marker();
+    root.seq_index.reset();
+    ++it;
+  }
+  store_ = std::make_unique<StructStore>();
+  // Its cached states would match the new store's client versions.
+  spare_txn_ = std::make_unique<Transaction>(*this, std::string(), true);
+}
+
+}  // namespace weft
