@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 
+#include "core/tombstone_runs.h"
 #include "weft/doc.h"
 #include "weft/update.h"
 
@@ -139,7 +141,14 @@ void sync(Peer& from, Peer& to) {
   ASSERT_TRUE(to.doc.apply_update(*update));
 }
 
-void run_seed(uint64_t seed) {
+// What a session produced: every update emitted, and the final state.
+struct SessionResult {
+  std::vector<UpdateBytes> updates;
+  UpdateBytes state;
+  size_t frozen = 0;  // tombstones inside runs at the end, over all peers
+};
+
+void run_seed(uint64_t seed, SessionResult* result = nullptr) {
   std::mt19937_64 rng(seed);
   Editor ed(rng);
   int n = 3 + ed.pick(3);
@@ -190,6 +199,11 @@ void run_seed(uint64_t seed) {
   Doc loaded(DocOptions{2, "", gc});
   ASSERT_TRUE(loaded.apply_update(state));
   EXPECT_EQ(loaded.to_canonical_json(kTypes), json);
+  if (result != nullptr) {
+    size_t frozen = 0;
+    for (auto& p : peers) frozen += frozen_tombstones(p->doc);
+    *result = SessionResult{std::move(all), state, frozen};
+  }
 }
 
 TEST(Convergence, RandomSessions) {
@@ -201,6 +215,32 @@ TEST(Convergence, RandomSessions) {
     run_seed(seed);
     if (HasFailure()) break;
   }
+}
+
+// The same sessions with every peer freezing its tombstones into runs after
+// each transaction (tombstone_runs.h), so that every later edit, delivered
+// update, sync and encoding meets runs: every update any peer emitted and
+// the final state are byte for byte those of the session without runs.
+TEST(Convergence, RandomSessionsWithTombstoneRuns) {
+  const char* env = std::getenv("WEFT_CONVERGENCE_SEEDS");
+  const uint64_t seeds = env ? std::strtoull(env, nullptr, 10) : 60;
+  size_t frozen_total = 0;
+  for (uint64_t seed = 0; seed < seeds; seed++) {
+    SCOPED_TRACE("seed " + std::to_string(seed) +
+                 " (rerun: WEFT_CONVERGENCE_SEEDS=" + std::to_string(seed + 1) + ")");
+    SessionResult plain, frozen;
+    run_seed(seed, &plain);
+    freeze_runs_after_transactions = true;
+    run_seed(seed, &frozen);
+    freeze_runs_after_transactions = false;
+    EXPECT_EQ(frozen.updates, plain.updates);
+    EXPECT_EQ(frozen.state, plain.state);
+    frozen_total += frozen.frozen;
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(frozen_total, seeds * 10) << "the sessions should leave tombstones in runs";
+  std::printf("tombstones in runs at the ends of %llu sessions: %zu\n", static_cast<unsigned long long>(seeds),
+              frozen_total);
 }
 
 // Big updates with holes: three peers type and delete at random positions

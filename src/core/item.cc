@@ -88,6 +88,8 @@ namespace {
 void delete_type_children(Transaction& txn, Branch& type) {
   auto before = [&](const Item* it) { return it->id.clock < txn.before_state.get(it->id.client); };
   for (Item* it = type.start; it != nullptr; it = it->right) {
+    // Each earlier tombstone is queued for merging: a run's members too.
+    if (it->is_run) thaw_run(txn.doc.store(), it);
     if (!it->deleted) {
       it->mark_deleted(txn);
     } else if (before(it)) {

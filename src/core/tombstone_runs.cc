@@ -92,7 +92,9 @@ bool freezable(StructStore& store, const Item* x) {
 // Points the member's place in its client's blocks at `item`.
 void repoint(StructStore& store, ID member, Item* item) {
   StructStore::Blocks& blocks = *store.blocks(member.client);
-  const size_t i = StructStore::find_index(blocks, member.clock);
+  // The clock arrays alone: a thaw may run inside a merge walk that has set
+  // merged-away slots to null (try_merge_with_lefts), the last one included.
+  const size_t i = blocks.find(member.clock);
   if (blocks.clock_at(i) != member.clock) throw std::logic_error("tombstone run: member not at a block start");
   blocks[i] = item;
 }
