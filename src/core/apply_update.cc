@@ -1373,8 +1373,6 @@ bool apply_small_update(Transaction& txn, const SmallUpdate& u) {
 }  // namespace
 
 Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin) {
-  if (can_load_in_parts(update.size())) [[unlikely]]
-    return apply_in_parts(update, format, origin);
   Status st;
   if (format == UpdateFormat::kV1 && load_fast_paths_enabled) {
     SmallUpdate small;
@@ -1425,6 +1423,10 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
           origin);
       return st;
     }
+  }
+  if (can_load_in_parts(update.size())) [[unlikely]] {  // (keystroke-sized updates returned above)
+    st = apply_in_parts(update, format, origin);
+    return st;  // st, not a temporary: every return is the one named object (NRVO)
   }
   st = with_read_structs(store_->pool(), [&](ReadStructs& rs) {
     Status read = read_update(update, format, rs);

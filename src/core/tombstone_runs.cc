@@ -273,9 +273,7 @@ Item* thaw_run(StructStore& store, Item* run) {
   return prev;
 }
 
-const Item& RunReader::at(const BlockArray& blocks, size_t i, uint64_t client) {
-  const Item* block = blocks[i];
-  if (!block->is_run) return *block;
+const Item& RunReader::member(const BlockArray& blocks, size_t i, uint64_t client, const Item* block) {
   if (decoded_ != block) {
     decode_run(*block, members_);
     decoded_ = block;

@@ -66,7 +66,7 @@ size_t freeze_tombstone_runs(Doc& doc);
 
 // The bulk load freezes when the update held this many structs or more
 // (tests lower it).
-inline uint64_t tombstone_runs_from_structs = 1 << 16;
+inline uint64_t tombstone_runs_from_structs = 1 << 20;
 
 // Test hook: freeze after every outermost transaction (Doc::transact), so
 // that every later edit, remote update and encoding meets runs. The interop
@@ -88,9 +88,13 @@ class RunReader {
  public:
   // The block at `blocks[i]` of `client` as an Item: itself, or, for a
   // member, a view with the member's fields and the run's parent.
-  const Item& at(const BlockArray& blocks, size_t i, uint64_t client);
+  const Item& at(const BlockArray& blocks, size_t i, uint64_t client) {
+    const Item* block = blocks[i];
+    return block->is_run ? member(blocks, i, client, block) : *block;
+  }
 
  private:
+  const Item& member(const BlockArray& blocks, size_t i, uint64_t client, const Item* run);
   const Item* decoded_ = nullptr;  // the run `members_` holds
   std::vector<RunMember> members_;
   size_t next_ = 0;  // where the next search starts
