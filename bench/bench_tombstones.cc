@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <vector>
 
 #include "encoding/update_codec.h"
@@ -77,9 +78,34 @@ UpdateBytes make_tombstone_update(uint64_t count) {
   return enc->finish();
 }
 
-int run_tombstones_gen(uint64_t count, const std::string& path) {
+UpdateBytes make_edited_tombstone_update(uint64_t count, uint64_t seed) {
+  // 64 clients take turns typing a piece at a random place (each piece an
+  // item of its own: no two are neighbours in both clocks and places), then
+  // all but about one unit in 50 is deleted, in ranges from the end. BMP
+  // pieces only, so that no range splits a surrogate pair.
+  Doc doc(DocOptions{.client_id = 1, .guid = {}, .gc = true});
+  TextRef text = doc.get_text("text");
+  std::mt19937_64 rng(seed);
+  static constexpr std::u16string_view kPieces[] = {u"a", u"bc", u"déf", u"世界", u"ü"};
+  for (uint64_t i = 0; i < count; i++) {
+    doc.set_client_id(1 + rng() % 64);
+    (void)text.insert(rng() % (text.length() + 1), kPieces[rng() % 5]);
+  }
+  for (uint64_t end = text.length(); end > 1;) {
+    const uint64_t n = std::min<uint64_t>(end - 1, 49);
+    (void)text.remove_range(end - 1 - n, n);
+    end -= n + 1;
+  }
+  return *doc.encode_state_as_update();
+}
+
+int run_tombstones_gen(uint64_t count, const std::string& path, const std::string& shape) {
   const auto t0 = Clock::now();
-  UpdateBytes bytes = make_tombstone_update(count);
+  if (shape != "alternating" && shape != "edits") {
+    std::fprintf(stderr, "weft bench tombstones-gen: unknown shape %s (alternating, edits)\n", shape.c_str());
+    return 2;
+  }
+  UpdateBytes bytes = shape == "edits" ? make_edited_tombstone_update(count, 1) : make_tombstone_update(count);
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!out) {

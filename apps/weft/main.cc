@@ -64,9 +64,13 @@ int main(int argc, char** argv) {
   static bool tomb_no_gc = false;
   tomb_gen->add_option("N", tomb_count, "number of deleted items")->required();
   tomb_gen->add_option("FILE", tomb_path, "output file")->required();
+  static std::string tomb_shape = "alternating";
+  tomb_gen->add_option("--shape", tomb_shape,
+                       "alternating: two clients' items, each after the other's (the default); "
+                       "edits: 64 clients typing at random places, then ~98% deleted");
   tomb_gen->callback([&] {
 #ifdef WEFT_HAVE_BENCH_TRACE
-    exit_code = weft::bench::run_tombstones_gen(tomb_count, tomb_path);
+    exit_code = weft::bench::run_tombstones_gen(tomb_count, tomb_path, tomb_shape);
 #else
     exit_code = weft::cli::fail("this build has no benchmarks");
 #endif

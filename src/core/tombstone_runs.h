@@ -82,8 +82,8 @@ size_t frozen_tombstones(const Doc& doc);
 Item* thaw_run(StructStore& store, Item* run);
 
 // Reads members of runs met in a walk over a client's blocks, without
-// thawing: view() gives an Item with the member's fields (valid until the
-// next view()). Decodes each run once while the walk stays in it.
+// thawing: at() gives an Item with the member's fields (valid until the
+// next at()). A member is found and read without decoding the others.
 class RunReader {
  public:
   // The block at `blocks[i]` of `client` as an Item: itself, or, for a
@@ -95,10 +95,9 @@ class RunReader {
 
  private:
   const Item& member(const BlockArray& blocks, size_t i, uint64_t client, const Item* run);
-  const Item* decoded_ = nullptr;  // the run `members_` holds
-  std::vector<RunMember> members_;
-  size_t next_ = 0;  // where the next search starts
   Item view_;
+  const Item* viewed_ = nullptr;                    // the run whose header view_state_ holds
+  alignas(8) unsigned char view_state_[64] = {};  // a RunView (tombstone_runs.cc)
 };
 
 // The members of `run`, first to last in list order.
