@@ -100,7 +100,7 @@ Item* resolve_left(Transaction& txn, Item* item) {
   thread_local PassedItems passed;
   passed.reset();
   while (o != nullptr && o != item->right) {
-    if (o->is_run) thaw_run(store, o);  // the scan reads each item's origins
+    if (o->is_run) o = thaw_run(store, o).first;  // the scan reads each item's origins
     passed.add(o);
     if (item->origin == o->origin) {
       if (o->id.client < item->id.client) {

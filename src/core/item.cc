@@ -89,7 +89,7 @@ void delete_type_children(Transaction& txn, Branch& type) {
   auto before = [&](const Item* it) { return it->id.clock < txn.before_state.get(it->id.client); };
   for (Item* it = type.start; it != nullptr; it = it->right) {
     // Each earlier tombstone is queued for merging: a run's members too.
-    if (it->is_run) thaw_run(txn.doc.store(), it);
+    if (it->is_run) it = thaw_run(txn.doc.store(), it).first;
     if (!it->deleted) {
       it->mark_deleted(txn);
     } else if (before(it)) {
@@ -137,7 +137,7 @@ void Item::gc(StructStore& store, bool parent_gcd) {
   if (type() != nullptr) {
     Branch& t = *type();
     for (Item* it = t.start; it != nullptr;) {
-      if (it->is_run) thaw_run(store, it);  // every member becomes a GC block
+      if (it->is_run) it = thaw_run(store, it).first;  // every member becomes a GC block
       Item* next = it->right;
       it->gc(store, true);
       it = next;

@@ -38,7 +38,7 @@ struct Item {
   bool is_gc : 1 = false;
   bool keep : 1 = false;  // protected from GC (undo)
   // A tombstone run (core/tombstone_runs.h): a placeholder whose members
-  // are packed in run_bytes(). Its own fields are poison (see there).
+  // are packed behind it. Its own fields are poison (see there).
   bool is_run : 1 = false;
   bool deleted = false;
   bool countable = false;
@@ -72,11 +72,6 @@ struct Item {
   // replaced in the store by a GC struct and destroyed. Children of a type
   // are collected recursively.
   void gc(StructStore& store, bool parent_gcd);
-  // A run's packed members (null unless is_run).
-  const std::vector<uint8_t>* run_bytes() const { return rare_ != nullptr ? rare_->run.get() : nullptr; }
-  void set_run_bytes(std::unique_ptr<std::vector<uint8_t>> bytes) { rare().run = std::move(bytes); }
-  std::unique_ptr<std::vector<uint8_t>> take_run_bytes() { return rare_ != nullptr ? std::move(rare_->run) : nullptr; }
-
   // Item.mergeWith: appends `right` (its right neighbour in the store) if
   // allowed; the caller then destroys `right`.
   bool try_merge(Item& right);
@@ -90,7 +85,6 @@ struct Item {
     std::string key;
     bool has_key = false;
     std::unique_ptr<Branch> type;
-    std::unique_ptr<std::vector<uint8_t>> run;
   };
   Rare& rare();
   void copy_parent_sub(const std::string* key);

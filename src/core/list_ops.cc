@@ -12,9 +12,10 @@ namespace weft {
 Item* new_local_item(Transaction& txn, Branch* parent, Item* left, Item* right, Content&& content) {
   Doc& doc = txn.doc;
   // The new item's origins are its neighbours' ids: a tombstone run on
-  // either side becomes its members first (left is then the last of them).
-  if (left != nullptr && left->is_run) left = thaw_run(doc.store(), left);
-  if (right != nullptr && right->is_run) thaw_run(doc.store(), right);
+  // either side becomes its members first (left is then the last of them)
+  // and is freed: the caller must not use the run it passed.
+  if (left != nullptr && left->is_run) left = thaw_run(doc.store(), left).last;
+  if (right != nullptr && right->is_run) right = thaw_run(doc.store(), right).first;
   Item* item = doc.store().pool().make();
   item->id = ID{doc.client_id(), doc.store().state(doc.client_id())};
   item->left = left;
@@ -60,6 +61,7 @@ Item* list_insert_contents_after(Transaction& txn, Branch* parent, Item* ref,
     Item* item = new_local_item(txn, parent, left, right, std::move(c));
     integrate_item(txn, item, 0);
     left = item;
+    right = item->right;  // not the one passed: a tombstone run there was thawed (and freed)
   }
   return left;
 }

@@ -50,6 +50,12 @@ class SeqIndex {
   // `item` was just linked into the list (left/right set); adds it with its
   // current visible length.
   void on_insert(Item* item);
+  // `now` took `old`'s place in the list (same visible length): a tombstone
+  // run and its first member trading places (tombstone_runs.cc).
+  void on_replace(const Item* old, Item* now) {
+    now->seq_chunk = old->seq_chunk;
+    if (leaves_[now->seq_chunk].first == old) leaves_[now->seq_chunk].first = now;
+  }
   // `right` was just split off `left` and linked after it.
   void on_split(const Item* left, Item* right) {
     const uint32_t id = left->seq_chunk;

@@ -26,7 +26,7 @@ StructStore::~StructStore() {
   }
   std::sort(runs.begin(), runs.end());
   runs.erase(std::unique(runs.begin(), runs.end()), runs.end());
-  for (Item* run : runs) pool_.destroy(run);
+  for (Item* run : runs) destroy_run(run);
 }
 
 StructStore::Blocks* StructStore::lookup(uint64_t client) {

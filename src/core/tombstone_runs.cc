@@ -1,6 +1,7 @@
 #include "core/tombstone_runs.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <new>
 #include <string>
@@ -60,7 +61,7 @@ uint64_t get(const uint8_t* data, size_t size, size_t& at) {
   corrupt("varUint too long");
 }
 
-std::unique_ptr<std::vector<uint8_t>> encode_members(const std::vector<Item*>& members) {
+std::vector<uint8_t> encode_members(const std::vector<Item*>& members) {
   const size_t n = members.size();
   std::vector<uint64_t> clients;
   std::vector<uint8_t> slot_of(n);
@@ -127,8 +128,9 @@ std::unique_ptr<std::vector<uint8_t>> encode_members(const std::vector<Item*>& m
     records.push_back(static_cast<uint8_t>(slot_of[i] | (origin_mode << 4) | (right_mode << 6)));
     records.insert(records.end(), tail.begin(), tail.end());
   }
-  auto out = std::make_unique<std::vector<uint8_t>>();
-  out->reserve(2 + 12 * clients.size() + 3 * n + records.size());
+  std::vector<uint8_t> bytes;
+  std::vector<uint8_t>* out = &bytes;
+  out->reserve(2 + 16 * clients.size() + 3 * n + records.size());
   out->push_back(static_cast<uint8_t>(clients.size()));
   out->push_back(static_cast<uint8_t>(n));
   auto put_u64 = [&](uint64_t v) {
@@ -147,9 +149,25 @@ std::unique_ptr<std::vector<uint8_t>> encode_members(const std::vector<Item*>& m
     out->push_back(static_cast<uint8_t>(off >> 8));
   }
   out->insert(out->end(), records.begin(), records.end());
-  out->shrink_to_fit();
-  return out;
+  return bytes;
 }
+
+// A run's allocation: the Item, then the size of the packed members (u32),
+// then the members.
+constexpr size_t kRunHeader = sizeof(Item) + sizeof(uint32_t);
+
+Item* make_run(const std::vector<uint8_t>& bytes) {
+  void* mem = ::operator new(kRunHeader + bytes.size());
+  auto* raw = static_cast<unsigned char*>(mem);
+  const auto size = static_cast<uint32_t>(bytes.size());
+  std::memcpy(raw + sizeof(Item), &size, sizeof size);
+  std::memcpy(raw + kRunHeader, bytes.data(), bytes.size());
+  Item* run = new (mem) Item();
+  run->is_run = true;
+  return run;
+}
+
+const unsigned char* run_storage(const Item& run) { return reinterpret_cast<const unsigned char*>(&run); }
 
 // A run's header, parsed: members are then read one at a time.
 struct RunView {
@@ -164,10 +182,12 @@ struct RunView {
 
   RunView() = default;
   explicit RunView(const Item& run) {
-    const std::vector<uint8_t>* bytes = run.run_bytes();
-    if (!run.is_run || bytes == nullptr || bytes->size() < 2) corrupt("not a run");
-    data = bytes->data();
-    size = bytes->size();
+    if (!run.is_run) corrupt("not a run");
+    uint32_t stored;
+    std::memcpy(&stored, run_storage(run) + sizeof(Item), sizeof stored);
+    data = run_storage(run) + kRunHeader;
+    size = stored;
+    if (size < 2) corrupt("too short");
     n_clients = data[0];
     n_members = data[1];
     if (n_clients == 0 || n_clients > kMaxRunClients || n_members < 2 || n_members > kMaxRunMembers)
@@ -230,15 +250,28 @@ struct RunView {
     out.origin = read_ref((header >> 4) & 3, true, at);
     out.right_origin = read_ref(header >> 6, false, at);
   }
-  // The position of the member (client, clock), or n_members.
-  size_t find(uint64_t member_client, uint64_t clock) const {
+  uint64_t clock_of(size_t pos) const {
+    RunMember m;
+    size_t ignored;
+    read_id(pos, m, ignored);
+    return m.id.clock;
+  }
+  // Where the member (client, clock) is in by_slot, or n_members. `hint`: a
+  // by_slot index to try first (a walk in clock order asks for the next one).
+  size_t find(uint64_t member_client, uint64_t clock, size_t hint) const {
     for (size_t s = 0; s < n_clients; s++) {
       if (client(s) != member_client) continue;
-      for (size_t k = slot_start[s]; k < slot_start[s + 1] && k < n_members; k++) {
-        RunMember m;
-        size_t ignored;
-        read_id(by_slot[k], m, ignored);
-        if (m.id.clock == clock) return by_slot[k];
+      size_t lo = slot_start[s], hi = std::min<size_t>(slot_start[s + 1], n_members);
+      if (hint >= lo && hint < hi && clock_of(by_slot[hint]) == clock) return hint;
+      while (lo < hi) {  // the slot's members are sorted by clock
+        const size_t mid = (lo + hi) / 2;
+        const uint64_t c = clock_of(by_slot[mid]);
+        if (c == clock) return mid;
+        if (c < clock) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
       }
     }
     return n_members;
@@ -261,28 +294,38 @@ void repoint(StructStore& store, ID member, Item* item) {
   blocks[i] = item;
 }
 
-// Makes members[0] the run of members (at least two, neighbours in list order).
+// Replaces `members` (at least two, neighbours in list order) by a run.
 void form_run(StructStore& store, const std::vector<Item*>& members) {
-  Item* run = members[0];
-  Branch* parent = run->parent;
+  Item* first = members[0];
+  Branch* parent = first->parent;
   SeqIndex* index = parent->seq_index.get();
-  auto bytes = encode_members(members);
+  Item* run = make_run(encode_members(members));
+  run->id = ID{kRunClient, 0};
+  run->content = ContentDeleted{0};
+  run->deleted = true;
+  run->keep = true;
+  run->parent = parent;
+  // The run takes the first member's place, then the others merge into it
+  // (told before the links change, as Item::try_merge does).
+  run->left = first->left;
+  run->right = first->right;
+  if (run->left != nullptr) {
+    run->left->right = run;
+  } else {
+    parent->start = run;
+  }
+  if (run->right != nullptr) run->right->left = run;
+  if (index != nullptr) index->on_replace(first, run);
   for (size_t i = 1; i < members.size(); i++) {
     Item* m = members[i];
-    if (index != nullptr) index->on_merge(run, m);  // told before the links change, as Item::try_merge does
+    if (index != nullptr) index->on_merge(run, m);
     run->right = m->right;
     if (run->right != nullptr) run->right->left = run;
+  }
+  for (Item* m : members) {
     repoint(store, m->id, run);
     store.pool().destroy(m);
   }
-  run->id = ID{kRunClient, 0};
-  run->length = 0;
-  run->origin.reset();
-  run->right_origin.reset();
-  run->content = ContentDeleted{0};
-  run->keep = true;
-  run->is_run = true;
-  run->set_run_bytes(std::move(bytes));
 }
 
 size_t freeze_list(StructStore& store, Branch& branch);
@@ -354,24 +397,16 @@ size_t frozen_tombstones(const Doc& doc) {
   return n;
 }
 
-Item* thaw_run(StructStore& store, Item* run) {
-  if (!run->is_run) return run;
-  thread_local std::vector<RunMember> members;
-  decode_run(*run, members);
-  const RunMember& first = members[0];
-  run->take_run_bytes();
-  run->id = first.id;
-  run->length = first.length;
-  run->origin = first.origin;
-  run->right_origin = first.right_origin;
-  run->content = ContentDeleted{first.length};
-  run->keep = false;
-  run->is_run = false;
+ThawedRun thaw_run(StructStore& store, Item* run) {
+  const RunView view(*run);
   Branch* parent = run->parent;
   SeqIndex* index = parent->seq_index.get();
-  Item* prev = run;
-  for (size_t i = 1; i < members.size(); i++) {
-    const RunMember& r = members[i];
+  if (parent->marker == run) parent->clear_marker();
+  Item* prev = nullptr;
+  Item* first = nullptr;
+  for (size_t pos = 0; pos < view.n_members; pos++) {
+    RunMember r;
+    view.read(pos, r);
     Item* m = store.pool().make();
     m->id = r.id;
     m->length = r.length;
@@ -380,15 +415,34 @@ Item* thaw_run(StructStore& store, Item* run) {
     m->parent = parent;
     m->content = ContentDeleted{r.length};
     m->deleted = true;
-    m->left = prev;
-    m->right = prev->right;
-    prev->right = m;
-    if (m->right != nullptr) m->right->left = m;
-    if (index != nullptr) index->on_split(prev, m);
+    if (prev == nullptr) {  // in the run's place
+      first = m;
+      m->left = run->left;
+      m->right = run->right;
+      if (m->left != nullptr) {
+        m->left->right = m;
+      } else {
+        parent->start = m;
+      }
+      if (m->right != nullptr) m->right->left = m;
+      if (index != nullptr) index->on_replace(run, m);
+    } else {  // after the previous member
+      m->left = prev;
+      m->right = prev->right;
+      prev->right = m;
+      if (m->right != nullptr) m->right->left = m;
+      if (index != nullptr) index->on_split(prev, m);
+    }
     repoint(store, r.id, m);
     prev = m;
   }
-  return prev;
+  destroy_run(run);
+  return {first, prev};
+}
+
+void destroy_run(Item* run) {
+  run->~Item();
+  ::operator delete(static_cast<void*>(run));
 }
 
 const Item& RunReader::member(const BlockArray& blocks, size_t i, uint64_t client, const Item* run) {
@@ -399,10 +453,11 @@ const Item& RunReader::member(const BlockArray& blocks, size_t i, uint64_t clien
     viewed_ = run;
   }
   const RunView& view = *std::launder(reinterpret_cast<const RunView*>(view_state_));
-  const size_t pos = view.find(client, blocks.clock_at(i));
-  if (pos == view.n_members) corrupt("block not among the run's members");
+  const size_t k = view.find(client, blocks.clock_at(i), next_);
+  if (k == view.n_members) corrupt("block not among the run's members");
+  next_ = k + 1;
   RunMember m;
-  view.read(pos, m);
+  view.read(view.by_slot[k], m);
   view_.id = m.id;
   view_.length = m.length;
   view_.origin = m.origin;

@@ -8,8 +8,9 @@
 // neighbouring tombstones of one sequence in a few bytes each:
 //
 // - The run is one Item in the parent's list, standing where its members
-//   stood (it is the first member's Item, reused), with every member packed
-//   into a byte string behind it (Item::run_bytes). Its own fields are
+//   stood, with every member packed into bytes right behind it in the same
+//   allocation (one cache line away, for the walks that read members one by
+//   one). It is not an ItemPool item: destroy_run frees it. Its own fields are
 //   poison, so that code unaware of runs treats it as a tombstone nothing
 //   can join: id {kRunClient, 0}, length 0, no origins, Deleted(0) content,
 //   deleted, not countable, and `keep` set (no fast path, GC or merge takes
@@ -76,10 +77,17 @@ inline bool freeze_runs_after_transactions = false;
 // Items inside runs now (tests, stats).
 size_t frozen_tombstones(const Doc& doc);
 
-// Turns `run` back into its members (Items linked in its place, each in its
-// client's blocks again; `run` itself becomes the first). Returns the last
-// member. No-op (returns run) when `run` is not a run.
-Item* thaw_run(StructStore& store, Item* run);
+// Turns `run` back into its members: Items linked in its place, each in its
+// client's blocks again. `run` is freed: callers continue from `first` (or,
+// inserting after the run, `last`).
+struct ThawedRun {
+  Item* first;
+  Item* last;
+};
+ThawedRun thaw_run(StructStore& store, Item* run);
+
+// Frees a run that is no longer linked or pointed at (StructStore's destructor).
+void destroy_run(Item* run);
 
 // Reads members of runs met in a walk over a client's blocks, without
 // thawing: at() gives an Item with the member's fields (valid until the
@@ -97,6 +105,7 @@ class RunReader {
   const Item& member(const BlockArray& blocks, size_t i, uint64_t client, const Item* run);
   Item view_;
   const Item* viewed_ = nullptr;                    // the run whose header view_state_ holds
+  size_t next_ = 0;                                // where the next member is likely listed
   alignas(8) unsigned char view_state_[64] = {};  // a RunView (tombstone_runs.cc)
 };
 
