@@ -105,7 +105,8 @@ int run_tombstones_gen(uint64_t count, const std::string& path, const std::strin
     std::fprintf(stderr, "weft bench tombstones-gen: unknown shape %s (alternating, edits)\n", shape.c_str());
     return 2;
   }
-  UpdateBytes bytes = shape == "edits" ? make_edited_tombstone_update(count, 1) : make_tombstone_update(count);
+  UpdateBytes bytes =
+      shape == "edits" ? make_edited_tombstone_update(count, 1) : make_tombstone_update(count);
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!out) {

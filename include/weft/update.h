@@ -24,7 +24,14 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
 // whole to the part its start clock falls in (clock * parts / its client's
 // end), each deleted range in pieces to the parts its clocks fall in. Not a
 // Yjs operation: Doc::apply_update loads a huge state part by part with it.
-Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, UpdateFormat format, size_t parts);
+// With `stats`, also counts the clocks the update holds and those its
+// delete set covers among them.
+struct SplitStats {
+  uint64_t clocks = 0;
+  uint64_t deleted_clocks = 0;
+};
+Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, UpdateFormat format,
+                                              size_t parts, SplitStats* stats = nullptr);
 // Y.encodeStateVectorFromUpdate(V2).
 Result<UpdateBytes> encode_state_vector_from_update(std::span<const uint8_t> update, UpdateFormat format);
 // Y.convertUpdateFormatV1ToV2 / V2ToV1 (and the identity for from == to).

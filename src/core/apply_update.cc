@@ -17,8 +17,8 @@
 #include "core/load_paths.h"
 #include "core/seq_index.h"
 #include "core/struct_store.h"
-#include "core/tombstone_runs.h"
 #include "core/text_ops.h"
+#include "core/tombstone_runs.h"
 #include "core/transaction.h"
 #include "core/write_update.h"
 #include "encoding/update_codec_impl.h"
@@ -1032,7 +1032,8 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const Ds
           index++;
         }
         while (index < blocks.size()) {
-          // The clock array, not block->id: a tombstone run's members (deleted, passed over) point at the run.
+          // The clock array, not block->id: a tombstone run's members (deleted, passed over) point at the
+          // run.
           if (blocks.clock_at(index) >= clock_end) break;
           block = blocks[index++];
           if (!block->deleted) {

@@ -239,8 +239,8 @@ TEST(Convergence, RandomSessionsWithTombstoneRuns) {
     if (HasFailure()) break;
   }
   EXPECT_GT(frozen_total, seeds * 10) << "the sessions should leave tombstones in runs";
-  std::printf("tombstones in runs at the ends of %llu sessions: %zu\n", static_cast<unsigned long long>(seeds),
-              frozen_total);
+  std::printf("tombstones in runs at the ends of %llu sessions: %zu\n",
+              static_cast<unsigned long long>(seeds), frozen_total);
 }
 
 // Big updates with holes: three peers type and delete at random positions

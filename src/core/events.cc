@@ -19,7 +19,8 @@ void cleanup_contextless_formatting_gap(Transaction& txn, Item* item);  // text_
 namespace {
 
 bool adds(const Transaction& txn, const Item* item) {
-  return !item->is_run && item->id.clock >= txn.before_state.get(item->id.client);  // a run holds old tombstones
+  return !item->is_run &&
+         item->id.clock >= txn.before_state.get(item->id.client);  // a run holds old tombstones
 }
 
 bool deletes(const Transaction& txn, const Item* item) { return txn.delete_set.contains(item->id); }

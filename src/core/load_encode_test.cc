@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/load_paths.h"
+#include "core/tombstone_runs.h"
 #include "core/write_update.h"
 #include "encoding/wire.h"
 #include "weft/doc.h"
@@ -358,69 +359,116 @@ TEST(LoadEncodeTest, FullStateDeleteRangesAtClientBoundaries) {
   }
 }
 
-}  // namespace
-// A big state's texts are loaded into shared slabs (compact.h TextSlab):
-// the loaded doc must own them as it owns any text, through splits (typing
-// inside loaded items), deletes and gc (collected content), merges, and the
-// source and loaded docs dying in either order. The text is compared with a
-// plain mirror; ASan's checks (and LeakSanitizer: a slab freed with its last
-// text) watch the ownership.
-TEST(LoadEncodeTest, TextsLoadedIntoSlabsSurviveEdits) {
-  for (const bool gc : {true, false}) {
-    SCOPED_TRACE(gc ? "gc" : "no gc");
-    std::mt19937_64 rng(gc ? 7 : 8);
-    auto source = std::make_unique<Doc>(DocOptions{11, "", gc});
-    std::string mirror;
-    TextRef st = source->get_text("t");
-    for (int k = 0; k < 3000; k++) {  // items of 5 to 40 units at random places: nothing merges
-      std::string piece(5 + rng() % 36, static_cast<char>('a' + rng() % 26));
-      const uint64_t at = rng() % (mirror.size() + 1);
-      ASSERT_TRUE(st.insert(at, std::string_view(piece)).is_ok());
-      mirror.insert(at, piece);
-      if (k % 7 == 0) {
-        const uint64_t from = rng() % mirror.size();
-        const uint64_t n = std::min<uint64_t>(mirror.size() - from, 1 + rng() % 30);
-        ASSERT_TRUE(st.remove_range(from, n).is_ok());
-        mirror.erase(from, n);
-      }
+// split_update: the parts of a whole state (v1 and v2, 1 to 7 parts),
+// applied in order to a fresh doc, give the state back byte for byte;
+// applied in reverse order (every part but the first waits in pending) they
+// give the same document.
+TEST(LoadEncodeTest, SplitUpdatePartsGiveTheWholeState) {
+  for (int s = 0; s < seed_count(); s++) {
+    const auto seed = static_cast<uint64_t>(3000 + s);
+    const bool gc = s % 2 == 0;
+    SCOPED_TRACE("seed " + std::to_string(seed) + " gc " + std::to_string(gc));
+    Editor ed(seed, false);
+    std::vector<std::unique_ptr<Doc>> docs;
+    make_docs(seed, gc, ed, docs);
+    if (HasFatalFailure()) return;
+    for (UpdateFormat format : {UpdateFormat::kV1, UpdateFormat::kV2}) {
+      auto full = docs[0]->encode_state_as_update({}, format);
+      ASSERT_TRUE(full.is_ok());
+      const size_t parts = 1 + seed % 7;
+      SplitStats stats;
+      auto split = split_update(*full, format, parts, &stats);
+      ASSERT_TRUE(split.is_ok()) << split.status().message();
+      ASSERT_EQ(split->size(), parts);
+      EXPECT_GT(stats.clocks, 0u);
+      EXPECT_LE(stats.deleted_clocks, stats.clocks);
+      Doc in_order(DocOptions{1, "", gc});
+      for (const UpdateBytes& part : *split) ASSERT_TRUE(in_order.apply_update(part, format).is_ok());
+      EXPECT_FALSE(in_order.has_pending());
+      auto again = in_order.encode_state_as_update({}, format);
+      ASSERT_TRUE(again.is_ok());
+      EXPECT_EQ(*again, *full);
+      Doc reversed(DocOptions{1, "", gc});
+      for (size_t p = parts; p-- > 0;) ASSERT_TRUE(reversed.apply_update((*split)[p], format).is_ok());
+      EXPECT_FALSE(reversed.has_pending());
+      EXPECT_EQ(reversed.to_canonical_json(), docs[0]->to_canonical_json());
+      EXPECT_EQ(reversed.encode_state_vector(), docs[0]->encode_state_vector());
     }
-    auto state = source->encode_state_as_update();
-    ASSERT_TRUE(state.is_ok());
-    ASSERT_GE(state->size(), 32u * 1024);  // read into slabs (apply_update.cc kSlabInputBytes)
-    auto loaded = std::make_unique<Doc>(DocOptions{12, "", gc});
-    ASSERT_TRUE(loaded->apply_update(*state).is_ok());
-    if (rng() % 2 == 0) source.reset();  // the loaded texts do not depend on the source
-    TextRef lt = loaded->get_text("t");
-    ASSERT_EQ(lt.to_string(), mirror);
-    for (int k = 0; k < 4000; k++) {
-      const uint64_t at = rng() % (mirror.size() + 1);
-      switch (rng() % 3) {
-        case 0: {  // typing inside a loaded item splits it
-          std::string piece(1 + rng() % 6, 'X');
-          ASSERT_TRUE(lt.insert(at, std::string_view(piece)).is_ok());
-          mirror.insert(at, piece);
-          break;
-        }
-        default:
-          if (at < mirror.size()) {  // deleting (gc frees the units)
-            const uint64_t n = std::min<uint64_t>(mirror.size() - at, 1 + rng() % 50);
-            ASSERT_TRUE(lt.remove_range(at, n).is_ok());
-            mirror.erase(at, n);
-          }
-      }
-      if (k % 500 == 0) {
-        ASSERT_EQ(lt.to_string(), mirror);
-      }
-    }
-    ASSERT_EQ(lt.to_string(), mirror);
-    // Its state loads again (slabs of slabs' texts), and both die in either order.
-    auto again_state = loaded->encode_state_as_update();
-    ASSERT_TRUE(again_state.is_ok());
-    auto again = std::make_unique<Doc>(DocOptions{13, "", gc});
-    ASSERT_TRUE(again->apply_update(*again_state).is_ok());
-    loaded.reset();
-    EXPECT_EQ(again->get_text("t").to_string(), mirror);
+    EXPECT_FALSE(split_update(UpdateBytes{0, 0}, UpdateFormat::kV1, 0).is_ok());
   }
 }
 
+// Loading in parts (load_paths.h; the thresholds lowered so that these small
+// states take it): the same state back, byte for byte, with tombstones in
+// runs; the doc then edits as the whole load's does. A state with a
+// malformed part leaves the doc as it was: empty, its declared root usable.
+TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
+  const size_t from = load_in_parts_from_bytes, part = load_part_bytes;
+  load_in_parts_from_bytes = 64;
+  load_part_bytes = 64;
+  size_t frozen = 0;
+  for (int s = 0; s < seed_count(); s++) {
+    const auto seed = static_cast<uint64_t>(4000 + s);
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Editor ed(seed, false);
+    std::vector<std::unique_ptr<Doc>> docs;
+    make_docs(seed, true, ed, docs);
+    if (HasFatalFailure()) break;
+    // Most of the text deleted, so that the load goes by parts.
+    TextRef t = docs[0]->get_text("t");
+    while (t.length() > 4) ASSERT_TRUE(t.remove_range(1, std::min<uint64_t>(t.length() - 2, 3)).is_ok());
+    for (UpdateFormat format : {UpdateFormat::kV1, UpdateFormat::kV2}) {
+      auto full = docs[0]->encode_state_as_update({}, format);
+      ASSERT_TRUE(full.is_ok());
+      Doc parts(DocOptions{1, "", true});
+      ASSERT_TRUE(parts.apply_update(*full, format).is_ok());
+      frozen += frozen_tombstones(parts);
+      load_in_parts_from_bytes = ~size_t{0};
+      Doc whole(DocOptions{1, "", true});
+      ASSERT_TRUE(whole.apply_update(*full, format).is_ok());
+      load_in_parts_from_bytes = 64;
+      auto again = parts.encode_state_as_update({}, format);
+      ASSERT_TRUE(again.is_ok());
+      EXPECT_EQ(*again, *full);
+      // The same edits on both.
+      Editor e1(seed, false), e2(seed, false);
+      for (int k = 0; k < 30; k++) {
+        e1.edit(parts);
+        e2.edit(whole);
+      }
+      expect_same_state(parts, whole);
+    }
+  }
+  EXPECT_GT(frozen, 0u);
+  // Atomic: a part that fails (the split checks the structure, so that is
+  // rare: injected here, after two parts were applied) leaves the doc as it
+  // was, empty, its declared root usable; the next load succeeds.
+  Doc source(DocOptions{7, "", true});
+  TextRef st = source.get_text("t");
+  for (int i = 0; i < 300; i++) {  // two clients in turn: 300 items that do not merge
+    source.set_client_id(7 + i % 2);
+    ASSERT_TRUE(st.insert(st.length(), std::u16string_view(u"ab")).is_ok());
+  }
+  ASSERT_TRUE(st.remove_range(0, 500).is_ok());
+  auto good = source.encode_state_as_update();
+  ASSERT_TRUE(good.is_ok());
+  Doc target(DocOptions{8, "", true});
+  TextRef declared = target.get_text("t");
+  load_in_parts_fail_at = 2;
+  EXPECT_FALSE(target.apply_update(*good).is_ok());
+  load_in_parts_fail_at = ~size_t{0};
+  EXPECT_EQ(target.encode_state_vector(), UpdateBytes{0});
+  EXPECT_EQ(declared.length(), 0u);
+  EXPECT_EQ(target.root_names(), std::vector<std::string>{"t"});
+  EXPECT_EQ(target.client_id(), 8u);
+  ASSERT_TRUE(target.apply_update(*good).is_ok());
+  EXPECT_EQ(declared.to_string(), st.to_string());
+  auto reencoded = target.encode_state_as_update();
+  ASSERT_TRUE(reencoded.is_ok());
+  EXPECT_EQ(*reencoded, *good);
+  load_in_parts_from_bytes = from;
+  load_part_bytes = part;
+}
+
+}  // namespace
 }  // namespace weft

@@ -20,6 +20,10 @@ inline bool load_fast_paths_enabled = true;
 // document's instead of one Item per struct of the whole state. Tests lower both.
 inline size_t load_in_parts_from_bytes = size_t{16} << 20;
 inline size_t load_part_bytes = size_t{4} << 20;
+// Test hook: part number k (0-based) of a load in parts fails as if its
+// bytes were malformed (the split checks the structure, so a real failure
+// there is rare): the doc must be left as it was.
+inline size_t load_in_parts_fail_at = ~size_t{0};
 
 // Loads into an empty document that collected and merged their blocks
 // themselves (bulk_load.h): tests check that the path they compare ran.

@@ -468,8 +468,9 @@ template <bool kInTxn>
   if (gc ? r_deleted == nullptr : r_text == nullptr) return false;
   // R must have been merged with everything it could merge with on its right.
   // (A tombstone run there might hold such a neighbour: the general path thaws it.)
-  if (const Item* q = r->right; q != nullptr && q->deleted && !q->is_gc &&
-                                (q->is_run || (q->id.client == r->id.client && q->id.clock == r->id.clock + r->length)))
+  if (const Item* q = r->right;
+      q != nullptr && q->deleted && !q->is_gc &&
+      (q->is_run || (q->id.client == r->id.client && q->id.clock == r->id.clock + r->length)))
     return false;
   if constexpr (kInTxn) {
     if (r->id.clock + r->length > txn->before_state.get(r->id.client)) return false;
@@ -533,8 +534,9 @@ template <bool kInTxn>
   auto* l_deleted = std::get_if<ContentDeleted>(&l->content);
   if (gc ? l_deleted == nullptr : l_text == nullptr) return false;
   // L must not merge with its own left neighbour, nor Y with its right one.
-  if (const Item* p = l->left; p != nullptr && p->deleted && !p->is_gc &&
-                               (p->is_run || (p->id.client == l->id.client && p->id.clock + p->length == l->id.clock)))
+  if (const Item* p = l->left;
+      p != nullptr && p->deleted && !p->is_gc &&
+      (p->is_run || (p->id.client == l->id.client && p->id.clock + p->length == l->id.clock)))
     return false;
   if (const Item* q = y->right;
       q != nullptr && !q->deleted && q->id.client == y->id.client && q->id.clock == y->id.clock + y->length)
@@ -598,12 +600,13 @@ bool delete_inside_item(Transaction& txn, Branch* text, Item* x, uint64_t offset
   const uint64_t client = x->id.client;
   if (x->id.clock + x->length > txn.before_state.get(client)) return false;
   // A tombstone run beside X might hold such a neighbour: the general path thaws it.
-  if (const Item* l = x->left; offset == 0 && l != nullptr && l->deleted &&
-                               (l->is_run || (l->id.client == client && l->id.clock + l->length == x->id.clock)))
+  if (const Item* l = x->left;
+      offset == 0 && l != nullptr && l->deleted &&
+      (l->is_run || (l->id.client == client && l->id.clock + l->length == x->id.clock)))
     return false;
-  if (const Item* r = x->right; r != nullptr && (r->is_run || (r->id.client == client &&
-                                                               r->id.clock == x->id.clock + x->length &&
-                                                               r->deleted == (end == x->length))))
+  if (const Item* r = x->right;
+      r != nullptr && (r->is_run || (r->id.client == client && r->id.clock == x->id.clock + x->length &&
+                                     r->deleted == (end == x->length))))
     return false;
   if (text->is_deleted() || (txn.doc.store().types_observed() && has_listeners(text))) return false;
 

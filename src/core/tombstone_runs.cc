@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <stdexcept>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 
@@ -280,8 +280,9 @@ struct RunView {
 
 // A tombstone that may join a run (see freeze_tombstone_runs).
 bool freezable(StructStore& store, const Item* x) {
-  return x->deleted && !x->is_gc && !x->keep && !x->is_run && x->parent_sub() == nullptr && x->type() == nullptr &&
-         std::holds_alternative<ContentDeleted>(x->content) && x->id.clock + x->length < store.state(x->id.client);
+  return x->deleted && !x->is_gc && !x->keep && !x->is_run && x->parent_sub() == nullptr &&
+         x->type() == nullptr && std::holds_alternative<ContentDeleted>(x->content) &&
+         x->id.clock + x->length < store.state(x->id.client);
 }
 
 // Points the member's place in its client's blocks at `item`.
@@ -290,7 +291,8 @@ void repoint(StructStore& store, ID member, Item* item) {
   // The clock arrays alone: a thaw may run inside a merge walk that has set
   // merged-away slots to null (try_merge_with_lefts), the last one included.
   const size_t i = blocks.find(member.clock);
-  if (blocks.clock_at(i) != member.clock) throw std::logic_error("tombstone run: member not at a block start");
+  if (blocks.clock_at(i) != member.clock)
+    throw std::logic_error("tombstone run: member not at a block start");
   blocks[i] = item;
 }
 

@@ -19,14 +19,20 @@
 //   the clock array), pointing at the run's Item. A client's last block is
 //   never a member, so the client's state needs no run.
 // - Anything that needs a member as an Item thaws the run first (thaw_run):
-//   the members become Items again, in place, with the same fields. The
-//   store's lookups by ID thaw (StructStore::find and the clean start / end
-//   splits); list walks that read more of an item than deleted / countable
-//   thaw the runs they meet; walks over a client's blocks (encoding, delete
-//   sets) read members through a RunReader without thawing.
+//   the members become Items again, in its place, with the same fields, and
+//   the run is freed. The store's lookups by ID thaw (StructStore::find and
+//   the clean start / end splits, which every remote item's origins go
+//   through); so do the conflict scan, a local insert next to a run, a
+//   merge of a member with a deleted block beside it (the cleanup), and the
+//   deletion or collection of the type holding a run. Walks over a client's
+//   blocks (encoding, delete sets, snapshots) read members through a
+//   RunReader without thawing; a delete set covering frozen ranges (a
+//   client syncing its whole state) changes nothing and thaws nothing. The
+//   fast paths of typing and deleting step aside where a run is a neighbour.
 //
-// Runs form where a whole state is loaded into an empty document (the bulk
-// load path of Doc::apply_update) and on freeze_tombstone_runs. Freezing and
+// Runs form where a big state is loaded into an empty document (the bulk
+// load of Doc::apply_update; a huge one is loaded in parts, frozen after
+// each, see load_paths.h) and on freeze_tombstone_runs. Freezing and
 // thawing change no state: the document encodes, reads and behaves the
 // same, byte for byte, as one that never had runs.
 #pragma once
@@ -91,7 +97,8 @@ void destroy_run(Item* run);
 
 // Reads members of runs met in a walk over a client's blocks, without
 // thawing: at() gives an Item with the member's fields (valid until the
-// next at()). A member is found and read without decoding the others.
+// next at()). A member is found and read without decoding the others
+// (consecutive blocks of a client often lie in different runs).
 class RunReader {
  public:
   // The block at `blocks[i]` of `client` as an Item: itself, or, for a
@@ -104,8 +111,8 @@ class RunReader {
  private:
   const Item& member(const BlockArray& blocks, size_t i, uint64_t client, const Item* run);
   Item view_;
-  const Item* viewed_ = nullptr;                    // the run whose header view_state_ holds
-  size_t next_ = 0;                                // where the next member is likely listed
+  const Item* viewed_ = nullptr;                  // the run whose header view_state_ holds
+  size_t next_ = 0;                               // where the next member is likely listed
   alignas(8) unsigned char view_state_[64] = {};  // a RunView (tombstone_runs.cc)
 };
 

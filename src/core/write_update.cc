@@ -345,7 +345,8 @@ void write_state_delete_set(UpdateEncoder& enc, const StructStore& store) {
     const size_t first = ranges.size();
     bool in_range = false;
     RunReader runs;
-    for (size_t i = 0; i < blocks->size(); i++) add_delete_range(ranges, runs.at(*blocks, i, client), in_range);
+    for (size_t i = 0; i < blocks->size(); i++)
+      add_delete_range(ranges, runs.at(*blocks, i, client), in_range);
     if (ranges.size() > first) with_ranges.push_back({client, first, ranges.size()});
   }
   write_v1_delete_set(enc.rest(), with_ranges, ranges);

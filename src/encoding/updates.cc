@@ -526,8 +526,8 @@ Result<UpdateBytes> diff_impl(std::span<const uint8_t> update, const StateVector
 // pieces to the bands of its clocks, so that every deleted clock arrives with
 // or after the struct holding it. Clocks past the end go to the last part.
 template <typename S, typename Dec>
-Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, const StateVector& ends, size_t parts,
-                                            bool& needs_generic) {
+Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, const StateVector& ends,
+                                            size_t parts, SplitStats& stats, bool& needs_generic) {
   std::vector<Dec> decs;
   decs.reserve(1);
   WEFT_RETURN_IF_ERROR(emplace_decoder(decs, update));
@@ -566,7 +566,10 @@ Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, con
   std::vector<DeleteSet> part_ds(parts);
   for (const auto& [client, ranges] : ds.clients()) {
     const uint64_t width = band(client);
+    auto end = ends.find(client);
     for (const DeleteRange& r : ranges) {
+      if (end != ends.end() && r.clock < end->second)
+        stats.deleted_clocks += std::min(r.end(), end->second) - r.clock;
       uint64_t clock = r.clock;
       while (clock < r.end()) {
         const size_t p = part_of(client, clock);
@@ -603,19 +606,28 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
   return diff_impl<WireStruct, UpdateDecoderV2>(update, state, needs_generic);
 }
 
-Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, UpdateFormat format, size_t parts) {
-  if (parts == 0 || parts > 4096) return Status(ErrorCode::kInvalidArgument, "split_update: parts must be 1..4096");
+Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, UpdateFormat format,
+                                              size_t parts, SplitStats* stats) {
+  if (parts == 0 || parts > 4096)
+    return Status(ErrorCode::kInvalidArgument, "split_update: parts must be 1..4096");
   WEFT_ASSIGN_OR_RETURN(UpdateBytes sv, encode_state_vector_from_update(update, format));
   WEFT_ASSIGN_OR_RETURN(StateVector ends, decode_state_vector(sv));
+  SplitStats counted;
+  for (const auto& [client, end] : ends) counted.clocks += end;
   bool needs_generic = false;
-  if (format == UpdateFormat::kV1) {
-    Result<std::vector<UpdateBytes>> fast = split_impl<LazyStruct, UpdateDecoderV1>(update, ends, parts, needs_generic);
-    if (!needs_generic) return fast;
-    return split_impl<WireStruct, UpdateDecoderV1>(update, ends, parts, needs_generic);
+  Result<std::vector<UpdateBytes>> out =
+      format == UpdateFormat::kV1
+          ? split_impl<LazyStruct, UpdateDecoderV1>(update, ends, parts, counted, needs_generic)
+          : split_impl<LazyStruct, UpdateDecoderV2>(update, ends, parts, counted, needs_generic);
+  if (needs_generic) {
+    counted.deleted_clocks = 0;
+    needs_generic = false;
+    out = format == UpdateFormat::kV1
+              ? split_impl<WireStruct, UpdateDecoderV1>(update, ends, parts, counted, needs_generic)
+              : split_impl<WireStruct, UpdateDecoderV2>(update, ends, parts, counted, needs_generic);
   }
-  Result<std::vector<UpdateBytes>> fast = split_impl<LazyStruct, UpdateDecoderV2>(update, ends, parts, needs_generic);
-  if (!needs_generic) return fast;
-  return split_impl<WireStruct, UpdateDecoderV2>(update, ends, parts, needs_generic);
+  if (stats != nullptr) *stats = counted;
+  return out;
 }
 
 Result<UpdateBytes> encode_state_vector_from_update(std::span<const uint8_t> update, UpdateFormat format) {
