@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite (README "Quick start", second command; CI runs it too).
 # Installs dependencies and builds if needed, then runs:
-#   1. unit tests, fuzz-corpus replay and the Yjs interop suites (ctest, release build)
+#   1. unit tests, fuzz-corpus replay and the Yjs interop suites (ctest, release build),
+#      then three interop suites with tombstone runs frozen after every transaction
 #   2. the same unit tests and corpus replay under ASan+UBSan (clang)
 #   3. each libFuzzer target briefly (built with stage 2, ASan+UBSan)
 #   4. the web app end to end: headless chromium (playwright-core) against `weft serve`
@@ -22,6 +23,15 @@ scripts/build.sh release
 
 echo "== ctest (release) == $(date -u +%T)"
 (cd build && ctest --output-on-failure -j2) || failed+=("ctest (release)")
+
+# The interop suites once more with every transaction of the `weft` command
+# and `weft-peer` ending in freeze_tombstone_runs (src/core/tombstone_runs.h):
+# every later edit, remote update and encoding meets packed tombstones, and
+# must still give yjs's bytes.
+echo "== Yjs interop with tombstone runs (node --test) == $(date -u +%T)"
+(cd tests/interop && WEFT_TEST_FREEZE_RUNS=1 INTEROP_SEEDS=100 WEFT_BIN="$root/build/apps/weft" \
+  WEFT_PEER_BIN="$root/build/tests/interop/weft-peer" \
+  node --test yjs_to_weft.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs) || failed+=("interop with tombstone runs")
 
 if [ "${WEFT_SKIP_ASAN:-0}" != 1 ]; then
   echo "== ctest (ASan+UBSan) == $(date -u +%T)"
