@@ -1032,8 +1032,7 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const Ds
           index++;
         }
         while (index < blocks.size()) {
-          // The clock array, not block->id: a tombstone run's members (deleted, passed over) point at the
-          // run.
+          // The clock array, not block->id: a tombstone run's members point at the run.
           if (blocks.clock_at(index) >= clock_end) break;
           block = blocks[index++];
           if (!block->deleted) {

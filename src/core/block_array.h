@@ -65,6 +65,8 @@ class BlockArray {
     if (i == cur_start_) c.first_clock = clock;
   }
   Item* front() const { return chunks_.front().items[0]; }
+  // clock_at(0), without moving the cursor.
+  uint64_t front_clock() const { return chunks_.front().first_clock; }
   Item* back() const {
     const Chunk& c = chunks_.back();
     return c.items[c.size - 1];

@@ -18,9 +18,9 @@ void cleanup_contextless_formatting_gap(Transaction& txn, Item* item);  // text_
 
 namespace {
 
+// A tombstone run holds earlier tombstones only.
 bool adds(const Transaction& txn, const Item* item) {
-  return !item->is_run &&
-         item->id.clock >= txn.before_state.get(item->id.client);  // a run holds old tombstones
+  return !item->is_run && item->id.clock >= txn.before_state.get(item->id.client);
 }
 
 bool deletes(const Transaction& txn, const Item* item) { return txn.delete_set.contains(item->id); }

@@ -460,14 +460,15 @@ const Item& RunReader::member(const BlockArray& blocks, size_t i, uint64_t clien
   next_ = k + 1;
   RunMember m;
   view.read(view.by_slot[k], m);
-  view_.id = m.id;
-  view_.length = m.length;
-  view_.origin = m.origin;
-  view_.right_origin = m.right_origin;
-  view_.parent = run->parent;
-  view_.content = ContentDeleted{m.length};
-  view_.deleted = true;
-  return view_;
+  Item& item = view_ ? *view_ : view_.emplace();
+  item.id = m.id;
+  item.length = m.length;
+  item.origin = m.origin;
+  item.right_origin = m.right_origin;
+  item.parent = run->parent;
+  item.content = ContentDeleted{m.length};
+  item.deleted = true;
+  return item;
 }
 
 }  // namespace weft

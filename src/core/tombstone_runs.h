@@ -39,6 +39,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/block_array.h"
@@ -110,7 +111,7 @@ class RunReader {
 
  private:
   const Item& member(const BlockArray& blocks, size_t i, uint64_t client, const Item* run);
-  Item view_;
+  std::optional<Item> view_;  // made on the first member (most walks meet none)
   const Item* viewed_ = nullptr;                  // the run whose header view_state_ holds
   size_t next_ = 0;                               // where the next member is likely listed
   alignas(8) unsigned char view_state_[64] = {};  // a RunView (tombstone_runs.cc)

@@ -148,9 +148,11 @@ size_t try_merge_with_lefts(StructStore& store, StructStore::Blocks& blocks, siz
     Item* left = blocks[i - 1];
     Item* right = blocks[i];
     if (left->is_run != right->is_run) [[unlikely]] {
-      // A tombstone run's member may merge with a deleted block beside it
-      // (two members never can: they did not merge before they were frozen,
-      // and neither can gain a list neighbour). Its run is thawed to try.
+      // A tombstone run's member may merge with a deleted block beside it:
+      // its run is thawed to try. Two members are never tried together: the
+      // cleanup tries pairs holding a block of this transaction (new, split
+      // or newly deleted, none a member) or the earlier tombstones of a
+      // deleted type, whose runs delete_type_children thawed.
       Item* other = left->is_run ? right : left;
       if (!other->deleted || other->is_gc) break;
       thaw_run(store, left->is_run ? left : right);

@@ -74,7 +74,7 @@ namespace {
 // One client's blocks from `clock` on (writeStructs).
 template <typename E>
 void write_client_structs_with(E& enc, const StructStore::Blocks& blocks, uint64_t client, uint64_t clock) {
-  clock = std::max(clock, blocks.clock_at(0));
+  clock = std::max(clock, blocks.front_clock());
   size_t start = StructStore::find_index(blocks, clock);
   enc.rest().write_var_uint(blocks.size() - start);
   enc.write_client(client);
@@ -239,7 +239,7 @@ void write_client_structs_v1(UpdateEncoderV1& enc, const StructStore::Blocks& bl
                              uint64_t clock, std::vector<DeleteRange>* ranges) {
   constexpr size_t kBuffer = 16384;
   lib0::Encoder& out = enc.rest();
-  clock = std::max(clock, blocks.clock_at(0));
+  clock = std::max(clock, blocks.front_clock());
   const size_t start = StructStore::find_index(blocks, clock);
   uint8_t buf[kBuffer];
   const ClientBytes own(client);
@@ -397,7 +397,7 @@ uint8_t* put_client_structs_v1(uint8_t* p, const uint8_t* end, const StructStore
                                uint64_t client, uint64_t clock) {
   constexpr size_t kMaxBlocks = 64;
   if (static_cast<size_t>(end - p) < kBlockRoom) return nullptr;
-  clock = std::max(clock, blocks.clock_at(0));
+  clock = std::max(clock, blocks.front_clock());
   // Typing continues the client's last block (in place, or merged into it
   // at cleanup): the range then starts there, found without a search.
   const Item& last_block = *blocks.back();
