@@ -21,9 +21,10 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
                                 UpdateFormat format);
 // Splits `update` into `parts` updates (some may be empty) that, applied in
 // order, give a document the same state as `update` does: each struct goes
-// whole to the part its start clock falls in (clock * parts / its client's
-// end), each deleted range in pieces to the parts its clocks fall in. Not a
-// Yjs operation: Doc::apply_update loads a huge state part by part with it.
+// whole to the part its start clock falls in (clocks cut in `parts` equal
+// bands per client), each deleted range to the parts of the structs it
+// covers, cut only where a part's structs start. Not a Yjs operation:
+// Doc::apply_update loads a huge state part by part with it.
 // With `stats`, also counts the clocks the update holds and those its
 // delete set covers among them.
 struct SplitStats {

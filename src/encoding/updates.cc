@@ -2,6 +2,7 @@
 // src/utils/updates.js (mergeUpdatesV2, diffUpdateV2,
 // encodeStateVectorFromUpdateV2, convertUpdateFormat).
 #include <algorithm>
+#include <unordered_map>
 #include <memory>
 
 #include "encoding/lazy_writer.h"
@@ -522,9 +523,7 @@ Result<UpdateBytes> diff_impl(std::span<const uint8_t> update, const StateVector
 
 // split_update on S structs (see diff_impl for S and needs_generic). A
 // client's clocks [0, end) (`ends`) fall in `parts` bands of end / parts + 1
-// clocks: a struct goes to the band of its start clock, a deleted range in
-// pieces to the bands of its clocks, so that every deleted clock arrives with
-// or after the struct holding it. Clocks past the end go to the last part.
+// clocks: a struct goes to the band of its start clock.
 template <typename S, typename Dec>
 Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, const StateVector& ends,
                                             size_t parts, SplitStats& stats, bool& needs_generic) {
@@ -546,11 +545,19 @@ Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, con
     const uint64_t width = band(client);
     return width == 0 ? parts - 1 : static_cast<size_t>(std::min<uint64_t>(parts - 1, clock / width));
   };
+  // Per client, the first struct start of each part (kNone where it has none).
+  constexpr uint64_t kNone = ~uint64_t{0};
+  std::unordered_map<uint64_t, std::vector<uint64_t>> starts;
   while (S* curr = reader.curr()) {
-    if (curr->kind != StructKind::kSkip &&
-        !write_struct(writers[part_of(curr->id.client, curr->id.clock)], *curr, 0)) {
-      needs_generic = true;
-      return std::vector<UpdateBytes>{};
+    if (curr->kind != StructKind::kSkip) {
+      const size_t p = part_of(curr->id.client, curr->id.clock);
+      std::vector<uint64_t>& first = starts[curr->id.client];
+      if (first.empty()) first.assign(parts, kNone);
+      if (first[p] == kNone) first[p] = curr->id.clock;
+      if (!write_struct(writers[p], *curr, 0)) {
+        needs_generic = true;
+        return std::vector<UpdateBytes>{};
+      }
     }
     reader.next();
   }
@@ -563,20 +570,36 @@ Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, con
   WEFT_RETURN_IF_ERROR(dec.status());
   DeleteSet ds = DeleteSet::read(dec);
   WEFT_RETURN_IF_ERROR(dec.status());
+  // A deleted range is cut where a part's structs start, never inside a
+  // struct: deleting part of a block splits it, and a split string with
+  // its content kept (gc off) may lose a surrogate pair, which a whole
+  // delete of the range would not. Part p then gets the clocks from its
+  // first struct's start to the next part's (every struct holding them has
+  // arrived by then); clocks of a client without structs here go last.
   std::vector<DeleteSet> part_ds(parts);
+  std::vector<uint64_t> from(parts + 1);  // from[p]: the first clock part p deletes
   for (const auto& [client, ranges] : ds.clients()) {
-    const uint64_t width = band(client);
     auto end = ends.find(client);
+    auto first = starts.find(client);
+    if (first == starts.end()) {
+      from.assign(parts + 1, kNone);
+      from[parts - 1] = 0;
+    } else {
+      from[parts] = kNone;
+      for (size_t p = parts; p-- > 0;) from[p] = std::min(first->second[p], from[p + 1]);
+      from[0] = 0;
+    }
     for (const DeleteRange& r : ranges) {
       if (end != ends.end() && r.clock < end->second)
         stats.deleted_clocks += std::min(r.end(), end->second) - r.clock;
-      uint64_t clock = r.clock;
-      while (clock < r.end()) {
-        const size_t p = part_of(client, clock);
-        // The first clock of part p + 1, or the range's end.
-        const uint64_t next = p + 1 < parts && width != 0 ? std::min(r.end(), (p + 1) * width) : r.end();
-        part_ds[p].add(client, clock, next - clock);
-        clock = next;
+      size_t p = parts - 1;
+      while (from[p] > r.clock) p--;  // from[0] == 0
+      for (uint64_t clock = r.clock; clock < r.end(); p++) {
+        const uint64_t next = std::min(r.end(), from[p + 1]);
+        if (next > clock) {
+          part_ds[p].add(client, clock, next - clock);
+          clock = next;
+        }
       }
     }
   }
