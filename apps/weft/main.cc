@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "core/load_paths.h"
 #include "core/tombstone_runs.h"
 
 #include "commands.h"
@@ -17,8 +18,11 @@
 int main(int argc, char** argv) {
   // Test hook for the interop suites (tombstone_runs.h): every transaction
   // ends with its tombstones frozen into runs.
-  if (const char* v = std::getenv("WEFT_TEST_FREEZE_RUNS"); v != nullptr && std::string(v) == "1")
+  if (const char* v = std::getenv("WEFT_TEST_FREEZE_RUNS"); v != nullptr && std::string(v) == "1") {
     weft::freeze_runs_after_transactions = true;
+    weft::load_in_parts_from_bytes = 256;  // and small states into empty docs load in parts
+    weft::load_part_bytes = 64;
+  }
   CLI::App app{"weft: a Yjs-compatible document database and tools"};
   app.require_subcommand(1);
   int exit_code = 0;

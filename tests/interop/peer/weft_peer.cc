@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/load_paths.h"
 #include "core/tombstone_runs.h"
 #include "encoding/json.h"
 #include "encoding/utf.h"
@@ -285,8 +286,11 @@ std::string delta_json(const weft::Delta& delta) {
 
 int main(int argc, char** argv) {
   // Test hook (tombstone_runs.h): every transaction ends with its tombstones frozen.
-  if (const char* v = std::getenv("WEFT_TEST_FREEZE_RUNS"); v != nullptr && std::string(v) == "1")
+  if (const char* v = std::getenv("WEFT_TEST_FREEZE_RUNS"); v != nullptr && std::string(v) == "1") {
     weft::freeze_runs_after_transactions = true;
+    weft::load_in_parts_from_bytes = 256;  // and small states into empty docs load in parts
+    weft::load_part_bytes = 64;
+  }
   uint64_t client = 1, seed = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
