@@ -551,7 +551,7 @@ Item* block_ending_at(Transaction& txn, StructStore& store, ID id, bool search_d
     if (last->id.clock + last->length - 1 == id.clock) return last;
     if (search_directly && id.clock < last->id.clock) {
       // Blocks are contiguous from clock 0, so find() holds for any clock below the last block's.
-      return StructStore::clean_end_at(txn, *blocks, blocks->find(id.clock), id.clock);
+      return StructStore::clean_end_at(txn, *blocks, blocks->find(id.clock), id);
     }
   }
   return store.get_item_clean_end(txn, id);

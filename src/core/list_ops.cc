@@ -12,10 +12,10 @@ namespace weft {
 Item* new_local_item(Transaction& txn, Branch* parent, Item* left, Item* right, Content&& content) {
   Doc& doc = txn.doc;
   // The new item's origins are its neighbours' ids: a tombstone run on
-  // either side becomes its members first (left is then the last of them)
-  // and is freed: the caller must not use the run it passed.
-  if (left != nullptr && left->is_run) left = thaw_run(doc.store(), left).last;
-  if (right != nullptr && right->is_run) right = thaw_run(doc.store(), right).first;
+  // either side gives up its member there as an Item (and is freed: the
+  // caller must not use the run it passed).
+  if (left != nullptr && left->is_run) left = thaw_last_member(doc.store(), left);
+  if (right != nullptr && right->is_run) right = thaw_member(doc.store(), right, size_t{0});
   Item* item = doc.store().pool().make();
   item->id = ID{doc.client_id(), doc.store().state(doc.client_id())};
   item->left = left;

@@ -39,6 +39,8 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
   }
   const std::vector<std::string> roots_before = root_names();
   const uint64_t client_before = client_id_;
+  uint64_t frozen = 0;
+  uint64_t thawed_before = store_->members_thawed;
   for (size_t k = 0; k < split->size(); k++) {
     UpdateBytes& part = (*split)[k];
     Status st = k == load_in_parts_fail_at
@@ -51,7 +53,21 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
       client_id_ = client_before;
       return st;
     }
-    freeze_tombstone_runs(*this);
+    // A part whose items have their origins among earlier parts' frozen
+    // tombstones (edits all over a long-edited text rather than in runs of
+    // typing) thaws them again, one split run per item: then parts cost
+    // more than they save, and the state is loaded whole instead (as
+    // without runs: every tombstone an Item).
+    const uint64_t thawed = store_->members_thawed - thawed_before;
+    frozen += freeze_tombstone_runs(*this);
+    if (thawed * 8 > frozen) {
+      reset_to_empty(roots_before);
+      client_id_ = client_before;
+      Status whole = apply_update(update, format, origin);
+      loading_in_parts_ = false;
+      return whole;
+    }
+    thawed_before = store_->members_thawed;
   }
   loading_in_parts_ = false;
   return Status::ok();

@@ -101,23 +101,21 @@ Item* StructStore::find(ID id) {
   Blocks& blocks = at(id.client);
   const size_t index = find_index(blocks, id.clock);
   Item* block = blocks[index];
-  if (block->is_run) [[unlikely]] {
-    thaw_run(*this, block);
-    block = blocks[index];
-  }
+  if (block->is_run) [[unlikely]]
+    block = thaw_member(*this, block, ID{id.client, blocks.clock_at(index)});
   return block;
 }
 
-Item* StructStore::thaw_at(Transaction& txn, Blocks& blocks, size_t index) {
-  thaw_run(txn.doc.store(), blocks[index]);
-  return blocks[index];
+Item* StructStore::thaw_at(Transaction& txn, Blocks& blocks, size_t index, uint64_t client) {
+  return thaw_member(txn.doc.store(), blocks[index], ID{client, blocks.clock_at(index)});
 }
 
-size_t StructStore::find_index_clean_start(Transaction& txn, Blocks& blocks, uint64_t clock) {
+size_t StructStore::find_index_clean_start(Transaction& txn, Blocks& blocks, ID id) {
+  const uint64_t clock = id.clock;
   size_t index = find_index(blocks, clock);
   Item* block = blocks[index];
   if (block->is_run) [[unlikely]]
-    block = thaw_at(txn, blocks, index);
+    block = thaw_at(txn, blocks, index, id.client);
   if (block->id.clock < clock && !block->is_gc) {
     Item* right = split_item(txn, block, clock - block->id.clock);
     blocks.insert(index + 1, right);
@@ -128,12 +126,12 @@ size_t StructStore::find_index_clean_start(Transaction& txn, Blocks& blocks, uin
 
 Item* StructStore::get_item_clean_start(Transaction& txn, ID id) {
   Blocks& blocks = at(id.client);
-  return blocks[find_index_clean_start(txn, blocks, id.clock)];
+  return blocks[find_index_clean_start(txn, blocks, id)];
 }
 
 Item* StructStore::get_item_clean_end(Transaction& txn, ID id) {
   Blocks& blocks = at(id.client);
-  return clean_end_at(txn, blocks, find_index(blocks, id.clock), id.clock);
+  return clean_end_at(txn, blocks, find_index(blocks, id.clock), id);
 }
 
 void StructStore::move_start(Item* item, uint64_t clock) {

@@ -53,6 +53,9 @@ class StructStore {
 
   // Every item of this store is made and destroyed here.
   ItemPool& pool() { return pool_; }
+  // Members of tombstone runs made Items again, ever (tombstone_runs.h): a
+  // load in parts stops freezing when the parts keep thawing earlier ones.
+  uint64_t members_thawed = 0;
 
   // Appends; the struct must start at state(client). Takes ownership.
   void add(Item* item);
@@ -60,24 +63,26 @@ class StructStore {
   static size_t find_index(const Blocks& blocks, uint64_t clock);
   Item* find(ID id);
   // Splits so that a block starts at / ends at `id` (GC blocks are not split).
-  size_t find_index_clean_start(Transaction& txn, Blocks& blocks, uint64_t clock);
+  size_t find_index_clean_start(Transaction& txn, Blocks& blocks, ID id);
   Item* get_item_clean_start(Transaction& txn, ID id);
   Item* get_item_clean_end(Transaction& txn, ID id);
   // get_item_clean_end's split, for a caller that found the block at `index`
   // (blocks[index] contains `clock`) its own way. Inline: origin lookups
   // during a load call it once per struct.
-  static Item* clean_end_at(Transaction& txn, Blocks& blocks, size_t index, uint64_t clock) {
+  static Item* clean_end_at(Transaction& txn, Blocks& blocks, size_t index, ID id) {
+    const uint64_t clock = id.clock;
     Item* block = blocks[index];
     if (block->is_run) [[unlikely]]
-      block = thaw_at(txn, blocks, index);
+      block = thaw_at(txn, blocks, index, id.client);
     if (clock != block->id.clock + block->length - 1 && !block->is_gc) {
       Item* right = split_item(txn, block, clock - block->id.clock + 1);
       blocks.insert(index + 1, right);
     }
     return block;
   }
-  // blocks[index], a member of a tombstone run, after thawing the run.
-  static Item* thaw_at(Transaction& txn, Blocks& blocks, size_t index);
+  // blocks[index] of `client`, a member of a tombstone run, after thawing
+  // it out of the run (tombstone_runs.h thaw_member).
+  static Item* thaw_at(Transaction& txn, Blocks& blocks, size_t index, uint64_t client);
   // Moves the start of `item` (in the store) to `clock`: the backspace fast
   // path hands the left neighbour's last units to a tombstone.
   void move_start(Item* item, uint64_t clock);

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "core/branch.h"
 #include "core/seq_index.h"
@@ -46,6 +48,8 @@ void put(std::vector<uint8_t>& out, uint64_t n) {
   out.push_back(static_cast<uint8_t>(n));
 }
 
+ID last_id(const RunMember& m) { return ID{m.id.client, m.id.clock + m.length - 1}; }
+
 // A run's bytes were written by encode_members in this process: a malformed
 // run is a bug, not input, hence logic_error rather than a Status.
 [[noreturn]] void corrupt(const char* what) { throw std::logic_error(std::string("tombstone run: ") + what); }
@@ -61,35 +65,35 @@ uint64_t get(const uint8_t* data, size_t size, size_t& at) {
   corrupt("varUint too long");
 }
 
-std::vector<uint8_t> encode_members(const std::vector<Item*>& members) {
+std::vector<uint8_t> encode_members(std::span<const RunMember> members) {
   const size_t n = members.size();
   std::vector<uint64_t> clients;
   std::vector<uint8_t> slot_of(n);
   for (size_t i = 0; i < n; i++) {
-    auto it = std::find(clients.begin(), clients.end(), members[i]->id.client);
-    if (it == clients.end()) it = clients.insert(clients.end(), members[i]->id.client);
+    auto it = std::find(clients.begin(), clients.end(), members[i].id.client);
+    if (it == clients.end()) it = clients.insert(clients.end(), members[i].id.client);
     slot_of[i] = static_cast<uint8_t>(it - clients.begin());
   }
   std::vector<uint64_t> base(clients.size(), ~uint64_t{0});
-  for (size_t i = 0; i < n; i++) base[slot_of[i]] = std::min(base[slot_of[i]], members[i]->id.clock);
+  for (size_t i = 0; i < n; i++) base[slot_of[i]] = std::min(base[slot_of[i]], members[i].id.clock);
   std::vector<uint8_t> by_slot(n);
   for (size_t i = 0; i < n; i++) by_slot[i] = static_cast<uint8_t>(i);
   std::sort(by_slot.begin(), by_slot.end(), [&](uint8_t a, uint8_t b) {
-    return slot_of[a] != slot_of[b] ? slot_of[a] < slot_of[b] : members[a]->id.clock < members[b]->id.clock;
+    return slot_of[a] != slot_of[b] ? slot_of[a] < slot_of[b] : members[a].id.clock < members[b].id.clock;
   });
   // A member whose id (or last id) another's origin names, by position;
   // member i's own neighbours first (the usual case).
   auto member_ending_at = [&](size_t i, const ID& id) -> int {
-    if (i > 0 && members[i - 1]->last_id() == id) return static_cast<int>(i - 1);
+    if (i > 0 && last_id(members[i - 1]) == id) return static_cast<int>(i - 1);
     for (size_t j = 0; j < n; j++) {
-      if (members[j]->last_id() == id) return static_cast<int>(j);
+      if (last_id(members[j]) == id) return static_cast<int>(j);
     }
     return -1;
   };
   auto member_starting_at = [&](size_t i, const ID& id) -> int {
-    if (i + 1 < n && members[i + 1]->id == id) return static_cast<int>(i + 1);
+    if (i + 1 < n && members[i + 1].id == id) return static_cast<int>(i + 1);
     for (size_t j = 0; j < n; j++) {
-      if (members[j]->id == id) return static_cast<int>(j);
+      if (members[j].id == id) return static_cast<int>(j);
     }
     return -1;
   };
@@ -116,7 +120,7 @@ std::vector<uint8_t> encode_members(const std::vector<Item*>& members) {
   };
   std::vector<uint8_t> tail;
   for (size_t i = 0; i < n; i++) {
-    const Item* m = members[i];
+    const RunMember* m = &members[i];
     if (records.size() > 0xffff) corrupt("records too long");  // 64 members never come near
     offsets[i] = static_cast<uint16_t>(records.size());
     tail.clear();
@@ -156,7 +160,9 @@ std::vector<uint8_t> encode_members(const std::vector<Item*>& members) {
 // then the members.
 constexpr size_t kRunHeader = sizeof(Item) + sizeof(uint32_t);
 
-Item* make_run(const std::vector<uint8_t>& bytes) {
+// A new run of `members` (two or more) under `parent`, not linked yet.
+Item* make_run(std::span<const RunMember> members, Branch* parent) {
+  const std::vector<uint8_t> bytes = encode_members(members);
   void* mem = ::operator new(kRunHeader + bytes.size());
   auto* raw = static_cast<unsigned char*>(mem);
   const auto size = static_cast<uint32_t>(bytes.size());
@@ -164,6 +170,11 @@ Item* make_run(const std::vector<uint8_t>& bytes) {
   std::memcpy(raw + kRunHeader, bytes.data(), bytes.size());
   Item* run = new (mem) Item();
   run->is_run = true;
+  run->id = ID{kRunClient, 0};
+  run->content = ContentDeleted{0};
+  run->deleted = true;
+  run->keep = true;
+  run->parent = parent;
   return run;
 }
 
@@ -296,17 +307,18 @@ void repoint(StructStore& store, ID member, Item* item) {
   blocks[i] = item;
 }
 
+RunMember member_of(const Item& item) {
+  return RunMember{item.id, item.length, item.origin, item.right_origin};
+}
+
 // Replaces `members` (at least two, neighbours in list order) by a run.
 void form_run(StructStore& store, const std::vector<Item*>& members) {
   Item* first = members[0];
   Branch* parent = first->parent;
   SeqIndex* index = parent->seq_index.get();
-  Item* run = make_run(encode_members(members));
-  run->id = ID{kRunClient, 0};
-  run->content = ContentDeleted{0};
-  run->deleted = true;
-  run->keep = true;
-  run->parent = parent;
+  RunMember packed[kMaxRunMembers];
+  for (size_t i = 0; i < members.size(); i++) packed[i] = member_of(*members[i]);
+  Item* run = make_run(std::span<const RunMember>(packed, members.size()), parent);
   // The run takes the first member's place, then the others merge into it
   // (told before the links change, as Item::try_merge does).
   run->left = first->left;
@@ -328,6 +340,72 @@ void form_run(StructStore& store, const std::vector<Item*>& members) {
     repoint(store, m->id, run);
     store.pool().destroy(m);
   }
+}
+
+// A member as an Item of its own, not linked yet.
+Item* make_member(StructStore& store, const RunMember& r, Branch* parent) {
+  Item* m = store.pool().make();
+  m->id = r.id;
+  m->length = r.length;
+  m->origin = r.origin;
+  m->right_origin = r.right_origin;
+  m->parent = parent;
+  m->content = ContentDeleted{r.length};
+  m->deleted = true;
+  return m;
+}
+
+// Replaces `run` in its list by its members: those in [from, to) become
+// Items, the ones before and after stay frozen in runs of their own (a side
+// of one member becomes an Item too). items[k] is then member k's Item, or
+// null where it stays frozen.
+void split_run(StructStore& store, Item* run, size_t from, size_t to, Item* items[kMaxRunMembers]) {
+  RunMember ms[kMaxRunMembers];
+  const RunView view(*run);
+  const size_t n = view.n_members;
+  for (size_t pos = 0; pos < n; pos++) view.read(pos, ms[pos]);
+  if (from == 1) from = 0;  // a side of one member is not a run
+  if (to == n - 1) to = n;
+  Branch* parent = run->parent;
+  SeqIndex* index = parent->seq_index.get();
+  if (parent->marker == run) parent->clear_marker();
+  Item* prev = nullptr;
+  auto link = [&](Item* piece) {
+    if (prev == nullptr) {  // in the run's place
+      piece->left = run->left;
+      piece->right = run->right;
+      if (piece->left != nullptr) {
+        piece->left->right = piece;
+      } else {
+        parent->start = piece;
+      }
+      if (piece->right != nullptr) piece->right->left = piece;
+      if (index != nullptr) index->on_replace(run, piece);
+    } else {  // after the previous piece
+      piece->left = prev;
+      piece->right = prev->right;
+      prev->right = piece;
+      if (piece->right != nullptr) piece->right->left = piece;
+      if (index != nullptr) index->on_split(prev, piece);
+    }
+    prev = piece;
+  };
+  auto frozen = [&](size_t a, size_t b) {
+    Item* piece = make_run(std::span<const RunMember>(ms + a, b - a), parent);
+    link(piece);
+    for (size_t k = a; k < b; k++) repoint(store, ms[k].id, piece);
+  };
+  for (size_t k = 0; k < n; k++) items[k] = nullptr;
+  store.members_thawed += to - from;
+  if (from > 0) frozen(0, from);
+  for (size_t k = from; k < to; k++) {
+    Item* m = make_member(store, ms[k], parent);
+    link(m);
+    repoint(store, ms[k].id, m);
+    items[k] = m;
+  }
+  if (to < n) frozen(to, n);
+  destroy_run(run);
 }
 
 size_t freeze_list(StructStore& store, Branch& branch);
@@ -400,46 +478,29 @@ size_t frozen_tombstones(const Doc& doc) {
 }
 
 ThawedRun thaw_run(StructStore& store, Item* run) {
+  const size_t n = RunView(*run).n_members;
+  Item* items[kMaxRunMembers];
+  split_run(store, run, 0, n, items);
+  return {items[0], items[n - 1]};
+}
+
+Item* thaw_member(StructStore& store, Item* run, size_t pos) {
+  const size_t n = RunView(*run).n_members;
+  if (pos >= n) corrupt("bad member position");
+  Item* items[kMaxRunMembers];
+  split_run(store, run, pos, pos + 1, items);
+  return items[pos];
+}
+
+Item* thaw_member(StructStore& store, Item* run, ID member) {
   const RunView view(*run);
-  Branch* parent = run->parent;
-  SeqIndex* index = parent->seq_index.get();
-  if (parent->marker == run) parent->clear_marker();
-  Item* prev = nullptr;
-  Item* first = nullptr;
-  for (size_t pos = 0; pos < view.n_members; pos++) {
-    RunMember r;
-    view.read(pos, r);
-    Item* m = store.pool().make();
-    m->id = r.id;
-    m->length = r.length;
-    m->origin = r.origin;
-    m->right_origin = r.right_origin;
-    m->parent = parent;
-    m->content = ContentDeleted{r.length};
-    m->deleted = true;
-    if (prev == nullptr) {  // in the run's place
-      first = m;
-      m->left = run->left;
-      m->right = run->right;
-      if (m->left != nullptr) {
-        m->left->right = m;
-      } else {
-        parent->start = m;
-      }
-      if (m->right != nullptr) m->right->left = m;
-      if (index != nullptr) index->on_replace(run, m);
-    } else {  // after the previous member
-      m->left = prev;
-      m->right = prev->right;
-      prev->right = m;
-      if (m->right != nullptr) m->right->left = m;
-      if (index != nullptr) index->on_split(prev, m);
-    }
-    repoint(store, r.id, m);
-    prev = m;
-  }
-  destroy_run(run);
-  return {first, prev};
+  const size_t k = view.find(member.client, member.clock, view.n_members);
+  if (k == view.n_members) corrupt("no such member");
+  return thaw_member(store, run, view.by_slot[k]);
+}
+
+Item* thaw_last_member(StructStore& store, Item* run) {
+  return thaw_member(store, run, RunView(*run).n_members - 1);
 }
 
 void destroy_run(Item* run) {

@@ -72,9 +72,12 @@ struct RunMember {
 // at the end of a load (Doc::apply_update's bulk path calls it).
 size_t freeze_tombstone_runs(Doc& doc);
 
-// The bulk load freezes when the update held this many structs or more
-// (tests lower it).
-inline uint64_t tombstone_runs_from_structs = 1 << 20;
+// The bulk load freezes when the update held this many structs or more.
+// Off by default: a whole state whose tombstones lie all over it (random
+// edits) would thaw on every later origin lookup, and its encoding would
+// read members from runs spread over memory; the loads that gain, huge
+// mostly deleted states, go by parts (load_paths.h). Tests lower it.
+inline uint64_t tombstone_runs_from_structs = ~uint64_t{0};
 
 // Test hook: freeze after every outermost transaction (Doc::transact), so
 // that every later edit, remote update and encoding meets runs. The interop
@@ -92,6 +95,15 @@ struct ThawedRun {
   Item* last;
 };
 ThawedRun thaw_run(StructStore& store, Item* run);
+
+// One member of `run` as an Item, the rest kept frozen: the run's members
+// before and after it become runs of their own (or an Item, for one). By
+// position in list order (0: the first, see thaw_last_member), or by id.
+// Memory stays near the frozen form however many members are touched one
+// at a time (a load whose items have their origins all over a frozen part).
+Item* thaw_member(StructStore& store, Item* run, size_t pos);
+Item* thaw_member(StructStore& store, Item* run, ID member);
+Item* thaw_last_member(StructStore& store, Item* run);
 
 // Frees a run that is no longer linked or pointed at (StructStore's destructor).
 void destroy_run(Item* run);
@@ -111,7 +123,7 @@ class RunReader {
 
  private:
   const Item& member(const BlockArray& blocks, size_t i, uint64_t client, const Item* run);
-  std::optional<Item> view_;  // made on the first member (most walks meet none)
+  std::optional<Item> view_;                      // made on the first member (most walks meet none)
   const Item* viewed_ = nullptr;                  // the run whose header view_state_ holds
   size_t next_ = 0;                               // where the next member is likely listed
   alignas(8) unsigned char view_state_[64] = {};  // a RunView (tombstone_runs.cc)

@@ -139,9 +139,9 @@ void Transaction::add_changed_type(Branch* type, const std::string* parent_sub) 
 
 namespace {
 
-// Merges blocks[pos] into its left neighbours while possible; returns how
-// many were merged (and removed from the array).
-size_t try_merge_with_lefts(StructStore& store, StructStore::Blocks& blocks, size_t pos) {
+// Merges blocks[pos] (of `client`) into its left neighbours while possible;
+// returns how many were merged (and removed from the array).
+size_t try_merge_with_lefts(StructStore& store, StructStore::Blocks& blocks, uint64_t client, size_t pos) {
   ItemPool& pool = store.pool();
   size_t i = pos;
   for (; i > 0; i--) {
@@ -149,13 +149,14 @@ size_t try_merge_with_lefts(StructStore& store, StructStore::Blocks& blocks, siz
     Item* right = blocks[i];
     if (left->is_run != right->is_run) [[unlikely]] {
       // A tombstone run's member may merge with a deleted block beside it:
-      // its run is thawed to try. Two members are never tried together: the
+      // it is thawed out of its run to try. Two members are never tried together: the
       // cleanup tries pairs holding a block of this transaction (new, split
       // or newly deleted, none a member) or the earlier tombstones of a
       // deleted type, whose runs delete_type_children thawed.
       Item* other = left->is_run ? right : left;
       if (!other->deleted || other->is_gc) break;
-      thaw_run(store, left->is_run ? left : right);
+      const size_t at = left->is_run ? i - 1 : i;
+      thaw_member(store, blocks[at], ID{client, blocks.clock_at(at)});
       left = blocks[i - 1];
       right = blocks[i];
     }
@@ -205,7 +206,7 @@ void try_merge_delete_set(const DeleteSet& ds, StructStore& store) {
       auto most_right = static_cast<int64_t>(
           std::min(blocks->size() - 1, 1 + StructStore::find_index(*blocks, r.end() - 1)));
       for (int64_t si = most_right; si > 0 && blocks->clock_at(static_cast<size_t>(si)) >= r.clock;) {
-        si -= 1 + static_cast<int64_t>(try_merge_with_lefts(store, *blocks, static_cast<size_t>(si)));
+        si -= 1 + static_cast<int64_t>(try_merge_with_lefts(store, *blocks, client, static_cast<size_t>(si)));
       }
     }
   }
@@ -282,7 +283,7 @@ void Doc::cleanup_transaction(Transaction& txn) {
     if (blocks.clock_at(changed_from) < before) changed_from++;
     auto first = static_cast<int64_t>(std::max<size_t>(changed_from, 1));
     for (auto i = static_cast<int64_t>(blocks.size()) - 1; i >= first;) {
-      i -= 1 + static_cast<int64_t>(try_merge_with_lefts(store, blocks, static_cast<size_t>(i)));
+      i -= 1 + static_cast<int64_t>(try_merge_with_lefts(store, blocks, client, static_cast<size_t>(i)));
     }
   };
   bool state_changed = false;
@@ -309,9 +310,9 @@ void Doc::cleanup_transaction(Transaction& txn) {
     StructStore::Blocks& blocks = *store.blocks(id.client);
     size_t pos = StructStore::find_index(blocks, id.clock);
     if (pos + 1 < blocks.size()) {
-      if (try_merge_with_lefts(store, blocks, pos + 1) > 1) continue;
+      if (try_merge_with_lefts(store, blocks, id.client, pos + 1) > 1) continue;
     }
-    if (pos > 0) try_merge_with_lefts(store, blocks, pos);
+    if (pos > 0) try_merge_with_lefts(store, blocks, id.client, pos);
   }
   if (!txn.local) {
     if (txn.after_state.get(client_id_) != txn.before_state.get(client_id_))

@@ -2,8 +2,8 @@
 // src/utils/updates.js (mergeUpdatesV2, diffUpdateV2,
 // encodeStateVectorFromUpdateV2, convertUpdateFormat).
 #include <algorithm>
-#include <unordered_map>
 #include <memory>
+#include <unordered_map>
 
 #include "encoding/lazy_writer.h"
 #include "encoding/struct_reader.h"
