@@ -18,21 +18,21 @@
 // - Every member keeps its place in its client's BlockArray (its clock in
 //   the clock array), pointing at the run's Item. A client's last block is
 //   never a member, so the client's state needs no run.
-// - Anything that needs a member as an Item thaws the run first (thaw_run):
-//   the members become Items again, in its place, with the same fields, and
-//   the run is freed. The store's lookups by ID thaw (StructStore::find and
-//   the clean start / end splits, which every remote item's origins go
-//   through); so do the conflict scan, a local insert next to a run, a
-//   merge of a member with a deleted block beside it (the cleanup), and the
-//   deletion or collection of the type holding a run. Walks over a client's
+// - Anything that needs a member as an Item thaws it: thaw_member makes that
+//   member an Item and splits the run around it (the store's lookups by ID,
+//   StructStore::find and the clean start / end splits that every remote
+//   item's origins go through; a local insert next to a run; a merge of a
+//   member with a deleted block beside it, in the cleanup); thaw_run makes
+//   all of them Items (the conflict scan, the deletion or collection of the
+//   type holding a run). The run is freed either way. Walks over a client's
 //   blocks (encoding, delete sets, snapshots) read members through a
 //   RunReader without thawing; a delete set covering frozen ranges (a
 //   client syncing its whole state) changes nothing and thaws nothing. The
 //   fast paths of typing and deleting step aside where a run is a neighbour.
 //
-// Runs form where a big state is loaded into an empty document (the bulk
-// load of Doc::apply_update; a huge one is loaded in parts, frozen after
-// each, see load_paths.h) and on freeze_tombstone_runs. Freezing and
+// Runs form where a huge, mostly deleted state is loaded into an empty
+// document in parts, frozen after each (load_paths.h), and on
+// freeze_tombstone_runs. Freezing and
 // thawing change no state: the document encodes, reads and behaves the
 // same, byte for byte, as one that never had runs.
 #pragma once
