@@ -311,6 +311,21 @@ RunMember member_of(const Item& item) {
   return RunMember{item.id, item.length, item.origin, item.right_origin};
 }
 
+// Links `now` into the list in `old`'s place (old's own links are left as
+// they were) and tells the parent's index.
+void take_place(Item* old, Item* now) {
+  Branch* parent = old->parent;
+  now->left = old->left;
+  now->right = old->right;
+  if (now->left != nullptr) {
+    now->left->right = now;
+  } else {
+    parent->start = now;
+  }
+  if (now->right != nullptr) now->right->left = now;
+  if (SeqIndex* index = parent->seq_index.get()) index->on_replace(old, now);
+}
+
 // Replaces `members` (at least two, neighbours in list order) by a run.
 void form_run(StructStore& store, const std::vector<Item*>& members) {
   Item* first = members[0];
@@ -321,15 +336,7 @@ void form_run(StructStore& store, const std::vector<Item*>& members) {
   Item* run = make_run(std::span<const RunMember>(packed, members.size()), parent);
   // The run takes the first member's place, then the others merge into it
   // (told before the links change, as Item::try_merge does).
-  run->left = first->left;
-  run->right = first->right;
-  if (run->left != nullptr) {
-    run->left->right = run;
-  } else {
-    parent->start = run;
-  }
-  if (run->right != nullptr) run->right->left = run;
-  if (index != nullptr) index->on_replace(first, run);
+  take_place(first, run);
   for (size_t i = 1; i < members.size(); i++) {
     Item* m = members[i];
     if (index != nullptr) index->on_merge(run, m);
@@ -371,16 +378,8 @@ void split_run(StructStore& store, Item* run, size_t from, size_t to, Item* item
   if (parent->marker == run) parent->clear_marker();
   Item* prev = nullptr;
   auto link = [&](Item* piece) {
-    if (prev == nullptr) {  // in the run's place
-      piece->left = run->left;
-      piece->right = run->right;
-      if (piece->left != nullptr) {
-        piece->left->right = piece;
-      } else {
-        parent->start = piece;
-      }
-      if (piece->right != nullptr) piece->right->left = piece;
-      if (index != nullptr) index->on_replace(run, piece);
+    if (prev == nullptr) {
+      take_place(run, piece);
     } else {  // after the previous piece
       piece->left = prev;
       piece->right = prev->right;
