@@ -28,17 +28,25 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
   SplitStats stats;
   Result<std::vector<UpdateBytes>> split = split_update(update, format, parts, &stats);
   if (!split.is_ok()) return split.status();
-  loading_in_parts_ = true;  // no second split below
+  // No second split below, however this returns (a thaw can throw on a
+  // broken run: the flag must not stay set).
+  struct Loading {
+    bool& flag;
+    explicit Loading(bool& f) : flag(f) { flag = true; }
+    ~Loading() { flag = false; }
+  } loading(loading_in_parts_);
   if (stats.deleted_clocks * 2 < stats.clocks) {
     // Mostly visible: nearly every item stays an Item whichever way it is
     // loaded, and one bulk load is faster than parts through the general path.
     std::vector<UpdateBytes>().swap(*split);
-    Status st = apply_update(update, format, origin);
-    loading_in_parts_ = false;
-    return st;
+    return apply_update(update, format, origin);
   }
   const std::vector<std::string> roots_before = root_names();
   const uint64_t client_before = client_id_;
+  auto undo = [&] {  // back to the empty document this started from
+    reset_to_empty(roots_before);
+    client_id_ = client_before;
+  };
   uint64_t frozen = 0;
   uint64_t thawed_before = store_->members_thawed;
   for (size_t k = 0; k < split->size(); k++) {
@@ -48,9 +56,7 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
                     : apply_update(part, format, origin);
     UpdateBytes().swap(part);
     if (!st.is_ok()) {  // a part failed (content the split does not check): as if nothing was applied
-      loading_in_parts_ = false;
-      reset_to_empty(roots_before);
-      client_id_ = client_before;
+      undo();
       return st;
     }
     // A part whose items have their origins among earlier parts' frozen
@@ -61,15 +67,11 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     const uint64_t thawed = store_->members_thawed - thawed_before;
     frozen += freeze_tombstone_runs(*this);
     if (thawed * 8 > frozen) {
-      reset_to_empty(roots_before);
-      client_id_ = client_before;
-      Status whole = apply_update(update, format, origin);
-      loading_in_parts_ = false;
-      return whole;
+      undo();
+      return apply_update(update, format, origin);
     }
     thawed_before = store_->members_thawed;
   }
-  loading_in_parts_ = false;
   return Status::ok();
 }
 
