@@ -8,21 +8,11 @@
 #include <cstdint>
 #include <string>
 
-#include "weft/update.h"
-
 namespace weft::bench {
 
-// The v1 update of such a document (string items, all in the delete set, as a
-// doc with gc off holds them).
-UpdateBytes make_tombstone_update(uint64_t count);
-
-// A long-edited text instead: `count` pieces typed at random places by 64
-// clients, then ~98% of the text deleted in ranges (fixed seed). Its
-// tombstones have origins and right origins all over the document.
-UpdateBytes make_edited_tombstone_update(uint64_t count, uint64_t seed);
-
-// Writes make_tombstone_update(count) (shape "alternating") or
-// make_edited_tombstone_update(count, 1) (shape "edits") to `path`; prints one JSON line.
+// Writes testdata::make_tombstone_update(count) (shape "alternating") or
+// testdata::make_edited_tombstone_update(count, 1) (shape "edits"; both in
+// src/testdata/tombstone_updates.h) to `path`; prints one JSON line.
 int run_tombstones_gen(uint64_t count, const std::string& path, const std::string& shape);
 // Loads `path` into a fresh doc (gc on or off), reads the text, re-encodes
 // the state (v1); prints one JSON line with times and peak RSS.

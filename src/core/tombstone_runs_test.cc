@@ -37,6 +37,7 @@
 #include "core/values.h"
 #include "encoding/update_codec.h"
 #include "encoding/wire.h"
+#include "testdata/tombstone_updates.h"
 #include "weft/doc.h"
 #include "weft/types.h"
 #include "weft/update.h"
@@ -1752,40 +1753,12 @@ TEST(TombstoneRuns, LongStretchOfSeveralClients) {
 // ---------------------------------------------------------------------------
 // 4. A million tombstones (WEFT_RUNS_BIG=1).
 
-// Item k belongs to client 1 + k % 2 at clock k / 2 and follows item k - 1,
-// so no two blocks merge (as bench_tombstones.cc); all deleted when `deleted`.
-// With `bad`, client 1's last item refers to a later clock of its own
-// client (malformed).
+// Alternating items of two clients that never merge, in the root "t" the
+// tests read, all deleted when `deleted` (testdata/tombstone_updates.h: the
+// bench's document). With `bad`, client 1's last item refers to a later
+// clock of its own client (malformed).
 UpdateBytes tombstone_update(uint64_t count, bool deleted, bool bad = false) {
-  constexpr uint64_t kClients[2] = {1, 2};
-  auto enc = make_update_encoder(UpdateFormat::kV1);
-  const uint64_t per_client[2] = {(count + 1) / 2, count / 2};
-  enc->rest().write_var_uint(2);
-  for (int c = 1; c >= 0; c--) {
-    enc->rest().write_var_uint(per_client[c]);
-    enc->write_client(kClients[c]);
-    enc->rest().write_var_uint(0);
-    for (uint64_t clock = 0; clock < per_client[c]; clock++) {
-      const uint64_t k = 2 * clock + static_cast<uint64_t>(c);
-      const uint8_t kString = 4;
-      if (k == 0) {
-        enc->write_info(kString);
-        enc->write_parent_info(true);
-        enc->write_string(std::string_view("t"));
-      } else {
-        enc->write_info(kString | 0x80);
-        const bool bad_one = bad && c == 0 && clock == per_client[0] - 1;
-        enc->write_left_id(bad_one ? ID{1, per_client[0] + 5} : ID{kClients[(k - 1) % 2], (k - 1) / 2});
-      }
-      enc->write_string(std::u16string_view(u"x"));
-    }
-  }
-  DeleteSet ds;
-  if (deleted) {
-    for (int c = 0; c < 2; c++) ds.add(kClients[c], 0, per_client[c]);
-  }
-  ds.write(*enc);
-  return enc->finish();
+  return testdata::make_tombstone_update(count, {.root = "t", .deleted = deleted, .bad_origin = bad});
 }
 
 TEST(TombstoneRuns, AMillionTombstones) {
