@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <unordered_map>
 
 #include "core/branch.h"
 #include "core/struct_store.h"
@@ -259,51 +260,91 @@ void call_observers(Transaction& txn) {
     }
     return;
   }
+  // yjs cleanupTransactions: each changed type in first-change order
+  // (transaction.changed, a Map) makes its event and calls its own observers
+  // (_callObserver) before the next type's turn, so an observer that deletes
+  // a type yet to come spares that type its call.
   std::vector<std::unique_ptr<Event>> events;
+  // Deep observer bookkeeping (yjs transaction.changedParentTypes, a Map):
+  // each type an event reached on its way up from its target, in the order
+  // the first one did, with those events in the order they were made.
+  struct Reached {
+    Branch* type;
+    std::vector<const Event*> events;
+    bool call_deep = false;
+  };
+  std::vector<Reached> parents;
+  // A transaction reaches one or a few types: they are found by a scan, with
+  // a hash index once there are many.
+  constexpr size_t kIndexFrom = 16;
+  std::unordered_map<Branch*, size_t> parent_index;
+  auto reach = [&](Branch* t) -> Reached& {
+    if (parents.size() < kIndexFrom) {
+      for (Reached& r : parents) {
+        if (r.type == t) return r;
+      }
+      if (parents.empty()) parents.reserve(4);  // a type, its parent, a root
+      parents.push_back({t, {}});
+      if (parents.size() == kIndexFrom) {
+        for (size_t i = 0; i < parents.size(); i++) parent_index.emplace(parents[i].type, i);
+      }
+      return parents.back();
+    }
+    auto [at, added] = parent_index.try_emplace(t, parents.size());
+    if (added) parents.push_back({t, {}});
+    return parents[at->second];
+  };
   for (auto& [type, subs] : txn.changed) {
     if (type->is_deleted()) continue;
+    if (has_listeners(type)) {
+      auto ev = std::make_unique<Event>();
+      ev->target = type;
+      ev->current_target = type;
+      compute_keys(txn, *ev, subs.keys);
+      if (subs.list) {
+        const auto kind = type->effective_kind();
+        if (kind == TypeRef::kText || kind == TypeRef::kXmlText) {
+          compute_text_delta(txn, *ev);
+        } else {
+          compute_list_delta(txn, *ev);
+        }
+      }
+      // callTypeObservers: the event goes to the type and each ancestor.
+      for (Branch* t = type; t != nullptr; t = t->item ? t->item->parent : nullptr) {
+        reach(t).events.push_back(ev.get());
+      }
+      const Event& event = *events.emplace_back(std::move(ev));
+      auto observers = type->observers;  // observers may unsubscribe while called
+      for (auto& [id, fn] : observers) fn(event, txn);
+    }
     // YText._callObserver: remote changes to formatted text trigger the marker cleanup.
     if (!txn.local && type->has_formatting && type->kind &&
         (*type->kind == TypeRef::kText || *type->kind == TypeRef::kXmlText)) {
       txn.need_formatting_cleanup = true;
     }
-    if (!has_listeners(type)) continue;
-    auto ev = std::make_unique<Event>();
-    ev->target = type;
-    ev->current_target = type;
-    compute_keys(txn, *ev, subs.keys);
-    if (subs.list) {
-      const auto kind = type->effective_kind();
-      if (kind == TypeRef::kText || kind == TypeRef::kXmlText) {
-        compute_text_delta(txn, *ev);
-      } else {
-        compute_list_delta(txn, *ev);
-      }
-    }
-    for (Branch* t = type; t != nullptr; t = t->item ? t->item->parent : nullptr) {
-      txn.changed_parent_types[t].push_back(ev.get());
-    }
-    events.push_back(std::move(ev));
   }
-  for (auto& ev : events) {
-    auto observers = ev->target->observers;  // observers may unsubscribe while called
-    for (auto& [id, fn] : observers) fn(*ev, txn);
-  }
-  for (auto& [type, evs] : txn.changed_parent_types) {
-    if (type->deep_observers.empty() || type->is_deleted()) continue;
+  // Then the deep observers, type by type in the order an event first
+  // reached each (changedParentTypes, a Map). As in yjs, which types are
+  // called is settled before the first call; which of their events are
+  // passed (targets not deleted), at each call.
+  for (Reached& r : parents) r.call_deep = !r.type->deep_observers.empty() && !r.type->is_deleted();
+  for (const Reached& r : parents) {
+    if (!r.call_deep) continue;
+    Branch* type = r.type;
     std::vector<Event> copies;
-    for (Event* ev : evs) {
+    for (const Event* ev : r.events) {
       if (ev->target->is_deleted()) continue;
       Event copy = *ev;
       copy.current_target = type;
       copy.path = path_between(type, ev->target);
       copies.push_back(std::move(copy));
     }
+    // Top-level events first; a stable sort, as JS's Array.prototype.sort.
     std::stable_sort(copies.begin(), copies.end(),
                      [](const Event& a, const Event& b) { return a.path.size() < b.path.size(); });
     std::vector<const Event*> ptrs;
     for (const Event& e : copies) ptrs.push_back(&e);
-    if (ptrs.empty()) continue;
+    // Called even with no event left (an earlier observer deleted their targets), as yjs does.
     auto observers = type->deep_observers;
     for (auto& [id, fn] : observers) fn(ptrs, txn);
   }

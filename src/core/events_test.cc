@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "weft/doc.h"
 
 namespace weft {
@@ -139,6 +144,182 @@ TEST(Events, DeepObserverSeesNestedChangesWithPath) {
   inner.set("x", Any(true));
   ASSERT_EQ(path_sizes.size(), 1u);
   EXPECT_EQ(path_sizes[0], 1u);
+}
+
+// The order yjs 13.6.33 calls observers in (cleanupTransactions): each
+// changed type in first-change order calls its own observers, then the deep
+// observers run type by type in the order an event first reached each on its
+// way up (a JS Map each, insertion-ordered); a deep observer gets its events
+// sorted by path length, stably (the order they were made among equals).
+// The expected logs are what yjs prints for the same edits
+// (tests/interop/observers.test.mjs compares random sessions live). Each
+// shape runs in both orders: an order that follows the types' addresses
+// (deep observers were once called by Branch address) fails one of them.
+class ObserverLog {
+ public:
+  void watch(const TypeRefBase& type, const std::string& name) {
+    names_[type.branch()] = name;
+    type.observe([this, name](const Event&, Transaction&) { log_.push_back("obs " + name); });
+    type.observe_deep([this, name](const std::vector<const Event*>& events, Transaction&) {
+      std::string line = "deep " + name + ":";
+      for (const Event* e : events) {
+        line += " " + names_.at(e->target) + "[";
+        for (size_t i = 0; i < e->path.size(); i++) {
+          if (i > 0) line += ",";
+          const auto& p = e->path[i];
+          line += p.index() == 0 ? std::get<0>(p) : std::to_string(std::get<1>(p));
+        }
+        line += "]";
+      }
+      log_.push_back(line);
+    });
+  }
+  std::vector<std::string> take() { return std::exchange(log_, {}); }
+
+ private:
+  std::map<Branch*, std::string> names_;
+  std::vector<std::string> log_;
+};
+
+TEST(Events, ObserversOfRootsInFirstChangeOrder) {
+  Doc doc(1);
+  MapRef a = doc.get_map("a");
+  MapRef b = doc.get_map("b");
+  ObserverLog log;
+  log.watch(a, "a");
+  log.watch(b, "b");
+  doc.transact([&](Transaction&) {
+    b.set("k", Any(1));
+    a.set("k", Any(1));
+    b.set("j", Any(1));  // b again: it keeps its first place
+  });
+  EXPECT_EQ(log.take(), (std::vector<std::string>{"obs b", "obs a", "deep b: b[]", "deep a: a[]"}));
+  doc.transact([&](Transaction&) {
+    a.set("k", Any(2));
+    b.set("k", Any(2));
+    a.set("j", Any(2));
+  });
+  EXPECT_EQ(log.take(), (std::vector<std::string>{"obs a", "obs b", "deep a: a[]", "deep b: b[]"}));
+}
+
+TEST(Events, DeepObserversOfNestedTypesInFirstReachOrder) {
+  Doc doc(1);
+  MapRef m = doc.get_map("m");
+  MapRef n1 = m.set_map("n1");
+  MapRef n2 = m.set_map("n2");
+  MapRef x = n2.set_map("x");
+  ObserverLog log;
+  log.watch(m, "m");
+  log.watch(n1, "n1");
+  log.watch(n2, "n2");
+  log.watch(x, "x");
+  // x's event reaches x, n2 and m before n1's reaches n1.
+  doc.transact([&](Transaction&) {
+    x.set("k", Any(1));
+    n1.set("k", Any(1));
+    m.set("k", Any(1));
+  });
+  EXPECT_EQ(log.take(), (std::vector<std::string>{"obs x", "obs n1", "obs m", "deep x: x[]", "deep n2: x[x]",
+                                                  "deep m: m[] n1[n1] x[n2,x]", "deep n1: n1[]"}));
+  // Siblings: equal path lengths keep the order their events were made in.
+  doc.transact([&](Transaction&) {
+    n2.set("k", Any(2));
+    n1.set("k", Any(2));
+    n2.set("j", Any(2));
+  });
+  EXPECT_EQ(log.take(), (std::vector<std::string>{"obs n2", "obs n1", "deep n2: n2[]",
+                                                  "deep m: n2[n2] n1[n1]", "deep n1: n1[]"}));
+  doc.transact([&](Transaction&) {
+    n1.set("k", Any(3));
+    n2.set("k", Any(3));
+  });
+  EXPECT_EQ(log.take(), (std::vector<std::string>{"obs n1", "obs n2", "deep n1: n1[]",
+                                                  "deep m: n1[n1] n2[n2]", "deep n2: n2[]"}));
+  // The same orders on a peer applying the updates (integration order).
+  Doc peer(2);
+  ASSERT_TRUE(peer.apply_update(*doc.encode_state_as_update()).is_ok());
+  std::vector<uint8_t> update;
+  doc.on_update([&](const UpdateBytes& u, const Transaction&) { update = u; });
+  ObserverLog peer_log;
+  MapRef pm = peer.get_map("m");
+  peer_log.watch(pm, "m");
+  peer_log.watch(pm.get("n1")->as_map(), "n1");
+  peer_log.watch(pm.get("n2")->as_map(), "n2");
+  peer_log.watch(pm.get("n2")->as_map().get("x")->as_map(), "x");
+  doc.transact([&](Transaction&) {
+    n1.set("k", Any(4));
+    x.set("k", Any(4));
+  });
+  ASSERT_TRUE(peer.apply_update(update).is_ok());
+  EXPECT_EQ(peer_log.take(),
+            (std::vector<std::string>{"obs n1", "obs x", "deep n1: n1[]", "deep m: n1[n1] x[n2,x]",
+                                      "deep x: x[]", "deep n2: x[x]"}));
+  doc.transact([&](Transaction&) {
+    x.set("k", Any(5));
+    n1.set("k", Any(5));
+  });
+  ASSERT_TRUE(peer.apply_update(update).is_ok());
+  EXPECT_EQ(peer_log.take(), (std::vector<std::string>{"obs x", "obs n1", "deep x: x[]", "deep n2: x[x]",
+                                                       "deep m: n1[n1] x[n2,x]", "deep n1: n1[]"}));
+}
+
+// Past the few types a scan finds (changed types and the types events
+// reach are then indexed by hash): still in first-change order.
+TEST(Events, ManyTypesKeepFirstChangeOrder) {
+  Doc doc(1);
+  MapRef m = doc.get_map("m");
+  ObserverLog log;
+  log.watch(m, "m");
+  std::vector<MapRef> children;
+  for (int i = 0; i < 24; i++) {
+    children.push_back(m.set_map("c" + std::to_string(i)));
+    log.watch(children.back(), "c" + std::to_string(i));
+  }
+  log.take();  // m's calls as the children were made
+  for (bool reverse : {false, true}) {
+    std::vector<int> order;
+    for (int i = 0; i < 24; i++) order.push_back(reverse ? 23 - i : i);
+    doc.transact([&](Transaction&) {
+      for (int i : order) children[static_cast<size_t>(i)].set("k", Any(reverse));
+      for (int i : order) children[static_cast<size_t>(i)].set("j", Any(reverse));  // again: no new place
+    });
+    std::vector<std::string> expected;
+    std::string deep_m = "deep m:";
+    for (int i : order) {
+      const std::string name = "c" + std::to_string(i);
+      expected.push_back("obs " + name);
+      deep_m += " " + name + "[" + name + "]";
+    }
+    expected.push_back("deep c" + std::to_string(order[0]) + ": c" + std::to_string(order[0]) + "[]");
+    expected.push_back(deep_m);
+    for (size_t i = 1; i < order.size(); i++) {
+      const std::string name = "c" + std::to_string(order[i]);
+      expected.push_back("deep " + name + ": " + name + "[]");
+    }
+    EXPECT_EQ(log.take(), expected) << (reverse ? "reverse" : "forward");
+  }
+}
+
+// A type's own observers run before the next type's event is made: one that
+// deletes a type still to come spares it its call, and the deep observers
+// get the events whose targets are still there.
+TEST(Events, ObserverDeletingALaterChangedType) {
+  Doc doc(1);
+  MapRef a = doc.get_map("a");
+  MapRef b = a.set_map("b");
+  ObserverLog log;
+  log.watch(b, "b");
+  bool once = true;
+  a.observe([&](const Event&, Transaction&) {
+    if (std::exchange(once, false)) a.remove("b");
+  });
+  log.watch(a, "a");
+  doc.transact([&](Transaction&) {
+    a.set("k", Any(1));
+    b.set("k", Any(1));
+  });
+  // The second pair is the transaction the observer's delete ran in.
+  EXPECT_EQ(log.take(), (std::vector<std::string>{"obs a", "deep a: a[]", "obs a", "deep a: a[]"}));
 }
 
 TEST(Doc, LargeClientIdsRoundTrip) {

@@ -127,13 +127,11 @@ Twin::Twin(std::unique_ptr<Doc> d, bool observe) : doc(std::move(d)) {
   doc->on_update([this](const UpdateBytes& u, const Transaction&) { v1.push_back(u); });
   doc->on_update_v2([this](const UpdateBytes& u, const Transaction&) { v2.push_back(u); });
   if (!observe) return;
-  // Events of each root apart: the deep observers of different roots are
-  // called in the order of their Branch addresses (events.cc
-  // changed_parent_types is a std::map keyed by pointer), which differs
-  // between two documents.
+  // One log: the deep observers of the roots are called in the order an
+  // event first reached each (yjs changedParentTypes), the same in both.
   auto record = [this](const char* root) {
     return [this, root](const std::vector<const Event*>& events, Transaction&) {
-      for (const Event* e : events) this->events[root].push_back(render_event(*e));
+      for (const Event* e : events) this->events.push_back(std::string(root) + ": " + render_event(*e));
     };
   };
   doc->get_text("t").observe_deep(record("t"));

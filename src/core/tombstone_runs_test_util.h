@@ -53,7 +53,7 @@ struct Twin {
   }
   std::unique_ptr<Doc> doc;
   std::vector<UpdateBytes> v1, v2;
-  std::map<std::string, std::vector<std::string>> events;  // by root
+  std::vector<std::string> events;  // "root: event", in call order
 };
 
 // Sets a global (a test switch of the core) for a scope.

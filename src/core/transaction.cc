@@ -48,7 +48,6 @@ void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
     }
   }
   changed.clear();
-  if (!changed_parent_types.empty()) changed_parent_types.clear();
   has_fast_delete = false;
   bulk_loaded = false;
   if (!merge_structs.empty()) {

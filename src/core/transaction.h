@@ -180,8 +180,6 @@ class Transaction {
   DeleteSet delete_set;
   // Changed types and the keys changed in their map and list parts.
   ChangedTypes changed;
-  // Deep observer bookkeeping: events per ancestor type.
-  std::map<Branch*, std::vector<Event*>> changed_parent_types;
   // Blocks split or touched during the transaction, merged at cleanup.
   std::vector<ID> merge_structs;
   bool need_formatting_cleanup = false;
