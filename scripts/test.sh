@@ -31,7 +31,7 @@ echo "== ctest (release) == $(date -u +%T)"
 echo "== Yjs interop with tombstone runs (node --test) == $(date -u +%T)"
 (cd tests/interop && WEFT_TEST_FREEZE_RUNS=1 INTEROP_SEEDS=100 WEFT_BIN="$root/build/apps/weft" \
   WEFT_PEER_BIN="$root/build/tests/interop/weft-peer" \
-  node --test yjs_to_weft.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs) || failed+=("interop with tombstone runs")
+  node --test yjs_to_weft.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs observers.test.mjs) || failed+=("interop with tombstone runs")
 
 if [ "${WEFT_SKIP_ASAN:-0}" != 1 ]; then
   echo "== ctest (ASan+UBSan) == $(date -u +%T)"
@@ -72,6 +72,6 @@ echo "== Yjs interop (node --test) == $(date -u +%T)"
 cd tests/interop
 status=0
 WEFT_BIN="$root/build/apps/weft" WEFT_PEER_BIN="$root/build/tests/interop/weft-peer" \
-  node --test yjs_to_weft.test.mjs merge_many.test.mjs crowd.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs serve.test.mjs kill9.test.mjs signaling.test.mjs auth.test.mjs deflate.test.mjs || status=$?
+  node --test yjs_to_weft.test.mjs merge_many.test.mjs crowd.test.mjs weft_to_yjs.test.mjs local_edits.test.mjs observers.test.mjs serve.test.mjs kill9.test.mjs signaling.test.mjs auth.test.mjs deflate.test.mjs || status=$?
 if [ ${#failed[@]} -gt 0 ] && [ $status -eq 0 ]; then status=1; fi
 exit $status

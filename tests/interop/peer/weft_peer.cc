@@ -6,14 +6,22 @@
 //                 transaction it caused (formatting cleanup), then `ok`
 //   ops <n>       n seeded random local transactions; `update <hex>` each, then `ok`
 //   state | sv | json   `state <hex>`, `sv <hex>`, `json <canonical json>`, then `ok`
+//   edit <json>   one edit (or a batch in one transaction) as local_edits.test.mjs
+//                 and observers.test.mjs make them
+//   observe       the text "t"'s event deltas printed (`event <delta>`)
+//   watch         every type observed, shallow and deep (class Watcher)
 // Errors answer `error <message>`.
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/branch.h"
 #include "core/load_paths.h"
 #include "core/tombstone_runs.h"
 #include "encoding/json.h"
@@ -221,6 +229,15 @@ weft::Status apply_edit(weft::Doc& doc, const weft::Any& e) {
     return weft::Attributes(a->as_object().begin(), a->as_object().end());
   };
   std::string op = str("op");
+  if (op == "batch") {  // several edits in one transaction
+    weft::Status status = weft::Status::ok();
+    doc.transact([&](weft::Transaction&) {
+      for (const weft::Any& one : e.get("edits")->as_array()) {
+        if (status) status = apply_edit(doc, one);
+      }
+    });
+    return status;
+  }
   weft::TextRef t = doc.get_text("t");
   weft::ArrayRef a = doc.get_array("a");
   weft::MapRef m = doc.get_map("m");
@@ -241,6 +258,21 @@ weft::Status apply_edit(weft::Doc& doc, const weft::Any& e) {
     return nt ? nt->insert(0, std::string_view(str("s"))) : nt.status();
   }
   if (op == "mt") return m.set_text(str("k")).insert(0, std::string_view(str("s")));
+  // Edits of nested types (observers.test.mjs): a map or text at a key of
+  // `m` or an index of `a`, the text of an element of `x`.
+  auto nested = [&]() -> std::optional<weft::Value> {
+    return e.get("mk") ? m.get(str("mk")) : e.get("ai") ? a.get(num("ai")) : x.get(num("xi"));
+  };
+  if (op == "ns" || op == "nt" || op == "nx" || op == "na") {
+    std::optional<weft::Value> v = nested();
+    if (!v || !v->is_type()) return weft::Status(weft::ErrorCode::kInvalidArgument, "no nested type");
+    if (op == "ns") return v->as_map().set(str("j"), *e.get("v")), weft::Status::ok();
+    if (op == "nt") return v->as_text().insert(num("i"), std::string_view(str("s")));
+    if (op == "na") return v->as_xml_element().set_attribute("data", *e.get("v")), weft::Status::ok();
+    std::optional<weft::Value> text = v->as_xml_element().get(0);
+    if (!text || !text->is_type()) return weft::Status(weft::ErrorCode::kInvalidArgument, "no xml text");
+    return text->as_xml_text().insert(num("i"), std::string_view(str("s")));
+  }
   if (op == "xe") {
     auto el = x.insert_element(num("i"), "p");
     if (!el) return el.status();
@@ -252,17 +284,22 @@ weft::Status apply_edit(weft::Doc& doc, const weft::Any& e) {
   return weft::Status(weft::ErrorCode::kInvalidArgument, "unknown edit " + op);
 }
 
-// A text event's delta as JSON, in the shape of Yjs's YTextEvent.delta
-// (types inserted into text print as "<type>").
-std::string delta_json(const weft::Delta& delta) {
+weft::Any value_json(const weft::Value& v) { return v.is_any() ? v.any() : weft::Any("<type>"); }
+
+// An event's delta as JSON, in the shape of Yjs's YTextEvent.delta (text) or
+// YEvent.changes.delta (`list`: inserts are arrays); types print as "<type>".
+weft::Any delta_any(const weft::Delta& delta, bool list = false) {
   weft::AnyArray ops;
   for (const weft::DeltaOp& op : delta) {
     weft::AnyObject o;
     switch (op.kind) {
       case weft::DeltaOp::Kind::kInsert:
-        if (!op.values.empty()) {
-          const weft::Value& v = op.values[0];
-          o.emplace_back("insert", v.is_any() ? v.any() : weft::Any("<type>"));
+        if (list) {
+          weft::AnyArray values;
+          for (const weft::Value& v : op.values) values.push_back(value_json(v));
+          o.emplace_back("insert", weft::Any(std::move(values)));
+        } else if (!op.values.empty()) {
+          o.emplace_back("insert", value_json(op.values[0]));
         } else {
           o.emplace_back("insert", weft::Any(weft::utf16_to_wtf8(op.text)));
         }
@@ -279,8 +316,104 @@ std::string delta_json(const weft::Delta& delta) {
     }
     ops.push_back(weft::Any::object(std::move(o)));
   }
-  return weft::json_stringify(weft::Any(std::move(ops)));
+  return weft::Any(std::move(ops));
 }
+
+std::string delta_json(const weft::Delta& delta) { return weft::json_stringify(delta_any(delta)); }
+
+// `watch`: every type of the document observed, shallow and deep. Types are
+// numbered in the order a walk finds them (roots m, a, t, x; map keys
+// sorted, list children in order), after each command; observers.test.mjs
+// numbers the yjs document's the same way. Each call prints a line,
+// `obs <n> <event>` or `deep <n> [<event>...]`, an event being
+// {"t": target's number, "p": path, "k": [[key, action(, old value)]...] by
+// key, "d": delta}.
+class Watcher {
+ public:
+  Watcher(weft::Doc& doc, std::vector<std::string>& out) : doc_(doc), out_(out) {}
+
+  void scan() {
+    visit(doc_.get_map("m").branch(), weft::TypeRef::kMap);
+    visit(doc_.get_array("a").branch(), weft::TypeRef::kArray);
+    visit(doc_.get_text("t").branch(), weft::TypeRef::kText);
+    visit(doc_.get_xml_fragment("x").branch(), weft::TypeRef::kXmlFragment);
+  }
+
+ private:
+  struct Seen {
+    int label;
+    weft::TypeRef kind;
+  };
+
+  // A type by the id of its item (a freed type's Branch address may be reused).
+  static std::string key(const weft::Branch* b) {
+    if (b->item == nullptr) return b->name;
+    return std::to_string(b->item->id.client) + ":" + std::to_string(b->item->id.clock);
+  }
+
+  void visit(weft::Branch* b, weft::TypeRef kind) {
+    if (seen_.try_emplace(key(b), Seen{static_cast<int>(seen_.size()), kind}).second) {
+      const int label = seen_.at(key(b)).label;
+      weft::TypeRefBase ref(b);
+      ref.observe([this, label](const weft::Event& e, weft::Transaction&) {
+        out_.push_back("obs " + std::to_string(label) + " " + weft::json_stringify(event_json(e)));
+      });
+      ref.observe_deep([this, label](const std::vector<const weft::Event*>& events, weft::Transaction&) {
+        weft::AnyArray all;
+        for (const weft::Event* e : events) all.push_back(event_json(*e));
+        out_.push_back("deep " + std::to_string(label) + " " +
+                       weft::json_stringify(weft::Any(std::move(all))));
+      });
+    }
+    auto child = [&](const std::optional<weft::Value>& v) {
+      if (v && v->is_type()) visit(v->type(), v->type_kind());
+    };
+    switch (kind) {
+      case weft::TypeRef::kMap: {
+        weft::MapRef m(b);
+        for (const std::string& k : m.keys()) child(m.get(k));
+        break;
+      }
+      case weft::TypeRef::kArray:
+        for (const weft::Value& v : weft::ArrayRef(b).values()) child(v);
+        break;
+      case weft::TypeRef::kXmlFragment:
+      case weft::TypeRef::kXmlElement: {
+        weft::XmlFragmentRef x(b);
+        for (uint64_t i = 0; i < x.length(); i++) child(x.get(i));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  weft::Any event_json(const weft::Event& e) const {
+    auto found = seen_.find(key(e.target));
+    weft::AnyArray path;
+    for (const auto& p : e.path) {
+      path.push_back(p.index() == 0 ? weft::Any(std::get<0>(p))
+                                    : weft::Any(static_cast<double>(std::get<1>(p))));
+    }
+    weft::AnyArray keys;
+    for (const auto& [k, c] : e.keys) {  // std::map: by key
+      static const char* kActions[] = {"add", "update", "delete"};
+      weft::AnyArray entry{weft::Any(k), weft::Any(kActions[static_cast<int>(c.action)])};
+      if (c.old_value) entry.push_back(value_json(*c.old_value));
+      keys.push_back(weft::Any(std::move(entry)));
+    }
+    const bool text = found != seen_.end() && (found->second.kind == weft::TypeRef::kText ||
+                                               found->second.kind == weft::TypeRef::kXmlText);
+    return weft::Any::object({{"t", found == seen_.end() ? weft::Any(-1.0) : weft::Any(found->second.label)},
+                              {"p", weft::Any(std::move(path))},
+                              {"k", weft::Any(std::move(keys))},
+                              {"d", delta_any(e.delta, !text)}});
+  }
+
+  weft::Doc& doc_;
+  std::vector<std::string>& out_;
+  std::map<std::string, Seen> seen_;
+};
 
 }  // namespace
 
@@ -313,9 +446,11 @@ int main(int argc, char** argv) {
     for (const auto& u : emitted) std::cout << "update " << to_hex(u) << "\n";
     emitted.clear();
   };
-  std::vector<std::string> events;
+  std::vector<std::string> events;  // whole lines
+  std::unique_ptr<Watcher> watcher;
   auto flush_events = [&] {
-    for (const auto& e : events) std::cout << "event " << e << "\n";
+    if (watcher) watcher->scan();  // types the command made are watched from now on
+    for (const auto& e : events) std::cout << e << "\n";
     events.clear();
   };
   std::string line;
@@ -355,8 +490,11 @@ int main(int argc, char** argv) {
       flush();
     } else if (cmd == "observe") {
       // From now on every transaction that changes text "t" prints its delta.
-      doc.get_text("t").observe(
-          [&](const weft::Event& ev, weft::Transaction&) { events.push_back(delta_json(ev.delta)); });
+      doc.get_text("t").observe([&](const weft::Event& ev, weft::Transaction&) {
+        events.push_back("event " + delta_json(ev.delta));
+      });
+    } else if (cmd == "watch") {
+      if (!watcher) watcher = std::make_unique<Watcher>(doc, events);
     } else if (cmd == "state") {
       std::cout << "state " << to_hex(*doc.encode_state_as_update()) << "\n";
     } else if (cmd == "sv") {
