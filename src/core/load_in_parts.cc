@@ -51,6 +51,7 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
   uint64_t thawed_before = store_->members_thawed;
   for (size_t k = 0; k < split->size(); k++) {
     UpdateBytes& part = (*split)[k];
+    const StateVector before = store_->state_vector();
     Status st = k == load_in_parts_fail_at
                     ? Status(ErrorCode::kInvalidArgument, "injected part failure (test)")
                     : apply_update(part, format, origin);
@@ -65,7 +66,7 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     // more than they save, and the state is loaded whole instead (as
     // without runs: every tombstone an Item).
     const uint64_t thawed = store_->members_thawed - thawed_before;
-    frozen += freeze_tombstone_runs(*this);
+    frozen += freeze_tombstones_since(*this, before);
     if (thawed * 8 > frozen) {
       undo();
       return apply_update(update, format, origin);

@@ -326,8 +326,9 @@ void take_place(Item* old, Item* now) {
   if (SeqIndex* index = parent->seq_index.get()) index->on_replace(old, now);
 }
 
-// Replaces `members` (at least two, neighbours in list order) by a run.
-void form_run(StructStore& store, const std::vector<Item*>& members) {
+// Replaces `members` (at least two, neighbours in list order) by a run,
+// which it returns (the members are destroyed).
+Item* form_run(StructStore& store, const std::vector<Item*>& members) {
   Item* first = members[0];
   Branch* parent = first->parent;
   SeqIndex* index = parent->seq_index.get();
@@ -347,6 +348,7 @@ void form_run(StructStore& store, const std::vector<Item*>& members) {
     repoint(store, m->id, run);
     store.pool().destroy(m);
   }
+  return run;
 }
 
 // A member as an Item of its own, not linked yet.
@@ -409,23 +411,15 @@ void split_run(StructStore& store, Item* run, size_t from, size_t to, Item* item
 
 size_t freeze_list(StructStore& store, Branch& branch);
 
-// Freezes the list of the type `item` holds, if any.
-size_t freeze_nested(StructStore& store, const Item* item) {
-  return item->type() != nullptr ? freeze_list(store, *item->type()) : 0;
-}
-
-// Freezes the branch's list and the types inside it; returns how many items it put into runs.
-size_t freeze_list(StructStore& store, Branch& branch) {
-  size_t frozen = 0;
+// Freezes the stretch of freezable tombstones starting at `first` (its left
+// neighbour is not freezable) into runs of at most kMaxRunMembers members of
+// at most kMaxRunClients clients, adding to `frozen` how many items it put
+// into runs. Returns the item after the stretch.
+Item* freeze_stretch(StructStore& store, Item* first, size_t& frozen) {
   std::vector<Item*> members;
   std::vector<uint64_t> clients;
-  bool formed = false;
-  for (Item* it = branch.start; it != nullptr;) {
-    if (!freezable(store, it)) {
-      frozen += freeze_nested(store, it);
-      it = it->right;
-      continue;
-    }
+  Item* it = first;
+  while (it != nullptr && freezable(store, it)) {
     members.clear();
     clients.clear();
     for (Item* m = it; m != nullptr && members.size() < kMaxRunMembers && freezable(store, m); m = m->right) {
@@ -439,10 +433,30 @@ size_t freeze_list(StructStore& store, Branch& branch) {
       it = it->right;
       continue;
     }
-    form_run(store, members);
-    formed = true;
     frozen += members.size();
-    it = it->right;  // `it` is the run now
+    it = form_run(store, members)->right;  // `it` and the other members are destroyed
+  }
+  return it;
+}
+
+// Freezes the list of the type `item` holds, if any.
+size_t freeze_nested(StructStore& store, const Item* item) {
+  return item->type() != nullptr ? freeze_list(store, *item->type()) : 0;
+}
+
+// Freezes the branch's list and the types inside it; returns how many items it put into runs.
+size_t freeze_list(StructStore& store, Branch& branch) {
+  size_t frozen = 0;
+  bool formed = false;
+  for (Item* it = branch.start; it != nullptr;) {
+    if (freezable(store, it)) {
+      const size_t frozen_before = frozen;
+      it = freeze_stretch(store, it, frozen);
+      formed = formed || frozen > frozen_before;
+      continue;
+    }
+    frozen += freeze_nested(store, it);
+    it = it->right;
   }
   for (auto& [key, last] : branch.map) {
     for (const Item* it = last; it != nullptr; it = it->left) frozen += freeze_nested(store, it);
@@ -464,6 +478,30 @@ size_t freeze_tombstone_runs(Doc& doc) {
   size_t frozen = 0;
   for (const std::string& name : doc.root_names()) {
     if (Branch* root = doc.root(name)) frozen += freeze_list(store, *root);
+  }
+  return frozen;
+}
+
+size_t freeze_tombstones_since(Doc& doc, const StateVector& before) {
+  StructStore& store = doc.store();
+  size_t frozen = 0;
+  for (const auto& [client, state] : store.state_vector()) {
+    const auto known = before.find(client);
+    const uint64_t from = known == before.end() ? 0 : known->second;
+    if (from >= state) continue;
+    StructStore::Blocks& blocks = *store.blocks(client);
+    // Forming a run changes no position in a client's blocks (members keep
+    // their slots pointing at the run), so `i` stays valid through the walk.
+    for (size_t i = StructStore::find_index(blocks, from); i < blocks.size(); i++) {
+      Item* block = blocks[i];
+      if (block->is_run || !freezable(store, block)) continue;
+      Item* first = block;
+      while (first->left != nullptr && freezable(store, first->left)) first = first->left;
+      Branch* parent = first->parent;
+      const size_t frozen_before = frozen;
+      freeze_stretch(store, first, frozen);
+      if (frozen > frozen_before) parent->clear_marker();
+    }
   }
   return frozen;
 }

@@ -44,6 +44,7 @@
 
 #include "core/block_array.h"
 #include "core/item.h"
+#include "encoding/wire.h"
 
 namespace weft {
 
@@ -71,6 +72,12 @@ struct RunMember {
 // Returns how many items it put into runs. Call outside a transaction, or
 // at the end of a load (Doc::apply_update's bulk path calls it).
 size_t freeze_tombstone_runs(Doc& doc);
+
+// freeze_tombstone_runs for the stretches holding a block that is new since
+// `before` (a client's blocks from its clock there): after a part of a load,
+// without walking the lists frozen before. Returns how many items it put
+// into runs.
+size_t freeze_tombstones_since(Doc& doc, const StateVector& before);
 
 // The bulk load freezes when the update held this many structs or more.
 // Off by default: a whole state whose tombstones lie all over it (random
