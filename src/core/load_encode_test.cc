@@ -406,6 +406,7 @@ TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
   const size_t from = load_in_parts_from_bytes, part = load_part_bytes;
   load_in_parts_from_bytes = 64;
   load_part_bytes = 64;
+  load_in_parts_max_reaching_back = 1;  // random edits reach back: parts all the same
   size_t frozen = 0;
   for (int s = 0; s < seed_count(); s++) {
     const auto seed = static_cast<uint64_t>(4000 + s);
@@ -468,6 +469,7 @@ TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
   EXPECT_EQ(*reencoded, *good);
   load_in_parts_from_bytes = from;
   load_part_bytes = part;
+  load_in_parts_max_reaching_back = 0.125;
 }
 
 }  // namespace

@@ -35,9 +35,14 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     explicit Loading(bool& f) : flag(f) { flag = true; }
     ~Loading() { flag = false; }
   } loading(loading_in_parts_);
-  if (stats.deleted_clocks * 2 < stats.clocks) {
+  if (stats.deleted_clocks * 2 < stats.clocks ||
+      static_cast<double>(stats.reaching_back) >
+          load_in_parts_max_reaching_back * static_cast<double>(stats.structs)) {
     // Mostly visible: nearly every item stays an Item whichever way it is
-    // loaded, and one bulk load is faster than parts through the general path.
+    // loaded, and one bulk load is faster than parts through the general
+    // path. Or edits all over a long-edited text rather than in runs of
+    // typing: items whose origins lie in earlier parts would thaw those
+    // parts' frozen tombstones again, one split run per item (see below).
     std::vector<UpdateBytes>().swap(*split);
     return apply_update(update, format, origin);
   }
@@ -47,6 +52,7 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     reset_to_empty(roots_before);
     client_id_ = client_before;
   };
+  loads_in_parts_begun++;
   uint64_t frozen = 0;
   uint64_t thawed_before = store_->members_thawed;
   for (size_t k = 0; k < split->size(); k++) {
@@ -60,11 +66,10 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
       undo();
       return st;
     }
-    // A part whose items have their origins among earlier parts' frozen
-    // tombstones (edits all over a long-edited text rather than in runs of
-    // typing) thaws them again, one split run per item: then parts cost
-    // more than they save, and the state is loaded whole instead (as
-    // without runs: every tombstone an Item).
+    // Lookups by id also thaw (conflict scans, merges): if a part thawed
+    // many of the tombstones frozen so far after all, parts cost more than
+    // they save, and the state is loaded whole instead (as without runs:
+    // every tombstone an Item).
     const uint64_t thawed = store_->members_thawed - thawed_before;
     frozen += freeze_tombstones_since(*this, before);
     if (thawed * 8 > frozen) {

@@ -20,6 +20,11 @@ inline bool load_fast_paths_enabled = true;
 // document's instead of one Item per struct of the whole state. Tests lower both.
 inline size_t load_in_parts_from_bytes = size_t{16} << 20;
 inline size_t load_part_bytes = size_t{4} << 20;
+// Unless more than this share of its structs have their origin or right
+// origin in an earlier part (edits all over a long-edited text): those would
+// thaw the earlier parts' tombstones again, one split run each, and the
+// state loads whole instead. Tests raise it to 1 to take parts regardless.
+inline double load_in_parts_max_reaching_back = 0.125;
 // Test hook: part number k (0-based) of a load in parts fails as if its
 // bytes were malformed (the split checks the structure, so a real failure
 // there is rare): the doc must be left as it was.
@@ -28,5 +33,7 @@ inline size_t load_in_parts_fail_at = ~size_t{0};
 // Loads into an empty document that collected and merged their blocks
 // themselves (bulk_load.h): tests check that the path they compare ran.
 inline std::atomic<uint64_t> bulk_loads_done{0};
+// Loads that began applying parts (whether they finished in parts or not).
+inline std::atomic<uint64_t> loads_in_parts_begun{0};
 
 }  // namespace weft
