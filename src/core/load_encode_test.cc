@@ -404,6 +404,7 @@ TEST(LoadEncodeTest, SplitUpdatePartsGiveTheWholeState) {
 // malformed part leaves the doc as it was: empty, its declared root usable.
 TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
   const size_t from = load_in_parts_from_bytes, part = load_part_bytes;
+  const double share = load_in_parts_max_reaching_back;
   load_in_parts_from_bytes = 64;
   load_part_bytes = 64;
   load_in_parts_max_reaching_back = 1;  // random edits reach back: parts all the same
@@ -469,7 +470,7 @@ TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
   EXPECT_EQ(*reencoded, *good);
   load_in_parts_from_bytes = from;
   load_part_bytes = part;
-  load_in_parts_max_reaching_back = 0.125;
+  load_in_parts_max_reaching_back = share;
 }
 
 }  // namespace
