@@ -78,7 +78,10 @@ int run_tombstones_load(const std::string& path, bool gc) {
   const auto t0 = Clock::now();
   const double cpu0 = cpu_ms();
   Status st = doc.apply_update(bytes);
-  const size_t text_len = doc.get_text("text").to_string().size();
+  // Read the text, as tombstones_yjs.mjs does; its length in UTF-16 units, as yjs reports it.
+  TextRef text = doc.get_text("text");
+  (void)text.to_string();
+  const size_t text_len = text.length();
   const double load_ms = ms_since(t0);
   const double load_cpu_ms = cpu_ms() - cpu0;
   const double rss_load = peak_rss_mb();
