@@ -10,10 +10,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -176,8 +176,19 @@ struct Event {
     enum class Action { kAdd, kUpdate, kDelete } action;
     std::optional<Value> old_value;
   };
-  std::map<std::string, KeyChange> keys;  // map part
-  Delta delta;                            // list part (array or text)
+  // Map part: each changed key once, in the order the transaction first
+  // changed it (as yjs YEvent.keys, a Map over transaction.changed's Set).
+  std::vector<std::pair<std::string, KeyChange>> keys;
+  Delta delta;  // list part (array or text)
+
+  // The change of `key`, or nullptr when the event does not report it. A
+  // scan of `keys`: to look up many keys of a large event, index it once.
+  const KeyChange* find_key(std::string_view key) const {
+    for (const auto& [k, change] : keys) {
+      if (k == key) return &change;
+    }
+    return nullptr;
+  }
 };
 
 }  // namespace weft

@@ -26,10 +26,12 @@ bool adds(const Transaction& txn, const Item* item) {
 
 bool deletes(const Transaction& txn, const Item* item) { return txn.delete_set.contains(item->id); }
 
+// YEvent.keys: `subs` are the type's changed keys, unique and in first-change
+// order, so the event lists them in that order too.
 void compute_keys(const Transaction& txn, Event& ev, const std::vector<std::string>& subs) {
+  using Action = Event::KeyChange::Action;
   for (const std::string& key : subs) {
-    const std::string* sub = &key;
-    auto found = ev.target->map.find(*sub);
+    auto found = ev.target->map.find(key);
     if (found == ev.target->map.end()) continue;
     const Item* item = found->second;
     auto last_value = [](const Item* it) { return item_value(*it, it->length - 1); };
@@ -38,14 +40,14 @@ void compute_keys(const Transaction& txn, Event& ev, const std::vector<std::stri
       while (prev != nullptr && adds(txn, prev)) prev = prev->left;
       bool prev_deleted = prev != nullptr && deletes(txn, prev);
       if (deletes(txn, item)) {
-        if (prev_deleted) ev.keys[*sub] = {Event::KeyChange::Action::kDelete, last_value(prev)};
+        if (prev_deleted) ev.keys.push_back({key, {Action::kDelete, last_value(prev)}});
       } else if (prev_deleted) {
-        ev.keys[*sub] = {Event::KeyChange::Action::kUpdate, last_value(prev)};
+        ev.keys.push_back({key, {Action::kUpdate, last_value(prev)}});
       } else {
-        ev.keys[*sub] = {Event::KeyChange::Action::kAdd, std::nullopt};
+        ev.keys.push_back({key, {Action::kAdd, std::nullopt}});
       }
     } else if (deletes(txn, item)) {
-      ev.keys[*sub] = {Event::KeyChange::Action::kDelete, last_value(item)};
+      ev.keys.push_back({key, {Action::kDelete, last_value(item)}});
     }
   }
 }

@@ -74,6 +74,78 @@ TEST(Events, ManyKeysInOneTransaction) {
   }
 }
 
+// An event lists its keys in the order the transaction first changed them
+// (yjs YEvent.keys iterates transaction.changed's Set), not sorted by key;
+// the same in a deep observer's events and on a peer applying the update.
+// The expected lines are what yjs 13.6.33 prints for the same edits.
+TEST(Events, KeysInFirstChangeOrder) {
+  Doc doc(1);
+  MapRef root = doc.get_map("m");
+  root.set("b", Any(0));
+  root.set("d", Any(0));
+  MapRef inner = root.set_map("inner");
+  auto show = [](const Event& e) {
+    std::string s;
+    for (const auto& [k, c] : e.keys) {
+      static const char* kActions[] = {"add", "update", "delete"};
+      if (!s.empty()) s += ' ';
+      s += k + ":" + kActions[static_cast<int>(c.action)];
+      if (c.old_value) s += "=" + std::to_string(static_cast<int>(c.old_value->any().as_number()));
+    }
+    return s;
+  };
+  std::vector<std::string> log;
+  auto watch = [&](const std::string& name, const MapRef& m) {
+    m.observe([&, name](const Event& e, Transaction&) { log.push_back(name + " " + show(e)); });
+  };
+  watch("root", root);
+  watch("inner", inner);
+  root.observe_deep([&](const std::vector<const Event*>& events, Transaction&) {
+    std::string line = "deep root";
+    for (const Event* e : events) line += " | " + show(*e);
+    log.push_back(line);
+  });
+  Doc peer(2);
+  ASSERT_TRUE(peer.apply_update(*doc.encode_state_as_update()).is_ok());
+  watch("peer", peer.get_map("m"));
+  std::vector<uint8_t> update;
+  doc.on_update([&](const UpdateBytes& u, const Transaction&) { update = u; });
+  doc.transact([&](Transaction&) {
+    root.set("d", Any(1));
+    inner.set("z", Any(1));
+    root.set("c", Any(1));
+    inner.set("y", Any(1));
+    root.set("a", Any(1));
+    root.set("d", Any(2));  // changed again: keeps its first place
+    root.remove("b");
+    root.set("e", Any(1));  // added and deleted: not reported
+    root.remove("e");
+    inner.set("z", Any(2));
+    inner.set("x", Any(1));
+  });
+  ASSERT_TRUE(peer.apply_update(update).is_ok());
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "root d:update=0 c:add a:add b:delete=0",
+                     "inner z:add y:add x:add",
+                     "deep root | d:update=0 c:add a:add b:delete=0 | z:add y:add x:add",
+                     "peer d:update=0 c:add a:add b:delete=0",
+                 }));
+}
+
+TEST(Events, FindKey) {
+  Doc doc(1);
+  MapRef m = doc.get_map("m");
+  m.set("a", Any(1));
+  std::vector<bool> found;
+  m.observe([&](const Event& e, Transaction&) {
+    const Event::KeyChange* a = e.find_key("a");
+    found.push_back(a != nullptr && a->action == Event::KeyChange::Action::kUpdate);
+    found.push_back(e.find_key("b") == nullptr);
+  });
+  m.set("a", Any(2));
+  EXPECT_EQ(found, (std::vector<bool>{true, true}));
+}
+
 TEST(Events, ArrayDeltaAndOneUpdatePerTransaction) {
   Doc doc(1);
   ArrayRef a = doc.get_array("a");

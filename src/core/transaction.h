@@ -98,7 +98,7 @@ class ClientClocks {
 // What changed in one type: its list part and/or these keys of its map part.
 struct ChangedKeys {
   bool list = false;
-  // Unique, in first-change order (the events' key map is ordered itself).
+  // Unique, in first-change order, as yjs' Set: Event::keys keeps it.
   // A few per transaction are found by a scan; past kScanUpTo a hash set
   // keeps them unique (a sorted vector made a transaction that sets n keys
   // of one map, as a loaded state does, quadratic).

@@ -7,7 +7,8 @@
 // the transaction first changed each type, then the deep observers in the
 // order an event first reached each type (yjs 13.6.33 cleanupTransactions and
 // callTypeObservers: JS Maps, insertion-ordered), each with its events sorted
-// by path length, stably. The updates must be byte-identical too.
+// by path length, stably; each event's keys in the order the transaction
+// first changed them (YEvent.keys). The updates must be byte-identical too.
 //   node --test observers.test.mjs        (INTEROP_OBSERVER_SEEDS, default 100)
 //   INTEROP_OBSERVER_SEED_LIST=3,7 node --test observers.test.mjs
 import { test } from 'node:test'
@@ -23,7 +24,6 @@ const SEEDS = Number(process.env.INTEROP_OBSERVER_SEEDS || 100)
 const STEPS = 40
 
 const valueJson = v => v instanceof Y.AbstractType ? '<type>' : v
-const byKey = ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
 
 // weft-peer's `watch` (peer/weft_peer.cc class Watcher) on a Y.Doc: every
 // type numbered in the order a walk finds it, observed shallow and deep;
@@ -63,7 +63,7 @@ class Watcher {
       const insert = Array.isArray(op.insert) ? op.insert.map(valueJson) : valueJson(op.insert)
       return { ...op, insert }
     })
-    const keys = [...e.keys].sort(byKey).map(([k, c]) => c.oldValue === undefined ? [k, c.action] : [k, c.action, valueJson(c.oldValue)])
+    const keys = [...e.keys].map(([k, c]) => c.oldValue === undefined ? [k, c.action] : [k, c.action, valueJson(c.oldValue)])
     const t = this.labels.get(e.target)
     return { t: t === undefined ? -1 : t, p: e.path, k: keys, d: delta }
   }

@@ -396,7 +396,7 @@ class Watcher {
                                     : weft::Any(static_cast<double>(std::get<1>(p))));
     }
     weft::AnyArray keys;
-    for (const auto& [k, c] : e.keys) {  // std::map: by key
+    for (const auto& [k, c] : e.keys) {  // in first-change order, as yjs
       static const char* kActions[] = {"add", "update", "delete"};
       weft::AnyArray entry{weft::Any(k), weft::Any(kActions[static_cast<int>(c.action)])};
       if (c.old_value) entry.push_back(value_json(*c.old_value));
