@@ -206,26 +206,17 @@ struct SmallUpdate {
   return false;
 }
 
-// An origin's client, most often the update's own client written again:
-// its bytes [client_at, client_end) are compared (one 8-byte load each when
-// both have 8 bytes) before the varUint is decoded.
-[[gnu::always_inline]] inline bool read_same_client(const uint8_t*& p, const uint8_t* end,
-                                                    const uint8_t* client_at, const uint8_t* client_end,
-                                                    uint64_t client, uint64_t& out) {
-  const size_t n = static_cast<size_t>(client_end - client_at);
-  if (n > 1 && end - p >= 8 && end - client_at >= 8) {
-    uint64_t a;
-    uint64_t b;
-    std::memcpy(&a, p, 8);
-    std::memcpy(&b, client_at, 8);
-    const uint64_t mask = n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
-    if (((a ^ b) & mask) == 0) {  // the same bytes: the same varUint (its last byte ends it)
-      out = client;
-      p += n;
-      return true;
-    }
+// An origin (client, clock) in a small update: its client most often the
+// update's own written again (`own`), else decoded as any varUint.
+[[gnu::always_inline]] inline bool read_small_id(const uint8_t*& p, const uint8_t* end,
+                                                 const OwnClientBytes& own, ID& out) {
+  if (own.written_at(p, static_cast<size_t>(end - p))) {
+    out.client = own.client;
+    p += own.len;
+  } else if (!read_small_var_uint(p, end, out.client)) {
+    return false;
   }
-  return read_small_var_uint(p, end, out);
+  return read_small_var_uint(p, end, out.clock);
 }
 
 bool read_small_update(std::span<const uint8_t> update, SmallUpdate& out) {
@@ -243,14 +234,12 @@ bool read_small_update(std::span<const uint8_t> update, SmallUpdate& out) {
     const uint8_t info = *p++;
     // A string with an origin (so the parent is copied): no parent info or key follows.
     if ((info & 0x1f) != static_cast<uint8_t>(ContentRef::kString) || (info & 0xa0) != 0x80) return false;
-    if (!read_same_client(p, end, client_at, client_end, out.client, out.origin.client) ||
-        !read_small_var_uint(p, end, out.origin.clock))
-      return false;
+    OwnClientBytes own;
+    own.set(out.client, client_at, static_cast<size_t>(client_end - client_at), end);
+    if (!read_small_id(p, end, own, out.origin)) return false;
     if (info & 0x40) {
       ID r;
-      if (!read_same_client(p, end, client_at, client_end, out.client, r.client) ||
-          !read_small_var_uint(p, end, r.clock))
-        return false;
+      if (!read_small_id(p, end, own, r)) return false;
       if (r.client == out.client && r.clock >= out.clock) return false;
       out.right_origin = r;
     }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -169,16 +170,19 @@ class LocalStates {
 
 // The v1 bytes of the client whose structs are being read (its varUint as
 // the update wrote it, up to 8 bytes): an origin of the same client (most
-// origins of a loaded state) is recognised by comparing them in place
-// instead of decoding its client. Bytes equal to a varUint that was read
-// whole decode to the same value, so this reads what read_left_id reads.
+// origins of a loaded state, nearly every keystroke's) is recognised by
+// comparing them in place instead of decoding its client. Bytes equal to a
+// varUint that was read whole decode to the same value (its last byte ends
+// it), so this reads what read_left_id reads. Both v1 readers of origins use
+// it: read_id_v1 (read_update.cc) and read_small_update (apply_update.cc).
 struct OwnClientBytes {
   uint64_t client = 0;
   uint64_t word = 0;  // the bytes, little-endian; 0 with mask 0 when unusable
   uint64_t mask = 0;
   size_t len = 0;
 
-  void set(uint64_t c, const uint8_t* at, size_t n) {
+  // `c` as read from the n bytes at `at`, in an input ending at `end`.
+  void set(uint64_t c, const uint8_t* at, size_t n, const uint8_t* end) {
     client = c;
     len = n;
     word = 0;
@@ -187,9 +191,24 @@ struct OwnClientBytes {
       len = 0;
       return;
     }
-    for (size_t k = 0; k < n; k++) word |= uint64_t{at[k]} << (8 * k);  // no library call per update
+    if (end - at >= 8) {
+      std::memcpy(&word, at, 8);  // one load: no loop, no library call per update
+    } else {
+      for (size_t k = 0; k < n; k++) word |= uint64_t{at[k]} << (8 * k);
+    }
     mask = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
     word &= mask;
+  }
+
+  // Whether the varUint at `p`, with `available` bytes from there, is this
+  // client's (then it is `len` bytes long): one masked 8-byte compare, so
+  // false when fewer than 8 bytes are left (the caller decodes it).
+  [[gnu::always_inline]] bool written_at(const uint8_t* p, size_t available) const {
+    if constexpr (std::endian::native != std::endian::little) return false;  // `word` is little-endian
+    if (len == 0 || available < 8) return false;
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return (w & mask) == word;
   }
 };
 

@@ -48,13 +48,9 @@ void read_text_v1(lib0::Decoder& dec, Utf16Text& out, TextSlabWriter* slabs) {
 
 // An ID (lib0 writeVarUint client, clock) in the v1 rest stream.
 [[gnu::always_inline]] inline ID read_id_v1(lib0::Decoder& dec, const OwnClientBytes& own) {
-  if (own.len != 0 && dec.remaining() >= 8) {
-    uint64_t w;
-    std::memcpy(&w, dec.position(), 8);
-    if ((w & own.mask) == own.word) {
-      dec.advance(own.len);  // len <= 8 <= remaining()
-      return ID{own.client, read_clock_v1(dec)};
-    }
+  if (own.written_at(dec.position(), dec.remaining())) {
+    dec.advance(own.len);  // len <= 8 <= remaining()
+    return ID{own.client, read_clock_v1(dec)};
   }
   const uint64_t client = dec.read_var_uint();
   return ID{client, dec.read_var_uint()};
@@ -162,7 +158,9 @@ void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
     const uint8_t* client_at = dec.rest().position();
     uint64_t client = dec.read_client();
     if constexpr (std::is_same_v<D, UpdateDecoderV1>) {
-      rs.own_client.set(client, client_at, static_cast<size_t>(dec.rest().position() - client_at));
+      const uint8_t* client_end = dec.rest().position();
+      rs.own_client.set(client, client_at, static_cast<size_t>(client_end - client_at),
+                        client_end + dec.rest().remaining());
     }
     uint64_t clock = dec.rest().read_var_uint();
     if (!dec.ok()) return;
