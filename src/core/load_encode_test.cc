@@ -191,7 +191,7 @@ TEST(LoadEncodeTest, FastV1WriterWritesTheGeneralWritersBytes) {
 }
 
 // A doc after applying `updates` in order, with the load's shortcuts
-// (apply_update.cc) on or off; the same gc setting as the source. With
+// (load_paths.h) on or off; the same gc setting as the source. With
 // `emitted`, the doc's v1 and v2 update events are appended there.
 std::unique_ptr<Doc> load(const std::vector<UpdateBytes>& updates, bool gc, bool fast_paths,
                           std::vector<UpdateBytes>* emitted = nullptr) {

@@ -1,4 +1,5 @@
-// Switch for the shortcuts apply_update.cc takes when an update brings many
+// Switch for the shortcuts Doc::apply_update takes (apply_update.cc,
+// read_update.cc, integrate_update.cc) when an update brings many
 // structs or a delete set repeating ranges already deleted (a document
 // loaded from its full state), or is keystroke-sized (read_small_update).
 // Each gives the state the general path gives;

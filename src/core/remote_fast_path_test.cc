@@ -1,4 +1,4 @@
-// The remote typing fast path (apply_update.cc: a received string item that
+// The remote typing fast path (integrate_update.cc, apply_update.cc: a received string item that
 // continues its client's last block is appended in place) must leave the same
 // document and emit the same updates as the general path (integrate, then the
 // cleanup merges). Observing the text turns the fast path off, so an observed
