@@ -26,13 +26,10 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
 // covers, cut only where a part's structs start. Not a Yjs operation:
 // Doc::apply_update loads a huge state part by part with it.
 // With `stats`, also counts the clocks the update holds and those its
-// delete set covers among them, and the structs whose origin or right
-// origin lies in an earlier part.
+// delete set covers among them.
 struct SplitStats {
   uint64_t clocks = 0;
   uint64_t deleted_clocks = 0;
-  uint64_t structs = 0;
-  uint64_t reaching_back = 0;
 };
 Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, UpdateFormat format,
                                               size_t parts, SplitStats* stats = nullptr);

@@ -404,10 +404,8 @@ TEST(LoadEncodeTest, SplitUpdatePartsGiveTheWholeState) {
 // malformed part leaves the doc as it was: empty, its declared root usable.
 TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
   const size_t from = load_in_parts_from_bytes, part = load_part_bytes;
-  const double share = load_in_parts_max_reaching_back;
   load_in_parts_from_bytes = 64;
   load_part_bytes = 64;
-  load_in_parts_max_reaching_back = 1;  // random edits reach back: parts all the same
   size_t frozen = 0;
   for (int s = 0; s < seed_count(); s++) {
     const auto seed = static_cast<uint64_t>(4000 + s);
@@ -470,7 +468,6 @@ TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
   EXPECT_EQ(*reencoded, *good);
   load_in_parts_from_bytes = from;
   load_part_bytes = part;
-  load_in_parts_max_reaching_back = share;
 }
 
 }  // namespace

@@ -35,14 +35,9 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     explicit Loading(bool& f) : flag(f) { flag = true; }
     ~Loading() { flag = false; }
   } loading(loading_in_parts_);
-  if (stats.deleted_clocks * 2 < stats.clocks ||
-      static_cast<double>(stats.reaching_back) >
-          load_in_parts_max_reaching_back * static_cast<double>(stats.structs)) {
+  if (stats.deleted_clocks * 2 < stats.clocks) {
     // Mostly visible: nearly every item stays an Item whichever way it is
-    // loaded, and one bulk load is faster than parts through the general
-    // path. Or edits all over a long-edited text rather than in runs of
-    // typing: items whose origins lie in earlier parts would thaw those
-    // parts' frozen tombstones again, one split run per item (see below).
+    // loaded, and one bulk load is faster than parts through the general path.
     std::vector<UpdateBytes>().swap(*split);
     return apply_update(update, format, origin);
   }
@@ -66,14 +61,20 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
       undo();
       return st;
     }
-    // Lookups by id also thaw (conflict scans, merges): if a part thawed
-    // many of the tombstones frozen so far after all, parts cost more than
-    // they save, and the state is loaded whole instead (as without runs:
-    // every tombstone an Item).
+    // A part whose items have their origins among earlier parts' frozen
+    // tombstones (edits all over a long-edited text rather than in runs of
+    // typing) thaws them again, one split run per item: then parts cost
+    // more than they save, and the state is loaded whole instead (as
+    // without runs: every tombstone an Item). Small parts make this cheap
+    // to find out: two parts of a scattered state thaw, and are undone.
+    // (Counting the structs whose origins lie in earlier parts up front
+    // would also flag a client's typing, whose origin is its own previous
+    // clock: the client's last block, never frozen.)
     const uint64_t thawed = store_->members_thawed - thawed_before;
     frozen += freeze_tombstones_since(*this, before);
     if (thawed * 8 > frozen) {
       undo();
+      std::vector<UpdateBytes>().swap(*split);  // the parts not applied: not beside the whole load
       return apply_update(update, format, origin);
     }
     thawed_before = store_->members_thawed;

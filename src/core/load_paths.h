@@ -24,11 +24,6 @@ inline bool load_fast_paths_enabled = true;
 // with 64 KB parts, 7.8-8.9 s with 4 MB ones. Tests lower both.
 inline size_t load_in_parts_from_bytes = size_t{16} << 20;
 inline size_t load_part_bytes = size_t{64} << 10;
-// Unless more than this share of its structs have their origin or right
-// origin in an earlier part (edits all over a long-edited text): those would
-// thaw the earlier parts' tombstones again, one split run each, and the
-// state loads whole instead. Tests raise it to 1 to take parts regardless.
-inline double load_in_parts_max_reaching_back = 0.25;
 // Test hook: part number k (0-based) of a load in parts fails as if its
 // bytes were malformed (the split checks the structure, so a real failure
 // there is rare): the doc must be left as it was.

@@ -554,19 +554,6 @@ Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, con
       std::vector<uint64_t>& first = starts[curr->id.client];
       if (first.empty()) first.assign(parts, kNone);
       if (first[p] == kNone) first[p] = curr->id.clock;
-      stats.structs++;
-      if (curr->kind == StructKind::kItem) {
-        auto earlier = [&](const ID& ref) { return part_of(ref.client, ref.clock) < p; };
-        bool reaches_back;
-        if constexpr (std::is_same_v<S, LazyStruct>) {
-          reaches_back = (curr->has_origin && earlier(curr->origin)) ||
-                         (curr->has_right_origin && earlier(curr->right_origin));
-        } else {
-          reaches_back = (curr->origin && earlier(*curr->origin)) ||
-                         (curr->right_origin && earlier(*curr->right_origin));
-        }
-        if (reaches_back) stats.reaching_back++;
-      }
       if (!write_struct(writers[p], *curr, 0)) {
         needs_generic = true;
         return std::vector<UpdateBytes>{};
@@ -656,7 +643,7 @@ Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, U
           ? split_impl<LazyStruct, UpdateDecoderV1>(update, ends, parts, counted, needs_generic)
           : split_impl<LazyStruct, UpdateDecoderV2>(update, ends, parts, counted, needs_generic);
   if (needs_generic) {
-    counted.deleted_clocks = counted.structs = counted.reaching_back = 0;
+    counted.deleted_clocks = 0;
     needs_generic = false;
     out = format == UpdateFormat::kV1
               ? split_impl<WireStruct, UpdateDecoderV1>(update, ends, parts, counted, needs_generic)

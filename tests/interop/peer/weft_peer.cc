@@ -423,7 +423,6 @@ int main(int argc, char** argv) {
     weft::freeze_runs_after_transactions = true;
     weft::load_in_parts_from_bytes = 256;  // and small states into empty docs load in parts
     weft::load_part_bytes = 64;
-    weft::load_in_parts_max_reaching_back = 1;
   }
   uint64_t client = 1, seed = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
