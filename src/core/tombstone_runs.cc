@@ -485,10 +485,11 @@ size_t freeze_tombstone_runs(Doc& doc) {
 size_t freeze_tombstones_since(Doc& doc, const StateVector& before) {
   StructStore& store = doc.store();
   size_t frozen = 0;
-  for (const auto& [client, state] : store.state_vector()) {
+  for (const auto& entry : store.clients()) {
+    const uint64_t client = entry.first;
     const auto known = before.find(client);
     const uint64_t from = known == before.end() ? 0 : known->second;
-    if (from >= state) continue;
+    if (from >= store.state(client)) continue;
     StructStore::Blocks& blocks = *store.blocks(client);
     // Forming a run changes no position in a client's blocks (members keep
     // their slots pointing at the run), so `i` stays valid through the walk.
