@@ -35,11 +35,14 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     explicit Loading(bool& f) : flag(f) { flag = true; }
     ~Loading() { flag = false; }
   } loading(loading_in_parts_);
+  auto load_whole = [&] {  // the parts not applied are released first: not beside the whole load
+    std::vector<UpdateBytes>().swap(*split);
+    return apply_update(update, format, origin);
+  };
   if (stats.deleted_clocks * 2 < stats.clocks) {
     // Mostly visible: nearly every item stays an Item whichever way it is
     // loaded, and one bulk load is faster than parts through the general path.
-    std::vector<UpdateBytes>().swap(*split);
-    return apply_update(update, format, origin);
+    return load_whole();
   }
   const std::vector<std::string> roots_before = root_names();
   const uint64_t client_before = client_id_;
@@ -74,8 +77,7 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     frozen += freeze_tombstones_since(*this, before);
     if (thawed * 8 > frozen) {
       undo();
-      std::vector<UpdateBytes>().swap(*split);  // the parts not applied: not beside the whole load
-      return apply_update(update, format, origin);
+      return load_whole();
     }
     thawed_before = store_->members_thawed;
   }
