@@ -16,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 failed=()
+details=()  # what a failed stage found, printed with the list of failed stages
 
 echo "== build (release) == $(date -u +%T)"
 scripts/install-deps.sh
@@ -45,16 +46,24 @@ if [ "${WEFT_SKIP_FUZZ:-0}" != 1 ]; then
   for t in fuzz_update_v1 fuzz_update_v2 fuzz_any fuzz_sync_message fuzz_ws_frame; do
     work=$(mktemp -d)
     cp fuzz/corpus/$t/* "$work"/ 2>/dev/null || true
+    mkdir "$work.found"
     build-asan/fuzz/$t -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -timeout=10 \
-      -print_final_stats=0 "$work" 2>"$work.log" || {
+      -print_final_stats=0 -artifact_prefix="$work.found/" "$work" 2>"$work.log" || {
       tail -40 "$work.log"
       echo "fuzz target $t failed"
       failed+=("libFuzzer $t")
-      rm -rf "$work" "$work.log"
+      # Repeated before the last stage (this stage's lines scroll out of a
+      # CI log's tail): the error, and the input that caused it, to replay
+      # with build-asan/fuzz/${t}_replay FILE.
+      details+=("libFuzzer $t: $(grep -m3 -E '^==[0-9]+==ERROR|^SUMMARY|ERROR: libFuzzer' "$work.log" | tr '\n' ' ')")
+      for found in "$work.found"/*; do
+        [ -f "$found" ] && details+=("  $(basename "$found") (base64): $(head -c 4096 "$found" | base64 -w0)")
+      done
+      rm -rf "$work" "$work.log" "$work.found"
       continue
     }
     echo "$t: $(grep -c . "$work.log") log lines, no crash"
-    rm -rf "$work" "$work.log"
+    rm -rf "$work" "$work.log" "$work.found"
   done
 fi
 
@@ -66,6 +75,7 @@ if [ "${WEFT_SKIP_E2E:-0}" != 1 ]; then
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then
+  [ ${#details[@]} -gt 0 ] && printf '%s\n' "${details[@]}"
   printf 'FAILED stage: %s\n' "${failed[@]}"
 fi
 echo "== Yjs interop (node --test) == $(date -u +%T)"
