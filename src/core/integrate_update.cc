@@ -404,10 +404,13 @@ void link_loaded(Transaction& txn, Item* item, Branch*& changed, LoadedClient& c
 
 // A big update into an empty document (apply_read_update's bulk case): each
 // client's structs in clock order, highest client first as integrate_structs
-// takes them, passing to the next client when a struct needs a later clock
-// of another client, and round again while any client advances (yjs
-// integrates in any order its dependencies allow, with the same result).
-// Per struct get_missing's resolution and link_loaded; no
+// takes them. A struct that needs a later clock of another client sends the
+// walk to that client first (yjs' integrateStructs does the same with its
+// stack), and back when it has advanced: a state whose clients each build
+// on the text of the one before (sessions appending to a document) is one
+// pass, not a round per client. Rounds repeat while any client advances
+// (yjs integrates in any order its dependencies allow, with the same
+// result). Per struct get_missing's resolution and link_loaded; no
 // try_extend_remote_item (the bulk walk merges such runs, bulk_load.h). A
 // Skip, a client not starting at its state or a dependency not in the
 // update leaves that client's structs at its cursor, where integrate_structs
@@ -416,33 +419,66 @@ bool integrate_loaded(Transaction& txn, ReadStructs& rs) {
   StructStore& store = txn.doc.store();
   std::span<ClientRefs> clients = rs.clients();
   Branch* changed = nullptr;
+  // Integrates `cr`'s structs up to the first it cannot; returns the client
+  // that struct waits for, if it waits for another client's clock.
+  auto advance = [&](ClientRefs& cr) -> std::optional<uint64_t> {
+    uint64_t clock = store.state(cr.client);
+    LoadedClient cached{store.blocks(cr.client), nullptr};
+    while (cr.i < cr.refs.size()) {
+      if (cr.i % RefList::kBlock == 0 && cr.i >= 2 * RefList::kBlock) [[unlikely]]
+        cr.refs.release_before(cr.i);
+      Ref& ref = cr.refs[cr.i];
+      Item* item = ref.item;
+      if (ref.is_skip() || item->id.clock != clock) return std::nullopt;
+      if (std::optional<uint64_t> missing = get_missing(txn, rs, ref)) return missing;
+      cr.i++;
+      clock += item->length;
+      ref.item = nullptr;  // the store owns it now
+      if (item->is_gc) {
+        store.add(item);
+      } else {
+        link_loaded(txn, item, changed, cached);
+      }
+    }
+    return std::nullopt;
+  };
+  std::vector<size_t> stack;  // indexes into `clients`, each waiting for the next
+  std::vector<bool> on_stack(clients.size());
+  // Where a client's cursor stood when it last left the stack waiting (it is
+  // taken again only after it, or the one sending the walk to it, advanced).
+  std::vector<size_t> stuck_at(clients.size());
   bool all = false;
   for (bool progress = true; progress && !all;) {
     progress = false;
-    all = true;
+    bulk_load_passes.fetch_add(1, std::memory_order_relaxed);
+    std::fill(stuck_at.begin(), stuck_at.end(), SIZE_MAX);
     for (size_t k = clients.size(); k-- > 0;) {
-      ClientRefs& cr = clients[k];
-      uint64_t clock = store.state(cr.client);
-      const size_t start = cr.i;
-      LoadedClient cached{store.blocks(cr.client), nullptr};
-      while (cr.i < cr.refs.size()) {
-        if (cr.i % RefList::kBlock == 0 && cr.i >= 2 * RefList::kBlock) [[unlikely]]
-          cr.refs.release_before(cr.i);
-        Ref& ref = cr.refs[cr.i];
-        Item* item = ref.item;
-        if (ref.is_skip() || item->id.clock != clock || get_missing(txn, rs, ref)) break;
-        cr.i++;
-        clock += item->length;
-        ref.item = nullptr;  // the store owns it now
-        if (item->is_gc) {
-          store.add(item);
-        } else {
-          link_loaded(txn, item, changed, cached);
+      stack.push_back(k);
+      on_stack[k] = true;
+      while (!stack.empty()) {
+        const size_t top = stack.back();
+        ClientRefs& cr = clients[top];
+        const size_t start = cr.i;
+        const std::optional<uint64_t> missing = advance(cr);
+        progress = progress || cr.i != start;
+        ClientRefs* next = missing ? rs.find(*missing) : nullptr;
+        if (next != nullptr) {
+          const auto n = static_cast<size_t>(next - clients.data());
+          if (next->i < next->refs.size() && !on_stack[n] && (stuck_at[n] != next->i || cr.i != start)) {
+            stack.push_back(n);
+            on_stack[n] = true;
+            continue;  // back to `cr` once `next` has advanced
+          }
         }
+        // Done, or waiting for what this pass cannot give now: back to the
+        // one waiting for it (a later round tries again).
+        if (cr.i < cr.refs.size()) stuck_at[top] = cr.i;
+        on_stack[top] = false;
+        stack.pop_back();
       }
-      progress = progress || cr.i != start;
-      all = all && cr.i == cr.refs.size();
     }
+    all = std::all_of(clients.begin(), clients.end(),
+                      [](const ClientRefs& cr) { return cr.i == cr.refs.size(); });
   }
   return all;
 }

@@ -32,6 +32,9 @@ inline size_t load_in_parts_fail_at = ~size_t{0};
 // Loads into an empty document that collected and merged their blocks
 // themselves (bulk_load.h): tests check that the path they compare ran.
 inline std::atomic<uint64_t> bulk_loads_done{0};
+// Passes integrate_loaded made over a bulk load's clients, ever (tests:
+// a state whose clients build on each other in any order of ids takes one).
+inline std::atomic<uint64_t> bulk_load_passes{0};
 // Loads that began applying parts (whether they finished in parts or not).
 inline std::atomic<uint64_t> loads_in_parts_begun{0};
 

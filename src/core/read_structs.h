@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -60,7 +61,8 @@ static_assert(sizeof(Ref) == sizeof(Item*));
 // destroyed: null) is freed as soon as the cursor is two blocks past it, so
 // a big load never holds a ref for every struct next to the store it builds.
 // The first block is kept across updates (keystroke-sized updates allocate
-// none).
+// none); it starts small and doubles up to kBlock, since an update can name
+// thousands of clients with a struct or two each.
 class RefList {
  public:
   static constexpr size_t kBlock = 1024;
@@ -108,7 +110,7 @@ class RefList {
     released_ = 0;
     if (!blocks_.empty()) {
       next_ = blocks_[0].get();
-      block_end_ = next_ + kBlock;
+      block_end_ = next_ + first_cap_;
     }
   }
 
@@ -116,6 +118,17 @@ class RefList {
   // After a big update: all but the first block.
   [[gnu::noinline]] void give_back_blocks() { blocks_.resize(1); }
   [[gnu::noinline]] void add_block() {
+    if (first_cap_ < kBlock) {  // the first block, full: twice the room (refs are moved, not held)
+      const size_t cap = first_cap_ == 0 ? 8 : 2 * first_cap_;
+      auto bigger = std::make_unique<Ref[]>(cap);
+      if (size_ > 0) std::copy_n(blocks_[0].get(), size_, bigger.get());
+      if (blocks_.empty()) blocks_.emplace_back();
+      blocks_[0] = std::move(bigger);
+      first_cap_ = cap;
+      next_ = blocks_[0].get() + size_;
+      block_end_ = blocks_[0].get() + cap;
+      return;
+    }
     const size_t b = size_ / kBlock;
     if (b == blocks_.size()) blocks_.emplace_back();
     if (!blocks_[b]) blocks_[b] = std::make_unique<Ref[]>(kBlock);
@@ -125,8 +138,9 @@ class RefList {
 
   std::vector<std::unique_ptr<Ref[]>> blocks_;
   size_t size_ = 0;
-  size_t released_ = 0;  // blocks before this one are freed (but the first)
-  Ref* next_ = nullptr;  // where push_back writes: position size_
+  size_t released_ = 0;   // blocks before this one are freed (but the first)
+  size_t first_cap_ = 0;  // of blocks_[0]: kBlock before any other block is added
+  Ref* next_ = nullptr;   // where push_back writes: position size_
   Ref* block_end_ = nullptr;
 };
 
@@ -151,21 +165,41 @@ struct DsClient {
   std::span<const DeleteRange> ranges;
 };
 
-// Next expected clock per client during integration (a few clients per
-// update: a flat list beats a hash map).
+// Next expected clock per client during integration. Most updates name a
+// few clients (a flat list, and the client of the last lookup first); a
+// loaded state can name thousands, so from kIndexFrom on a hash index
+// finds them (a scan per struct made such a load quadratic).
 class LocalStates {
  public:
-  void clear() { states_.clear(); }
+  void clear() {
+    states_.clear();
+    if (!index_.empty()) index_.clear();
+    last_ = 0;
+  }
+  // Valid until the next get() of a client not seen before.
   uint64_t& get(StructStore& store, uint64_t client) {
-    for (auto& [c, clock] : states_) {
-      if (c == client) return clock;
+    if (last_ < states_.size() && states_[last_].first == client) return states_[last_].second;
+    if (states_.size() < kIndexFrom) {
+      for (size_t k = 0; k < states_.size(); k++) {
+        if (states_[k].first == client) return states_[last_ = k].second;
+      }
+    } else {
+      if (index_.empty()) {
+        for (size_t k = 0; k < states_.size(); k++) index_.emplace(states_[k].first, k);
+      }
+      auto [it, added] = index_.emplace(client, states_.size());
+      if (!added) return states_[last_ = it->second].second;
     }
+    last_ = states_.size();
     states_.emplace_back(client, store.state(client));
     return states_.back().second;
   }
 
  private:
+  static constexpr size_t kIndexFrom = 16;
   std::vector<std::pair<uint64_t, uint64_t>> states_;
+  std::unordered_map<uint64_t, size_t> index_;  // client -> position in states_, from kIndexFrom on
+  size_t last_ = 0;
 };
 
 // The v1 bytes of the client whose structs are being read (its varUint as
@@ -229,6 +263,8 @@ class ReadStructs {
       clients_[k].refs.destroy_items(*pool);
     }
     n_clients_ = 0;
+    read_order_ = ReadOrder::kAscending;
+    if (!client_index_.empty()) client_index_.clear();
     if (!root_names.empty()) root_names.clear();
     roots.clear();
     parent_ids.clear();
@@ -246,7 +282,7 @@ class ReadStructs {
     text_slabs.reset();
   }
 
-  // Clients in ascending order.
+  // Clients in ascending order (once the reading has ended: sort_clients).
   std::span<ClientRefs> clients() { return {clients_.data(), n_clients_}; }
   ClientRefs* find(uint64_t client) {
     auto all = clients();
@@ -254,21 +290,46 @@ class ReadStructs {
                                [](const ClientRefs& cr, uint64_t c) { return cr.client < c; });
     return it != all.end() && it->client == client ? &*it : nullptr;
   }
-  // The client's (empty) list, added in order.
+  // While reading: the client's list, emptied if the update named the
+  // client before (the last section of a client counts, as in yjs), else a
+  // new one at the end. Updates list their clients in descending order
+  // (yjs' writers sort them), so the earlier sections are found without a
+  // search while the order holds, then through a hash index.
   ClientRefs& add_client(uint64_t client) {
+    if (n_clients_ > 0) {
+      const uint64_t last = clients_[n_clients_ - 1].client;
+      if (client == last) return emptied(clients_[n_clients_ - 1]);
+      const ReadOrder order = client < last ? ReadOrder::kDescending : ReadOrder::kAscending;
+      if (n_clients_ == 1) {
+        read_order_ = order;
+      } else if (read_order_ != order && read_order_ != ReadOrder::kUnordered) {
+        read_order_ = ReadOrder::kUnordered;
+        for (size_t k = 0; k < n_clients_; k++) client_index_.emplace(clients_[k].client, k);
+      }
+      if (read_order_ == ReadOrder::kUnordered) {
+        auto [it, added] = client_index_.emplace(client, n_clients_);
+        if (!added) return emptied(clients_[it->second]);
+      }
+    }
     if (n_clients_ == clients_.size()) clients_.emplace_back();
-    ClientRefs& slot = clients_[n_clients_];
+    ClientRefs& slot = clients_[n_clients_++];
     slot.client = client;
     slot.refs.reset();
     slot.i = 0;
     slot.removed = false;
+    return slot;
+  }
+  // Ends the reading: puts the clients in ascending order.
+  void sort_clients() {
     auto first = clients_.begin();
-    auto pos = std::lower_bound(first, first + static_cast<ptrdiff_t>(n_clients_), client,
-                                [](const ClientRefs& cr, uint64_t c) { return cr.client < c; });
-    std::rotate(pos, first + static_cast<ptrdiff_t>(n_clients_),
-                first + static_cast<ptrdiff_t>(n_clients_) + 1);
-    n_clients_++;
-    return *pos;
+    auto last = first + static_cast<ptrdiff_t>(n_clients_);
+    if (read_order_ == ReadOrder::kDescending) {
+      std::reverse(first, last);
+    } else if (read_order_ == ReadOrder::kUnordered) {
+      std::sort(first, last, [](const ClientRefs& a, const ClientRefs& b) { return a.client < b.client; });
+      client_index_.clear();
+    }
+    read_order_ = ReadOrder::kAscending;
   }
 
   // The pool of the document being applied to: read items are made there.
@@ -313,8 +374,16 @@ class ReadStructs {
   DeleteSet ds_sorted;
 
  private:
+  ClientRefs& emptied(ClientRefs& cr) {
+    cr.refs.destroy_items(*pool);
+    return cr;
+  }
   std::vector<ClientRefs> clients_;  // [0, n_clients_) in use
   size_t n_clients_ = 0;
+  // The order add_client met the clients in so far (one client: ascending).
+  enum class ReadOrder { kAscending, kDescending, kUnordered };
+  ReadOrder read_order_ = ReadOrder::kAscending;
+  std::unordered_map<uint64_t, size_t> client_index_;  // client -> slot, once unordered
 };
 
 // A varUint of one to three bytes (below 2^21: nearly every clock and

@@ -164,12 +164,7 @@ void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
     }
     uint64_t clock = dec.rest().read_var_uint();
     if (!dec.ok()) return;
-    ClientRefs* cr = rs.find(client);
-    if (cr == nullptr) {
-      cr = &rs.add_client(client);
-    } else {
-      cr->refs.destroy_items(*rs.pool);
-    }
+    ClientRefs* cr = &rs.add_client(client);
     for (uint64_t k = 0; k < count; k++) {
       if (++structs_read > max_structs) {
         dec.fail(ErrorCode::kOutOfRange, "update declares more structs than its size allows");
@@ -183,6 +178,7 @@ void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
       clock += ref.item->length;
     }
   }
+  rs.sort_clients();
   rs.many_structs = load_fast_paths_enabled && structs_read >= ReadStructs::kManyStructs;
   rs.structs_read = structs_read;
 }

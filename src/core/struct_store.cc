@@ -52,14 +52,19 @@ StateVector StructStore::state_vector() const {
   return sv;
 }
 
+void StructStore::sort_by_client() const {
+  auto first = by_client_.begin(), mid = first + static_cast<ptrdiff_t>(by_client_sorted_);
+  std::sort(mid, by_client_.end());
+  std::inplace_merge(first, mid, by_client_.end());
+  by_client_sorted_ = by_client_.size();
+}
+
 void StructStore::add(Item* item) {
   uint64_t client = item->id.client;
   Blocks* found = this->blocks(client);
   if (found == nullptr) {
     found = &clients_[client];
-    auto pos = std::lower_bound(by_client_.begin(), by_client_.end(), client,
-                                [](const auto& e, uint64_t c) { return e.first < c; });
-    by_client_.emplace(pos, client, found);
+    by_client_.emplace_back(client, found);  // sorted when next read (sort_by_client)
     clients_version_++;
   }
   Blocks& blocks = *found;

@@ -37,7 +37,9 @@ class StructStore {
   StateVector state_vector() const;
   // The same into `out`, reusing its storage.
   template <typename Clocks>
-  void fill_state(Clocks& out) const {
+  [[gnu::always_inline]] void fill_state(Clocks& out) const {
+    if (by_client_sorted_ != by_client_.size()) [[unlikely]]
+      sort_by_client();
     out.assign(ClientStates{this}, clients_version_);
   }
   // Changes whenever a client is added (the only way the set of clients
@@ -137,8 +139,12 @@ class StructStore {
   ItemPool pool_;
   // Every client's blocks (entries are never removed, so pointers into it stay valid).
   std::unordered_map<uint64_t, Blocks> clients_;
-  // The same clients sorted by id (transactions take the state twice each).
-  std::vector<std::pair<uint64_t, Blocks*>> by_client_;
+  // The same clients sorted by id (transactions take the state twice each),
+  // but for the ones added since by_client_sorted_: a load adds thousands
+  // of clients, and a sorted insertion each would cost a quadratic move.
+  mutable std::vector<std::pair<uint64_t, Blocks*>> by_client_;
+  mutable size_t by_client_sorted_ = 0;
+  [[gnu::noinline]] void sort_by_client() const;
   // The client looked up last (nearly every lookup is of the local client).
   uint64_t last_client_ = 0;
   Blocks* last_blocks_ = nullptr;
