@@ -8,6 +8,7 @@
 #include "core/struct_store.h"
 #include "core/tombstone_runs.h"
 #include "core/transaction.h"
+#include "encoding/lib0.h"
 #include "weft/doc.h"
 #include "weft/update.h"
 
@@ -22,8 +23,34 @@ bool Doc::can_load_in_parts(size_t update_bytes) const {
          update_handlers_.empty() && update_v2_handlers_.empty() && after_transaction_handlers_.empty();
 }
 
+namespace {
+
+// How many clients an update names (an upper bound for v1: a client may
+// have two sections), 0 if unreadable (split_update then reports why).
+uint64_t update_clients(std::span<const uint8_t> update, UpdateFormat format) {
+  if (format == UpdateFormat::kV1) {
+    lib0::Decoder dec(update);
+    const uint64_t n = dec.read_var_uint();
+    return dec.ok() ? n : 0;
+  }
+  Result<UpdateBytes> sv = encode_state_vector_from_update(update, format);
+  if (!sv.is_ok()) return 0;
+  Result<StateVector> clients = decode_state_vector(*sv);
+  return clients.is_ok() ? clients->size() : 0;
+}
+
+// The split keeps, per client, where each part starts, and gives each part
+// its delete set: clients x parts entries. A state of many clients gets
+// fewer, bigger parts.
+constexpr uint64_t kMaxClientParts = uint64_t{1} << 20;
+
+}  // namespace
+
 Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin) {
-  const size_t parts = std::clamp<size_t>(update.size() / std::max<size_t>(load_part_bytes, 1), 2, 4096);
+  const uint64_t most_parts =
+      std::max<uint64_t>(2, kMaxClientParts / std::max<uint64_t>(update_clients(update, format), 1));
+  const size_t parts = static_cast<size_t>(std::clamp<uint64_t>(
+      update.size() / std::max<size_t>(load_part_bytes, 1), 2, std::min<uint64_t>(4096, most_parts)));
   // The whole update is read here first: malformed structure fails before anything is applied.
   SplitStats stats;
   Result<std::vector<UpdateBytes>> split = split_update(update, format, parts, &stats);
@@ -63,6 +90,17 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     if (!st.is_ok()) {  // a part failed (content the split does not check): as if nothing was applied
       undo();
       return st;
+    }
+    // Structs left waiting for a later part (their origins lie in another
+    // client's later clock band: many clients editing each other's text,
+    // and the bands cut every client's clocks alike, not in causal order)
+    // are applied again with every later part. Past a few parts' worth,
+    // that costs more than parts save, and the state is loaded whole.
+    const size_t waiting = (store_->pending_structs ? store_->pending_structs->update.size() : 0) +
+                           (store_->pending_ds ? store_->pending_ds->size() : 0);
+    if (waiting > 4 * (update.size() / parts)) {
+      undo();
+      return load_whole();
     }
     // A part whose items have their origins among earlier parts' frozen
     // tombstones (edits all over a long-edited text rather than in runs of

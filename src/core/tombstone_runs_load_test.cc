@@ -266,6 +266,24 @@ TEST(TombstoneRuns, ScatteredStatesLoadWhole) {
   check_runs(typed_doc);
 }
 
+// Many clients whose origins lie in other clients' later clock bands (short
+// sessions typing into each other's text): parts leave structs waiting for
+// later ones, and every later part would apply them again. Past four parts'
+// worth waiting, the state is loaded whole instead, nothing left pending.
+TEST(TombstoneRuns, StatesWaitingOnLaterPartsLoadWhole) {
+  const UpdateBytes sessions = testdata::make_sessions_tombstone_update(30000, 1);
+  const Scoped<size_t> parts_from(load_in_parts_from_bytes, 1);
+  const Scoped<size_t> part_bytes(load_part_bytes, sessions.size() / 64);
+  const uint64_t begun = loads_in_parts_begun.load();
+  Doc doc(DocOptions{3, "", true});
+  ASSERT_TRUE(doc.apply_update(sessions));
+  EXPECT_EQ(loads_in_parts_begun.load(), begun + 1) << "the state did not start in parts";
+  EXPECT_FALSE(doc.has_pending());
+  EXPECT_EQ(frozen_tombstones(doc), 0u) << "the state stayed in parts";
+  EXPECT_EQ(doc.get_text("text").length(), 1000u);
+  EXPECT_EQ(state_of(doc), sessions);
+}
+
 // A load in parts whose later part fails (an item refers to a later clock
 // of its own client: read per part, so after earlier parts were applied)
 // leaves the document as it was: empty, its declared root still usable;

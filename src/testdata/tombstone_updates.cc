@@ -66,4 +66,27 @@ UpdateBytes make_edited_tombstone_update(uint64_t count, uint64_t seed) {
   return *doc.encode_state_as_update();
 }
 
+UpdateBytes make_sessions_tombstone_update(uint64_t count, uint64_t seed) {
+  // Nothing is deleted until the end: typing next to a stretch of tombstones
+  // passes the stretch on every keystroke (yjs' minimizeAttributeChanges does
+  // too), which would make this quadratic.
+  static constexpr uint64_t kSessionUnits = 1000;
+  Doc doc(DocOptions{.client_id = 1, .guid = {}, .gc = true});
+  TextRef text = doc.get_text("text");
+  std::mt19937_64 rng(seed);
+  static constexpr std::u16string_view kChars[] = {u"a", u"é", u"世", u"x", u"ü"};
+  for (uint64_t i = 0; i < count; i += kSessionUnits) {
+    doc.set_client_id(1000 + i / kSessionUnits);
+    const uint64_t at = rng() % (text.length() + 1);
+    // One transaction a session: each costs a pass over every client's
+    // clock (as in yjs), and there are count / 1000 clients.
+    doc.transact([&](Transaction&) {
+      for (uint64_t j = 0; j < kSessionUnits && i + j < count; j++) (void)text.insert(at, kChars[rng() % 5]);
+    });
+  }
+  doc.set_client_id(999);
+  if (text.length() > kSessionUnits) (void)text.remove_range(kSessionUnits, text.length() - kSessionUnits);
+  return *doc.encode_state_as_update();
+}
+
 }  // namespace weft::testdata

@@ -32,4 +32,12 @@ UpdateBytes make_tombstone_update(uint64_t count, const TombstoneUpdateOptions& 
 // all over the document.
 UpdateBytes make_edited_tombstone_update(uint64_t count, uint64_t seed);
 
+// Many short sessions instead, each a new client (as every page load of a
+// y-websocket app is): a session types 1,000 one-character items at one
+// random place, each before the last (none merge); at the end all but the
+// first 1,000 units are deleted. count / 1000 clients, each with its blocks
+// at consecutive clocks, all with one origin in an older session's text
+// (deterministic for `seed`).
+UpdateBytes make_sessions_tombstone_update(uint64_t count, uint64_t seed);
+
 }  // namespace weft::testdata
