@@ -18,6 +18,24 @@ std::string hex(const std::vector<uint8_t>& b) {
   return s;
 }
 
+// A struct of length 0 (yjs never writes one) is refused and changes
+// nothing. Several at one clock once left a client's blocks ambiguous by
+// clock: a collected type's child was replaced in the wrong slot and freed
+// while still listed (found by fuzz_sync_message).
+TEST(Doc, StructsOfLengthZeroAreRefused) {
+  Doc doc(DocOptions{.client_id = 1, .guid = {}, .gc = true});
+  ASSERT_TRUE(doc.get_text("t").insert(0, std::string_view("héllo")).is_ok());
+  const UpdateBytes before = *doc.encode_state_as_update();
+  // client 9, clock 0: Any[] (no values) into root "t"; a GC of length 0.
+  const std::vector<std::vector<uint8_t>> updates = {{1, 1, 9, 0, 8, 1, 1, 't', 0, 0}, {1, 1, 9, 0, 0, 0, 0}};
+  for (const auto& update : updates) {
+    const Status st = doc.apply_update(update);
+    EXPECT_FALSE(st.is_ok());
+    EXPECT_NE(st.message().find("length 0"), std::string::npos) << st.message();
+    EXPECT_EQ(*doc.encode_state_as_update(), before);
+  }
+}
+
 TEST(Doc, TextInsertEncodesAsYjs) {
   Doc doc(1);
   ASSERT_TRUE(doc.get_text("t").insert(0, std::string_view("ab")));

@@ -6,6 +6,25 @@
 #include "core/transaction.h"
 #include "weft/doc.h"
 
+// Under AddressSanitizer a freed slot is poisoned until it is handed out
+// again, so that a use of a destroyed item is reported where it happens
+// (the pool would otherwise hide it from ASan: its memory stays allocated).
+#if defined(__SANITIZE_ADDRESS__)
+#define WEFT_POOL_POISON 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WEFT_POOL_POISON 1
+#endif
+#endif
+#ifdef WEFT_POOL_POISON
+#include <sanitizer/asan_interface.h>
+#define WEFT_SLOT_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define WEFT_SLOT_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define WEFT_SLOT_POISON(p, n) ((void)(p), (void)(n))
+#define WEFT_SLOT_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace weft {
 
 // 112 bytes (was 128): see the layout note on Item::content.
@@ -38,7 +57,7 @@ void Item::copy_parent_sub(const std::string* key) {
 void Item::set_type(std::unique_ptr<Branch> type) { rare().type = std::move(type); }
 
 ItemPool::~ItemPool() {
-  for (Slot* chunk : chunks_) ::operator delete(chunk);
+  for (Slot* chunk : chunks_) ::operator delete(chunk);  // poisoned slots included: ASan allows it
 }
 
 void ItemPool::grow() {
@@ -56,6 +75,7 @@ Item* ItemPool::make() {
   Slot* slot;
   if (free_ != nullptr) {
     slot = free_;
+    WEFT_SLOT_UNPOISON(slot, sizeof(Slot));
     free_ = slot->next;
   } else {
     if (bump_ == bump_end_) grow();
@@ -70,6 +90,7 @@ void ItemPool::destroy(Item* item) {
   auto* slot = reinterpret_cast<Slot*>(item);
   slot->next = free_;
   free_ = slot;
+  WEFT_SLOT_POISON(slot, sizeof(Slot));
 }
 
 Item* make_gc(ItemPool& pool, ID id, uint64_t length) {

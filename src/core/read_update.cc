@@ -175,6 +175,12 @@ void read_structs(D& dec, size_t input_bytes, ReadStructs& rs) {
       Ref& ref = cr->refs.push_back();
       read_ref(dec, info, ID{client, clock}, rs, ref);
       if (!dec.ok()) return;
+      // yjs never writes one (empty inserts make no item); several blocks
+      // at one clock would make a client's blocks ambiguous by clock.
+      if (ref.item->length == 0) {
+        dec.fail(ErrorCode::kMalformed, "struct of length 0");
+        return;
+      }
       clock += ref.item->length;
     }
   }

@@ -16,6 +16,8 @@ Result<DecodedUpdate> decode_update(std::span<const uint8_t> update, UpdateForma
 
 Status validate_struct_refs(const std::vector<WireStruct>& structs) {
   for (const WireStruct& ws : structs) {
+    // Doc::apply_update refuses these too (read_update.cc).
+    if (ws.length == 0) return Status(ErrorCode::kMalformed, "struct of length 0");
     if (ws.kind != StructKind::kItem) continue;
     auto earlier = [&](const ID* id) {
       return id == nullptr || id->client != ws.id.client || id->clock < ws.id.clock;

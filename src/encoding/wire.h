@@ -131,7 +131,8 @@ struct DecodedUpdate {
 };
 Result<DecodedUpdate> decode_update(std::span<const uint8_t> update, UpdateFormat format);
 // A check JS only makes by throwing half-way through applying: an item's
-// origin, right origin or parent of its own client must come before it.
+// origin, right origin or parent of its own client must come before it;
+// and no struct may be empty (length 0), which JS never writes.
 Status validate_struct_refs(const std::vector<WireStruct>& structs);
 
 // Upper bound on structs one update may declare relative to its size; v2
