@@ -248,17 +248,23 @@ TEST(TombstoneRuns, AMillionTombstones) {
 // starts in parts, finds its second part thawing the first one's runs, and
 // is loaded whole instead: nothing frozen, the same state. Typing in runs
 // (each item after the previous one) stays in parts.
+// Loads `update` into `doc` (empty) in `parts` parts: the load must start in
+// parts and end whole (nothing frozen), with the update's state.
+void expect_parts_given_up(Doc& doc, const UpdateBytes& update, size_t parts) {
+  const Scoped<size_t> parts_from(load_in_parts_from_bytes, 1);
+  const Scoped<size_t> part_bytes(load_part_bytes, update.size() / parts);
+  const uint64_t begun = loads_in_parts_begun.load();
+  ASSERT_TRUE(doc.apply_update(update));
+  EXPECT_EQ(loads_in_parts_begun.load(), begun + 1) << "the state did not start in parts";
+  EXPECT_EQ(frozen_tombstones(doc), 0u) << "the state stayed in parts";
+  EXPECT_EQ(state_of(doc), update);
+}
+
 TEST(TombstoneRuns, ScatteredStatesLoadWhole) {
-  const UpdateBytes scattered = testdata::make_edited_tombstone_update(3000, 1);
+  Doc whole(DocOptions{3, "", true});
+  expect_parts_given_up(whole, testdata::make_edited_tombstone_update(3000, 1), 8);
   const UpdateBytes typed = tombstone_update(3000, true);
   const Scoped<size_t> parts_from(load_in_parts_from_bytes, 1);
-  const Scoped<size_t> part_bytes(load_part_bytes, scattered.size() / 8);
-  const uint64_t begun = loads_in_parts_begun.load();
-  Doc whole(DocOptions{3, "", true});
-  ASSERT_TRUE(whole.apply_update(scattered));
-  EXPECT_EQ(loads_in_parts_begun.load(), begun + 1) << "the scattered state did not start in parts";
-  EXPECT_EQ(frozen_tombstones(whole), 0u) << "the scattered state stayed in parts";
-  EXPECT_EQ(state_of(whole), scattered);
   Doc typed_doc(DocOptions{3, "", true});
   const Scoped<size_t> typed_part_bytes(load_part_bytes, typed.size() / 8);
   ASSERT_TRUE(typed_doc.apply_update(typed));
@@ -271,17 +277,10 @@ TEST(TombstoneRuns, ScatteredStatesLoadWhole) {
 // later ones, and every later part would apply them again. Past four parts'
 // worth waiting, the state is loaded whole instead, nothing left pending.
 TEST(TombstoneRuns, StatesWaitingOnLaterPartsLoadWhole) {
-  const UpdateBytes sessions = testdata::make_sessions_tombstone_update(30000, 1);
-  const Scoped<size_t> parts_from(load_in_parts_from_bytes, 1);
-  const Scoped<size_t> part_bytes(load_part_bytes, sessions.size() / 64);
-  const uint64_t begun = loads_in_parts_begun.load();
   Doc doc(DocOptions{3, "", true});
-  ASSERT_TRUE(doc.apply_update(sessions));
-  EXPECT_EQ(loads_in_parts_begun.load(), begun + 1) << "the state did not start in parts";
+  expect_parts_given_up(doc, testdata::make_sessions_tombstone_update(30000, 1), 64);
   EXPECT_FALSE(doc.has_pending());
-  EXPECT_EQ(frozen_tombstones(doc), 0u) << "the state stayed in parts";
   EXPECT_EQ(doc.get_text("text").length(), 1000u);
-  EXPECT_EQ(state_of(doc), sessions);
 }
 
 // A load in parts whose later part fails (an item refers to a later clock
