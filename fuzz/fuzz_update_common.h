@@ -1,6 +1,6 @@
 // Shared body of the update fuzzers: decode; on success re-encode in both
 // formats and decode again, which must give the same structs (lengths, kinds)
-// and delete set. Also drives merge, diff and state-vector extraction.
+// and delete set. Also drives merge, diff, split and state-vector extraction.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +54,10 @@ inline void fuzz_update(const uint8_t* data, size_t size, UpdateFormat f) {
   std::vector<uint8_t> empty_sv = {0};
   (void)diff_update(in, empty_sv, f);
   (void)describe_update(in, f);
+  // The causal split plans on its own reads, then cuts as the bands do.
+  const size_t parts = 1 + size % 5;
+  check(split_update(in, f, parts, nullptr, SplitOrder::kCausal).is_ok() ==
+        split_update(in, f, parts, nullptr, SplitOrder::kClockBands).is_ok());
 }
 
 }  // namespace weft::fuzz

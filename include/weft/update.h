@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "weft/status.h"
@@ -19,20 +20,32 @@ Result<UpdateBytes> merge_updates(std::span<const std::span<const uint8_t>> upda
 // Y.diffUpdate / diffUpdateV2: what `update` holds beyond the state vector `sv`.
 Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const uint8_t> sv,
                                 UpdateFormat format);
-// Splits `update` into `parts` updates (some may be empty) that, applied in
-// order, give a document the same state as `update` does: each struct goes
-// whole to the part its start clock falls in (clocks cut in `parts` equal
-// bands per client), each deleted range to the parts of the structs it
-// covers, cut only where a part's structs start. Not a Yjs operation:
-// Doc::apply_update loads a huge state part by part with it.
+// Splits `update` into updates that, applied in order, give a document the
+// same state as `update` does. Not a Yjs operation: Doc::apply_update loads a
+// huge state part by part with it. Each struct goes whole to one part, and
+// each deleted range to the parts of the structs it covers, cut only where a
+// part's structs start.
+// - kClockBands: exactly `parts` parts (some may be empty), every client's
+//   clocks cut in `parts` equal bands. A struct whose origin is in another
+//   client's later band waits (pending) until that part is applied.
+// - kCausal: at most `parts` parts of about equal numbers of structs, in
+//   the order Doc::apply_update integrates them: every struct after the
+//   structs it depends on, so nothing waits for a later part. Costs two more
+//   reads of the update (and a conversion to v1 for v2). An update naming a
+//   client twice is cut by kClockBands.
 // With `stats`, also counts the clocks the update holds and those its
-// delete set covers among them.
+// delete set covers among them, and lists where each part's structs start.
+enum class SplitOrder { kClockBands, kCausal };
 struct SplitStats {
   uint64_t clocks = 0;
   uint64_t deleted_clocks = 0;
+  // Per part, each client it holds structs of and the clock of its first:
+  // (client, clock).
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> part_starts;
 };
 Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, UpdateFormat format,
-                                              size_t parts, SplitStats* stats = nullptr);
+                                              size_t parts, SplitStats* stats = nullptr,
+                                              SplitOrder order = SplitOrder::kClockBands);
 // Y.encodeStateVectorFromUpdate(V2).
 Result<UpdateBytes> encode_state_vector_from_update(std::span<const uint8_t> update, UpdateFormat format);
 // Y.convertUpdateFormatV1ToV2 / V2ToV1 (and the identity for from == to).

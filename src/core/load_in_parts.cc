@@ -39,10 +39,9 @@ uint64_t update_clients(std::span<const uint8_t> update, UpdateFormat format) {
   return clients.is_ok() ? clients->size() : 0;
 }
 
-// The split keeps, per client, where each part starts, and gives each part
-// its delete set: clients x parts entries. A state of many clients gets
-// fewer, bigger parts.
-constexpr uint64_t kMaxClientParts = uint64_t{1} << 20;
+// Each part is a transaction, which reads the state of every client twice:
+// a state of many clients gets fewer, bigger parts.
+constexpr uint64_t kMaxClientParts = uint64_t{1} << 24;
 
 }  // namespace
 
@@ -53,7 +52,7 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
       update.size() / std::max<size_t>(load_part_bytes, 1), 2, std::min<uint64_t>(4096, most_parts)));
   // The whole update is read here first: malformed structure fails before anything is applied.
   SplitStats stats;
-  Result<std::vector<UpdateBytes>> split = split_update(update, format, parts, &stats);
+  Result<std::vector<UpdateBytes>> split = split_update(update, format, parts, &stats, load_in_parts_order);
   if (!split.is_ok()) return split.status();
   // No second split below, however this returns (a thaw can throw on a
   // broken run: the flag must not stay set).
@@ -82,7 +81,6 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
   uint64_t thawed_before = store_->members_thawed;
   for (size_t k = 0; k < split->size(); k++) {
     UpdateBytes& part = (*split)[k];
-    const StateVector before = store_->state_vector();
     Status st = k == load_in_parts_fail_at
                     ? Status(ErrorCode::kInvalidArgument, "injected part failure (test)")
                     : apply_update(part, format, origin);
@@ -91,11 +89,10 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
       undo();
       return st;
     }
-    // Structs left waiting for a later part (their origins lie in another
-    // client's later clock band: many clients editing each other's text,
-    // and the bands cut every client's clocks alike, not in causal order)
-    // are applied again with every later part. Past a few parts' worth,
-    // that costs more than parts save, and the state is loaded whole.
+    // Structs left waiting for a later part (cut by clock bands: an update
+    // naming a client twice; or depending on structs the update lacks) are
+    // applied again with every later part. Past a few parts' worth, that
+    // costs more than parts save, and the state is loaded whole.
     const size_t waiting = (store_->pending_structs ? store_->pending_structs->update.size() : 0) +
                            (store_->pending_ds ? store_->pending_ds->size() : 0);
     if (waiting > 4 * (update.size() / parts)) {
@@ -112,8 +109,10 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     // would also flag a client's typing, whose origin is its own previous
     // clock: the client's last block, never frozen.)
     const uint64_t thawed = store_->members_thawed - thawed_before;
-    frozen += freeze_tombstones_since(*this, before);
-    if (thawed * 8 > frozen) {
+    frozen += freeze_tombstones_since(*this, stats.part_starts[k]);
+    // A few thaws cost little (a session starting next to older text thaws
+    // one or two members): only many mark the state as scattered.
+    if (thawed >= 64 && thawed * 8 > frozen) {
       undo();
       return load_whole();
     }

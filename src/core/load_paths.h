@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "weft/update.h"
+
 namespace weft {
 
 inline bool load_fast_paths_enabled = true;
@@ -22,8 +24,14 @@ inline bool load_fast_paths_enabled = true;
 // (at most 4096 of them) keep a part's Items in the cache while they are
 // frozen and their slots reused: 10M tombstones loaded in 3.1-3.9 s of CPU
 // with 64 KB parts, 7.8-8.9 s with 4 MB ones. Tests lower both.
+// The parts are cut in causal order (split_update, SplitOrder::kCausal):
+// each part's structs depend only on structs of its own or earlier parts,
+// so nothing waits for a later part, and a state of many short sessions
+// loads part by part like one client's typing. Tests set kClockBands to
+// reach the fallback for structs waiting on later parts.
 inline size_t load_in_parts_from_bytes = size_t{16} << 20;
 inline size_t load_part_bytes = size_t{64} << 10;
+inline SplitOrder load_in_parts_order = SplitOrder::kCausal;
 // Test hook: part number k (0-based) of a load in parts fails as if its
 // bytes were malformed (the split checks the structure, so a real failure
 // there is rare): the doc must be left as it was.

@@ -482,18 +482,16 @@ size_t freeze_tombstone_runs(Doc& doc) {
   return frozen;
 }
 
-size_t freeze_tombstones_since(Doc& doc, const StateVector& before) {
+size_t freeze_tombstones_since(Doc& doc, std::span<const std::pair<uint64_t, uint64_t>> from) {
   StructStore& store = doc.store();
   size_t frozen = 0;
-  for (const auto& entry : store.clients()) {
-    const uint64_t client = entry.first;
-    const auto known = before.find(client);
-    const uint64_t from = known == before.end() ? 0 : known->second;
-    if (from >= store.state(client)) continue;
-    StructStore::Blocks& blocks = *store.blocks(client);
+  for (const auto& [client, clock] : from) {
+    StructStore::Blocks* client_blocks = store.blocks(client);
+    if (client_blocks == nullptr || clock >= store.state(client)) continue;
+    StructStore::Blocks& blocks = *client_blocks;
     // Forming a run changes no position in a client's blocks (members keep
     // their slots pointing at the run), so `i` stays valid through the walk.
-    for (size_t i = StructStore::find_index(blocks, from); i < blocks.size(); i++) {
+    for (size_t i = StructStore::find_index(blocks, clock); i < blocks.size(); i++) {
       Item* block = blocks[i];
       if (block->is_run || !freezable(store, block)) continue;
       Item* first = block;

@@ -40,6 +40,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "core/block_array.h"
@@ -73,11 +75,11 @@ struct RunMember {
 // at the end of a load (Doc::apply_update's bulk path calls it).
 size_t freeze_tombstone_runs(Doc& doc);
 
-// freeze_tombstone_runs for the stretches holding a block that is new since
-// `before` (a client's blocks from its clock there): after a part of a load,
-// without walking the lists frozen before. Returns how many items it put
-// into runs.
-size_t freeze_tombstones_since(Doc& doc, const StateVector& before);
+// freeze_tombstone_runs for the stretches holding a block of a client of
+// `from` (client, clock) from that clock on (the blocks a part of a load added:
+// SplitStats::part_starts), without walking the lists frozen before.
+// Returns how many items it put into runs.
+size_t freeze_tombstones_since(Doc& doc, std::span<const std::pair<uint64_t, uint64_t>> from);
 
 // The bulk load freezes when the update held this many structs or more.
 // Off by default: a whole state whose tombstones lie all over it (random

@@ -128,18 +128,31 @@ TEST(TombstoneRuns, SplitUpdateGivesTheSameState) {
     for (const UpdateFormat f : {UpdateFormat::kV1, UpdateFormat::kV2}) {
       const UpdateBytes state = state_of(*h.peers[0], {}, f);
       for (const size_t parts : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{50}}) {
-        SCOPED_TRACE("seed " + std::to_string(seed) + (f == UpdateFormat::kV1 ? " v1 " : " v2 ") +
-                     std::to_string(parts) + " parts");
-        auto split = split_update(state, f, parts);
-        ASSERT_TRUE(split);
-        Doc whole(DocOptions{5, "", gc}), in_parts(DocOptions{5, "", gc});
-        const Scoped<bool> general(load_fast_paths_enabled, false);
-        ASSERT_TRUE(whole.apply_update(state, f));
-        for (const UpdateBytes& part : *split) ASSERT_TRUE(in_parts.apply_update(part, f));
-        EXPECT_FALSE(in_parts.has_pending());
-        EXPECT_TRUE(state_of(in_parts) == state_of(whole))
-            << describe_difference(state_of(in_parts), state_of(whole), "in parts", "whole");
-        EXPECT_EQ(in_parts.to_canonical_json(kTypes), whole.to_canonical_json(kTypes));
+        for (const SplitOrder order : {SplitOrder::kClockBands, SplitOrder::kCausal}) {
+          const bool causal = order == SplitOrder::kCausal;
+          SCOPED_TRACE("seed " + std::to_string(seed) + (f == UpdateFormat::kV1 ? " v1 " : " v2 ") +
+                       std::to_string(parts) + " parts" + (causal ? ", causal" : ""));
+          auto split = split_update(state, f, parts, nullptr, order);
+          ASSERT_TRUE(split);
+          EXPECT_LE(split->size(), parts);
+          Doc whole(DocOptions{5, "", gc}), in_parts(DocOptions{5, "", gc});
+          const Scoped<bool> general(load_fast_paths_enabled, false);
+          ASSERT_TRUE(whole.apply_update(state, f));
+          for (const UpdateBytes& part : *split) {
+            ASSERT_TRUE(in_parts.apply_update(part, f));
+            // In causal order, nothing waits for a later part.
+            if (causal) {
+              ASSERT_FALSE(in_parts.has_pending()) << "part " << (&part - split->data());
+            }
+          }
+          EXPECT_FALSE(in_parts.has_pending());
+          EXPECT_TRUE(state_of(in_parts) == state_of(whole))
+              << describe_difference(state_of(in_parts), state_of(whole), "in parts", "whole");
+          EXPECT_EQ(in_parts.to_canonical_json(kTypes), whole.to_canonical_json(kTypes));
+          if (causal && parts > 1) {
+            EXPECT_GT(split->size(), 1u) << "not split";
+          }
+        }
       }
     }
   }
@@ -273,14 +286,42 @@ TEST(TombstoneRuns, ScatteredStatesLoadWhole) {
 }
 
 // Many clients whose origins lie in other clients' later clock bands (short
-// sessions typing into each other's text): parts leave structs waiting for
-// later ones, and every later part would apply them again. Past four parts'
-// worth waiting, the state is loaded whole instead, nothing left pending.
+// sessions typing into each other's text), cut by clock bands (the causal
+// split never leaves structs waiting): parts leave structs waiting for later
+// ones, and every later part would apply them again. Past four parts' worth
+// waiting, the state is loaded whole instead, nothing left pending.
 TEST(TombstoneRuns, StatesWaitingOnLaterPartsLoadWhole) {
+  const Scoped<SplitOrder> bands(load_in_parts_order, SplitOrder::kClockBands);
   Doc doc(DocOptions{3, "", true});
   expect_parts_given_up(doc, testdata::make_sessions_tombstone_update(30000, 1), 64);
   EXPECT_FALSE(doc.has_pending());
   EXPECT_EQ(doc.get_text("text").length(), 1000u);
+}
+
+// The same states of short sessions, cut in causal order: they load part
+// by part, their tombstones frozen, with the update's state.
+TEST(TombstoneRuns, SessionStatesLoadInParts) {
+  for (uint64_t seed = 1; seed <= 3; seed++) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const UpdateBytes update = testdata::make_sessions_tombstone_update(30000, seed);
+    const Scoped<size_t> parts_from(load_in_parts_from_bytes, 1);
+    const Scoped<size_t> part_bytes(load_part_bytes, update.size() / 64);
+    const uint64_t begun = loads_in_parts_begun.load();
+    Doc doc(DocOptions{3, "", true});
+    ASSERT_TRUE(doc.apply_update(update));
+    EXPECT_EQ(loads_in_parts_begun.load(), begun + 1);
+    EXPECT_GT(frozen_tombstones(doc), 25000u) << "the state was not loaded in parts";
+    check_runs(doc);
+    EXPECT_FALSE(doc.has_pending());
+    EXPECT_EQ(doc.get_text("text").length(), 1000u);
+    EXPECT_EQ(state_of(doc), update);
+    Doc whole(DocOptions{3, "", true});
+    {
+      const Scoped<bool> general(load_fast_paths_enabled, false);
+      ASSERT_TRUE(whole.apply_update(update));
+    }
+    EXPECT_EQ(state_of(doc, {}, UpdateFormat::kV2), state_of(whole, {}, UpdateFormat::kV2));
+  }
 }
 
 // A load in parts whose later part fails (an item refers to a later clock

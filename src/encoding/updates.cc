@@ -5,6 +5,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "encoding/causal_parts.h"
 #include "encoding/lazy_writer.h"
 #include "encoding/struct_reader.h"
 #include "encoding/update_codec_impl.h"
@@ -521,12 +522,13 @@ Result<UpdateBytes> diff_impl(std::span<const uint8_t> update, const StateVector
   return trimmed(enc.finish());
 }
 
-// split_update on S structs (see diff_impl for S and needs_generic). A
-// client's clocks [0, end) (`ends`) fall in `parts` bands of end / parts + 1
-// clocks: a struct goes to the band of its start clock.
-template <typename S, typename Dec>
+// split_update on S structs (see diff_impl for S and needs_generic): a
+// struct goes to part_of(client, clock) of its start, which never decreases
+// along a client's clocks.
+template <typename S, typename Dec, typename PartOf>
 Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, const StateVector& ends,
-                                            size_t parts, SplitStats& stats, bool& needs_generic) {
+                                            size_t parts, PartOf&& part_of, SplitStats& stats,
+                                            bool& needs_generic) {
   std::vector<Dec> decs;
   decs.reserve(1);
   WEFT_RETURN_IF_ERROR(emplace_decoder(decs, update));
@@ -537,23 +539,13 @@ Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, con
   std::vector<LazyStructWriter<Enc>> writers;
   writers.reserve(parts);
   for (Enc& e : encs) writers.emplace_back(e);
-  auto band = [&](uint64_t client) -> uint64_t {
-    auto it = ends.find(client);
-    return it == ends.end() ? 0 : it->second / parts + 1;
-  };
-  auto part_of = [&](uint64_t client, uint64_t clock) -> size_t {
-    const uint64_t width = band(client);
-    return width == 0 ? parts - 1 : static_cast<size_t>(std::min<uint64_t>(parts - 1, clock / width));
-  };
-  // Per client, the first struct start of each part (kNone where it has none).
-  constexpr uint64_t kNone = ~uint64_t{0};
-  std::unordered_map<uint64_t, std::vector<uint64_t>> starts;
+  // Per client, the parts its structs went to and the first clock of each.
+  std::unordered_map<uint64_t, std::vector<std::pair<size_t, uint64_t>>> starts;
   while (S* curr = reader.curr()) {
     if (curr->kind != StructKind::kSkip) {
       const size_t p = part_of(curr->id.client, curr->id.clock);
-      std::vector<uint64_t>& first = starts[curr->id.client];
-      if (first.empty()) first.assign(parts, kNone);
-      if (first[p] == kNone) first[p] = curr->id.clock;
+      std::vector<std::pair<size_t, uint64_t>>& first = starts[curr->id.client];
+      if (first.empty() || first.back().first < p) first.emplace_back(p, curr->id.clock);
       if (!write_struct(writers[p], *curr, 0)) {
         needs_generic = true;
         return std::vector<UpdateBytes>{};
@@ -573,35 +565,31 @@ Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, con
   // A deleted range is cut where a part's structs start, never inside a
   // struct: deleting part of a block splits it, and a split string with
   // its content kept (gc off) may lose a surrogate pair, which a whole
-  // delete of the range would not. Part p then gets the clocks from its
-  // first struct's start to the next part's (every struct holding them has
-  // arrived by then); clocks of a client without structs here go last.
+  // delete of the range would not. A part then gets the clocks from its
+  // first struct's start to the client's next part's (every struct holding
+  // them has arrived by then), the first part also those before; clocks of
+  // a client without structs here go last.
   std::vector<DeleteSet> part_ds(parts);
-  std::vector<uint64_t> from(parts + 1);  // from[p]: the first clock part p deletes
+  const std::vector<std::pair<size_t, uint64_t>> none{{parts - 1, 0}};
   for (const auto& [client, ranges] : ds.clients()) {
     auto end = ends.find(client);
-    auto first = starts.find(client);
-    if (first == starts.end()) {
-      from.assign(parts + 1, kNone);
-      from[parts - 1] = 0;
-    } else {
-      from[parts] = kNone;
-      for (size_t p = parts; p-- > 0;) from[p] = std::min(first->second[p], from[p + 1]);
-      from[0] = 0;
-    }
+    auto found = starts.find(client);
+    const std::vector<std::pair<size_t, uint64_t>>& from = found == starts.end() ? none : found->second;
+    size_t i = 0;  // ranges are sorted: the entry of from holding r.clock only moves on
     for (const DeleteRange& r : ranges) {
       if (end != ends.end() && r.clock < end->second)
         stats.deleted_clocks += std::min(r.end(), end->second) - r.clock;
-      size_t p = parts - 1;
-      while (from[p] > r.clock) p--;  // from[0] == 0
-      for (uint64_t clock = r.clock; clock < r.end(); p++) {
-        const uint64_t next = std::min(r.end(), from[p + 1]);
-        if (next > clock) {
-          part_ds[p].add(client, clock, next - clock);
-          clock = next;
-        }
+      for (uint64_t clock = r.clock; clock < r.end();) {
+        while (i + 1 < from.size() && from[i + 1].second <= clock) i++;
+        const uint64_t next = i + 1 < from.size() ? std::min(r.end(), from[i + 1].second) : r.end();
+        part_ds[from[i].first].add(client, clock, next - clock);
+        clock = next;
       }
     }
+  }
+  stats.part_starts.assign(parts, {});
+  for (const auto& [client, first] : starts) {
+    for (const auto& [p, clock] : first) stats.part_starts[p].emplace_back(client, clock);
   }
   std::vector<UpdateBytes> out;
   out.reserve(parts);
@@ -611,6 +599,67 @@ Result<std::vector<UpdateBytes>> split_impl(std::span<const uint8_t> update, con
     out.push_back(trimmed(encs[p].finish()));
   }
   return out;
+}
+
+// split_impl with the lazy reader, and the generic one when it must.
+template <typename Dec, typename PartOf>
+Result<std::vector<UpdateBytes>> split_either(std::span<const uint8_t> update, const StateVector& ends,
+                                              size_t parts, PartOf&& part_of, SplitStats& stats) {
+  bool needs_generic = false;
+  SplitStats counted = stats;
+  Result<std::vector<UpdateBytes>> out =
+      split_impl<LazyStruct, Dec>(update, ends, parts, part_of, counted, needs_generic);
+  if (needs_generic) {
+    counted = stats;
+    needs_generic = false;
+    out = split_impl<WireStruct, Dec>(update, ends, parts, part_of, counted, needs_generic);
+  }
+  stats = counted;
+  return out;
+}
+
+template <typename Dec>
+Result<std::vector<UpdateBytes>> split_in(std::span<const uint8_t> update, UpdateFormat format, size_t parts,
+                                          SplitOrder order, SplitStats& stats) {
+  if (order == SplitOrder::kCausal) {
+    CausalParts plan;
+    if (format == UpdateFormat::kV1) {
+      WEFT_ASSIGN_OR_RETURN(plan, plan_causal_parts(update, parts));
+    } else {  // planned on the v1 form (the plan names clients and clocks, not bytes)
+      Result<UpdateBytes> v1 = convert_update(update, UpdateFormat::kV2, UpdateFormat::kV1);
+      if (v1.is_ok()) {
+        WEFT_ASSIGN_OR_RETURN(plan, plan_causal_parts(*v1, parts));
+      }
+    }
+    if (plan.parts > 0) {
+      StateVector ends(plan.ends.begin(), plan.ends.end());
+      for (const auto& [client, end] : ends) stats.clocks += end;
+      // Structs come client by client in clock order: one cursor suffices.
+      const std::vector<PartStart>* at = nullptr;
+      uint64_t at_client = 0;
+      size_t i = 0;
+      auto part_of = [&](uint64_t client, uint64_t clock) -> size_t {
+        if (at == nullptr || client != at_client) {
+          at = &plan.starts.at(client);  // the plan read the same structs
+          at_client = client;
+          i = 0;
+        }
+        while (i + 1 < at->size() && (*at)[i + 1].clock <= clock) i++;
+        return (*at)[i].part;
+      };
+      return split_either<Dec>(update, ends, plan.parts, part_of, stats);
+    }
+  }
+  WEFT_ASSIGN_OR_RETURN(UpdateBytes sv, encode_state_vector_from_update(update, format));
+  WEFT_ASSIGN_OR_RETURN(StateVector ends, decode_state_vector(sv));
+  for (const auto& [client, end] : ends) stats.clocks += end;
+  // A client's clocks [0, end) fall in `parts` bands of end / parts + 1 clocks.
+  auto part_of = [&](uint64_t client, uint64_t clock) -> size_t {
+    auto it = ends.find(client);
+    const uint64_t width = it == ends.end() ? 0 : it->second / parts + 1;
+    return width == 0 ? parts - 1 : static_cast<size_t>(std::min<uint64_t>(parts - 1, clock / width));
+  };
+  return split_either<Dec>(update, ends, parts, part_of, stats);
 }
 
 }  // namespace
@@ -630,25 +679,13 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
 }
 
 Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, UpdateFormat format,
-                                              size_t parts, SplitStats* stats) {
+                                              size_t parts, SplitStats* stats, SplitOrder order) {
   if (parts == 0 || parts > 4096)
     return Status(ErrorCode::kInvalidArgument, "split_update: parts must be 1..4096");
-  WEFT_ASSIGN_OR_RETURN(UpdateBytes sv, encode_state_vector_from_update(update, format));
-  WEFT_ASSIGN_OR_RETURN(StateVector ends, decode_state_vector(sv));
   SplitStats counted;
-  for (const auto& [client, end] : ends) counted.clocks += end;
-  bool needs_generic = false;
   Result<std::vector<UpdateBytes>> out =
-      format == UpdateFormat::kV1
-          ? split_impl<LazyStruct, UpdateDecoderV1>(update, ends, parts, counted, needs_generic)
-          : split_impl<LazyStruct, UpdateDecoderV2>(update, ends, parts, counted, needs_generic);
-  if (needs_generic) {
-    counted.deleted_clocks = 0;
-    needs_generic = false;
-    out = format == UpdateFormat::kV1
-              ? split_impl<WireStruct, UpdateDecoderV1>(update, ends, parts, counted, needs_generic)
-              : split_impl<WireStruct, UpdateDecoderV2>(update, ends, parts, counted, needs_generic);
-  }
+      format == UpdateFormat::kV1 ? split_in<UpdateDecoderV1>(update, format, parts, order, counted)
+                                  : split_in<UpdateDecoderV2>(update, format, parts, order, counted);
   if (stats != nullptr) *stats = counted;
   return out;
 }

@@ -1,0 +1,199 @@
+// plan_causal_parts: the structs of a v1 update in an order where each comes
+// after what it depends on, the order Doc::apply_update integrates them in
+// (follow a missing dependency to its client, integrate there, come back),
+// cut every `share` structs. Each client section is read through a cursor of
+// its own, so nothing is kept per struct: the memory is per client.
+#include "encoding/causal_parts.h"
+
+#include <algorithm>
+#include <array>
+
+#include "encoding/struct_reader.h"
+#include "encoding/update_codec_impl.h"
+#include "encoding/wire.h"
+
+namespace weft {
+
+namespace {
+
+// What the walk needs of a struct: where it is and what it depends on.
+struct Peeked {
+  uint64_t clock = 0;
+  uint64_t length = 0;
+  std::array<ID, 3> deps;  // origin, right origin, parent item: those present
+  uint8_t n_deps = 0;
+  bool skip = false;
+};
+
+// One client section, read a struct at a time.
+struct Cursor {
+  uint64_t client = 0;
+  const uint8_t* pos = nullptr;  // the next struct's info byte
+  uint64_t clock = 0;            // the next struct's clock
+  uint64_t left = 0;             // structs not read yet
+  uint64_t end = 0;              // clock after the section's last struct
+  uint64_t state = 0;            // clock after the last struct the walk placed
+  Peeked next;                   // valid when `peeked`
+  bool peeked = false;
+  bool on_stack = false;
+};
+
+// Reads the struct at `pos` (of `bytes`), at `id`; nullptr on malformed bytes.
+const uint8_t* read_one(std::span<const uint8_t> bytes, const uint8_t* pos, ID id, Peeked& out) {
+  const std::span<const uint8_t> rest(pos, bytes.data() + bytes.size());
+  UpdateDecoderV1 dec(rest);
+  const uint8_t info = dec.read_info();
+  LazyStruct lazy;
+  out.n_deps = 0;
+  out.clock = id.clock;
+  if (read_lazy_struct(dec, info, id, lazy)) {
+    if (!dec.ok()) return nullptr;
+    out.length = lazy.length;
+    out.skip = lazy.kind == StructKind::kSkip;
+    if (lazy.kind == StructKind::kItem) {
+      if (lazy.has_origin) out.deps[out.n_deps++] = lazy.origin;
+      if (lazy.has_right_origin) out.deps[out.n_deps++] = lazy.right_origin;
+      if (lazy.has_parent && !lazy.parent_is_name) out.deps[out.n_deps++] = lazy.parent_id;
+    }
+    return dec.rest().position();
+  }
+  // Content a LazyStruct cannot hold (a lone surrogate): read generically.
+  if (!dec.ok()) return nullptr;
+  UpdateDecoderV1 again(rest);
+  WireStruct wire;
+  read_wire_struct(again, again.read_info(), id, wire);
+  if (!again.ok()) return nullptr;
+  out.length = wire.length;
+  out.skip = wire.kind == StructKind::kSkip;
+  if (wire.kind == StructKind::kItem) {
+    if (wire.origin) out.deps[out.n_deps++] = *wire.origin;
+    if (wire.right_origin) out.deps[out.n_deps++] = *wire.right_origin;
+    if (const ID* parent = std::get_if<ID>(&wire.parent)) out.deps[out.n_deps++] = *parent;
+  }
+  return again.rest().position();
+}
+
+// Finds the client sections (one read of every struct); false if the update
+// is malformed or names a client twice.
+bool find_sections(std::span<const uint8_t> update, std::vector<Cursor>& cursors,
+                   std::unordered_map<uint64_t, uint32_t>& index, uint64_t& structs) {
+  lib0::Decoder dec(update);
+  const uint64_t sections = dec.read_var_uint();
+  const uint64_t most = max_structs_for_input(update.size());
+  if (!dec.ok() || sections > most) return false;
+  cursors.reserve(sections);
+  for (uint64_t s = 0; s < sections; s++) {
+    Cursor c;
+    c.left = dec.read_var_uint();
+    c.client = dec.read_var_uint();
+    c.clock = dec.read_var_uint();
+    if (!dec.ok() || c.left > most - structs) return false;
+    structs += c.left;
+    c.pos = dec.position();
+    if (!index.emplace(c.client, static_cast<uint32_t>(cursors.size())).second) return false;
+    const uint8_t* pos = c.pos;
+    Peeked p;
+    uint64_t clock = c.clock;
+    for (uint64_t i = 0; i < c.left; i++) {
+      pos = read_one(update, pos, ID{c.client, clock}, p);
+      if (pos == nullptr || p.length > kMaxClockEnd - clock) return false;
+      clock += p.length;
+    }
+    c.end = clock;
+    cursors.push_back(c);
+    dec = lib0::Decoder(std::span<const uint8_t>(pos, update.data() + update.size()));
+  }
+  return true;
+}
+
+class Walk {
+ public:
+  Walk(std::span<const uint8_t> update, std::vector<Cursor>& cursors,
+       const std::unordered_map<uint64_t, uint32_t>& index, uint64_t share)
+      : update_(update), cursors_(cursors), index_(index), share_(share) {}
+
+  // Places every struct; false on malformed bytes.
+  bool run(CausalParts& out) {
+    for (uint32_t root = 0; root < cursors_.size(); root++) {
+      while (cursors_[root].left > 0) {
+        stack_.push_back(root);
+        cursors_[root].on_stack = true;
+        while (!stack_.empty()) {
+          const uint32_t top = stack_.back();
+          Cursor& c = cursors_[top];
+          if (!c.peeked) {
+            const uint8_t* pos = read_one(update_, c.pos, ID{c.client, c.clock}, c.next);
+            if (pos == nullptr) return false;
+            c.pos = pos;
+            c.peeked = true;
+          }
+          if (const int64_t wait_for = missing(c); wait_for >= 0) {
+            stack_.push_back(static_cast<uint32_t>(wait_for));
+            cursors_[wait_for].on_stack = true;
+            continue;
+          }
+          place(c, out);
+          // Back to the struct that waited for this client, if any.
+          if (stack_.size() > 1 || c.left == 0) {
+            c.on_stack = false;
+            stack_.pop_back();
+          }
+        }
+      }
+    }
+    out.parts = placed_ == 0 ? 1 : static_cast<size_t>((placed_ - 1) / share_ + 1);
+    return true;
+  }
+
+ private:
+  // The client the cursor's struct waits for: one whose struct it depends on
+  // is in the update and not placed yet, -1 if none. A dependency on a client
+  // already waiting (a cycle: malformed) or outside the update does not
+  // hold the walk up: the struct is placed, and the load will find it.
+  int64_t missing(const Cursor& c) const {
+    for (uint8_t i = 0; i < c.next.n_deps; i++) {
+      const ID dep = c.next.deps[i];
+      auto it = index_.find(dep.client);
+      if (it == index_.end()) continue;
+      const Cursor& d = cursors_[it->second];
+      if (dep.clock < d.state || dep.clock >= d.end || d.on_stack || d.left == 0) continue;
+      return it->second;
+    }
+    return -1;
+  }
+
+  void place(Cursor& c, CausalParts& out) {
+    c.peeked = false;
+    c.left--;
+    c.clock += c.next.length;
+    c.state = c.clock;
+    if (c.next.skip) return;
+    const auto part = static_cast<uint32_t>(placed_++ / share_);
+    std::vector<PartStart>& starts = out.starts[c.client];
+    if (starts.empty() || starts.back().part != part) starts.push_back({c.next.clock, part});
+  }
+
+  std::span<const uint8_t> update_;
+  std::vector<Cursor>& cursors_;
+  const std::unordered_map<uint64_t, uint32_t>& index_;
+  uint64_t share_;
+  uint64_t placed_ = 0;
+  std::vector<uint32_t> stack_;
+};
+
+}  // namespace
+
+Result<CausalParts> plan_causal_parts(std::span<const uint8_t> update, size_t parts) {
+  CausalParts out;
+  std::vector<Cursor> cursors;
+  std::unordered_map<uint64_t, uint32_t> index;
+  uint64_t structs = 0;
+  if (!find_sections(update, cursors, index, structs)) return out;  // split_update reports what is wrong
+  const uint64_t share = std::max<uint64_t>(1, (structs + parts - 1) / std::max<size_t>(parts, 1));
+  Walk walk(update, cursors, index, share);
+  if (!walk.run(out)) return CausalParts{};
+  for (const Cursor& c : cursors) out.ends[c.client] = c.end;
+  return out;
+}
+
+}  // namespace weft
