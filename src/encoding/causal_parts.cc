@@ -38,40 +38,52 @@ struct Cursor {
   bool on_stack = false;
 };
 
-// Reads the struct at `pos` (of `bytes`), at `id`; nullptr on malformed bytes.
-const uint8_t* read_one(std::span<const uint8_t> bytes, const uint8_t* pos, ID id, Peeked& out) {
-  const std::span<const uint8_t> rest(pos, bytes.data() + bytes.size());
-  UpdateDecoderV1 dec(rest);
-  const uint8_t info = dec.read_info();
-  LazyStruct lazy;
-  out.n_deps = 0;
-  out.clock = id.clock;
-  if (read_lazy_struct(dec, info, id, lazy)) {
-    if (!dec.ok()) return nullptr;
-    out.length = lazy.length;
-    out.skip = lazy.kind == StructKind::kSkip;
-    if (lazy.kind == StructKind::kItem) {
-      if (lazy.has_origin) out.deps[out.n_deps++] = lazy.origin;
-      if (lazy.has_right_origin) out.deps[out.n_deps++] = lazy.right_origin;
-      if (lazy.has_parent && !lazy.parent_is_name) out.deps[out.n_deps++] = lazy.parent_id;
+// Reads structs anywhere in a v1 update, one at a time (one decoder and
+// one LazyStruct for all: the walk reads every struct).
+class Peeker {
+ public:
+  explicit Peeker(std::span<const uint8_t> update) : update_(update), dec_(update) {}
+
+  // Reads the struct at `pos` into `out`, at `id`; returns where the next
+  // starts, nullptr on malformed bytes.
+  const uint8_t* read(const uint8_t* pos, ID id, Peeked& out) {
+    const std::span<const uint8_t> rest(pos, update_.data() + update_.size());
+    dec_.rest() = lib0::Decoder(rest);
+    const uint8_t info = dec_.read_info();
+    out.n_deps = 0;
+    out.clock = id.clock;
+    if (read_lazy_struct(dec_, info, id, lazy_)) {
+      if (!dec_.ok()) return nullptr;
+      out.length = lazy_.length;
+      out.skip = lazy_.kind == StructKind::kSkip;
+      if (lazy_.kind == StructKind::kItem) {
+        if (lazy_.has_origin) out.deps[out.n_deps++] = lazy_.origin;
+        if (lazy_.has_right_origin) out.deps[out.n_deps++] = lazy_.right_origin;
+        if (lazy_.has_parent && !lazy_.parent_is_name) out.deps[out.n_deps++] = lazy_.parent_id;
+      }
+      return dec_.rest().position();
     }
-    return dec.rest().position();
+    // Content a LazyStruct cannot hold (a lone surrogate): read generically.
+    if (!dec_.ok()) return nullptr;
+    dec_.rest() = lib0::Decoder(rest);
+    WireStruct wire;
+    read_wire_struct(dec_, dec_.read_info(), id, wire);
+    if (!dec_.ok()) return nullptr;
+    out.length = wire.length;
+    out.skip = wire.kind == StructKind::kSkip;
+    if (wire.kind == StructKind::kItem) {
+      if (wire.origin) out.deps[out.n_deps++] = *wire.origin;
+      if (wire.right_origin) out.deps[out.n_deps++] = *wire.right_origin;
+      if (const ID* parent = std::get_if<ID>(&wire.parent)) out.deps[out.n_deps++] = *parent;
+    }
+    return dec_.rest().position();
   }
-  // Content a LazyStruct cannot hold (a lone surrogate): read generically.
-  if (!dec.ok()) return nullptr;
-  UpdateDecoderV1 again(rest);
-  WireStruct wire;
-  read_wire_struct(again, again.read_info(), id, wire);
-  if (!again.ok()) return nullptr;
-  out.length = wire.length;
-  out.skip = wire.kind == StructKind::kSkip;
-  if (wire.kind == StructKind::kItem) {
-    if (wire.origin) out.deps[out.n_deps++] = *wire.origin;
-    if (wire.right_origin) out.deps[out.n_deps++] = *wire.right_origin;
-    if (const ID* parent = std::get_if<ID>(&wire.parent)) out.deps[out.n_deps++] = *parent;
-  }
-  return again.rest().position();
-}
+
+ private:
+  std::span<const uint8_t> update_;
+  UpdateDecoderV1 dec_;
+  LazyStruct lazy_;
+};
 
 // Finds the client sections (one read of every struct); false if the update
 // is malformed or names a client twice.
@@ -82,6 +94,8 @@ bool find_sections(std::span<const uint8_t> update, std::vector<Cursor>& cursors
   const uint64_t most = max_structs_for_input(update.size());
   if (!dec.ok() || sections > most) return false;
   cursors.reserve(sections);
+  Peeker peeker(update);
+  Peeked p;
   for (uint64_t s = 0; s < sections; s++) {
     Cursor c;
     c.left = dec.read_var_uint();
@@ -92,10 +106,9 @@ bool find_sections(std::span<const uint8_t> update, std::vector<Cursor>& cursors
     c.pos = dec.position();
     if (!index.emplace(c.client, static_cast<uint32_t>(cursors.size())).second) return false;
     const uint8_t* pos = c.pos;
-    Peeked p;
     uint64_t clock = c.clock;
     for (uint64_t i = 0; i < c.left; i++) {
-      pos = read_one(update, pos, ID{c.client, clock}, p);
+      pos = peeker.read(pos, ID{c.client, clock}, p);
       if (pos == nullptr || p.length > kMaxClockEnd - clock) return false;
       clock += p.length;
     }
@@ -110,7 +123,7 @@ class Walk {
  public:
   Walk(std::span<const uint8_t> update, std::vector<Cursor>& cursors,
        const std::unordered_map<uint64_t, uint32_t>& index, uint64_t share)
-      : update_(update), cursors_(cursors), index_(index), share_(share) {}
+      : peeker_(update), cursors_(cursors), index_(index), share_(share) {}
 
   // Places every struct; false on malformed bytes.
   bool run(CausalParts& out) {
@@ -122,7 +135,7 @@ class Walk {
           const uint32_t top = stack_.back();
           Cursor& c = cursors_[top];
           if (!c.peeked) {
-            const uint8_t* pos = read_one(update_, c.pos, ID{c.client, c.clock}, c.next);
+            const uint8_t* pos = peeker_.read(c.pos, ID{c.client, c.clock}, c.next);
             if (pos == nullptr) return false;
             c.pos = pos;
             c.peeked = true;
@@ -173,7 +186,7 @@ class Walk {
     if (starts.empty() || starts.back().part != part) starts.push_back({c.next.clock, part});
   }
 
-  std::span<const uint8_t> update_;
+  Peeker peeker_;
   std::vector<Cursor>& cursors_;
   const std::unordered_map<uint64_t, uint32_t>& index_;
   uint64_t share_;
