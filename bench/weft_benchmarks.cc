@@ -1,5 +1,6 @@
-// Google Benchmark suite: lib0 primitives and, per editing trace, local apply,
-// encode (v1/v2), load (v1/v2) and merge_updates of the per-transaction updates.
+// Google Benchmark suite: lib0 primitives; per editing trace, local apply,
+// encode (v1/v2), load (v1/v2) and merge_updates of the per-transaction
+// updates; one transaction in documents of 1 to 100,000 clients.
 //
 // Traces come from bench/traces (WEFT_BENCH_TRACES_DIR). WEFT_BENCH_TRACES=a,b
 // restricts the trace set (default: all eight); --benchmark_filter works too.
@@ -19,6 +20,7 @@
 #include "encoding/lib0.h"
 #include "trace.h"
 #include "weft/doc.h"
+#include "weft/types.h"
 #include "weft/update.h"
 
 namespace {
@@ -214,6 +216,58 @@ void BM_MergeUpdates(benchmark::State& state, const std::string& name, UpdateFor
   state.counters["updates"] = static_cast<double>(updates.size());
   state.counters["bytes"] = static_cast<double>(size);
 }
+
+// ---- documents of many clients ---------------------------------------------
+
+// A document every one of `clients` past sessions typed one character into
+// (each session a client of its own), as a server's long-lived document.
+std::unique_ptr<Doc> doc_of_clients(int64_t clients) {
+  auto doc = std::make_unique<Doc>(weft::DocOptions{.client_id = 1, .guid = {}, .gc = true});
+  auto text = doc->get_text("text");
+  for (int64_t c = 0; c < clients; c++) {
+    doc->set_client_id(1000 + static_cast<uint64_t>(c));
+    if (!text.insert(text.length(), std::u16string_view(u"x"))) abort_with("insert failed");
+  }
+  doc->set_client_id(5);
+  return doc;
+}
+
+// One local keystroke (one transaction) near the start of such a document.
+// The transaction's cost should not grow with the clients it does not touch.
+void BM_KeystrokeAmongClients(benchmark::State& state) {
+  auto doc = doc_of_clients(state.range(0));
+  auto text = doc->get_text("text");
+  uint64_t i = 0;
+  for (auto _ : state) {
+    if (!text.insert(i++ % 7, std::u16string_view(u"y"))) abort_with("insert failed");
+  }
+  state.counters["clients"] = static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_KeystrokeAmongClients)->RangeMultiplier(10)->Range(1, 100000)->Unit(benchmark::kMicrosecond);
+
+// The same keystroke arriving as a remote update (one transaction each, as a
+// server applies what a client sends).
+void BM_RemoteKeystrokeAmongClients(benchmark::State& state) {
+  auto doc = doc_of_clients(state.range(0));
+  Doc typist(weft::DocOptions{.client_id = 7, .guid = {}, .gc = true});
+  std::vector<UpdateBytes> updates;
+  typist.on_update([&](const UpdateBytes& u, const weft::Transaction&) { updates.push_back(u); });
+  auto typed = typist.get_text("text");
+  for (int k = 0; k < 100000; k++) {
+    if (!typed.insert(0, std::u16string_view(u"z"))) abort_with("insert failed");
+  }
+  size_t next = 0;
+  for (auto _ : state) {
+    if (next == updates.size()) state.SkipWithError("out of updates");
+    if (auto st = doc->apply_update(updates[next++]); !st.is_ok()) abort_with(st.message());
+  }
+  state.counters["clients"] = static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_RemoteKeystrokeAmongClients)
+    ->RangeMultiplier(10)
+    ->Range(1, 100000)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(20000);
 
 std::vector<std::string> selected_traces() {
   const char* env = std::getenv("WEFT_BENCH_TRACES");

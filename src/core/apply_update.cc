@@ -322,7 +322,6 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
                           update_v2_handlers_.empty() && after_transaction_handlers_.empty() &&
                           !s.pending_structs && !s.pending_ds;
       if (unseen && !small.is_insert) {
-        // No clock changes: the kept transaction's after_state stays the store's.
         const uint64_t clock_end = small.clock + small.len;
         if (clock_end <= s.state(small.client)) {
           StructStore::Blocks& blocks = *s.blocks(small.client);
@@ -342,17 +341,18 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
         if (Item* left = small_insert_left(s, small, right); left != nullptr) {
           const std::u16string_view text = small.text();
           if (ContentString* own = extendable(s, left, right, small.right_origin, text); own != nullptr) {
-            extend_block(left, *own, text);
+            extend_block(s, left, *own, text);
             if (small.client == client_id_) client_id_ = generate_client_id();  // another peer uses our id
-            // The kept transaction's after_state is no longer the store's.
-            if (spare_txn_) spare_txn_->after_state_current = false;
             return st;
           }
         }
       }
+      // A new transaction is remote; one this joins stays as it is (yjs'
+      // transact ignores `local` when a transaction is open).
+      const bool joins = txn_ != nullptr;
       transact(
           [&](Transaction& txn) {
-            txn.local = false;
+            if (!joins) txn.local = false;
             if (!apply_small_update(txn, small)) st = apply_read(txn, update, format);
           },
           origin);
@@ -371,9 +371,10 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
       const bool into_empty = rs.many_structs && txn_ == nullptr && store_->clients().empty() &&
                               !has_pending() && !store_->types_observed() &&
                               after_transaction_handlers_.empty();
+      const bool joins = txn_ != nullptr;
       transact(
           [&](Transaction& txn) {
-            txn.local = false;
+            if (!joins) txn.local = false;
             if (into_empty && !rs.format_or_doc) {
               apply_loaded(txn, rs);
             } else {

@@ -141,6 +141,11 @@ class BlockArray {
   const_iterator begin() const { return const_iterator(this, 0); }
   const_iterator end() const { return const_iterator(this, size()); }
 
+  // StructStore's journal of client states (struct_store.h): the generation
+  // this client was last logged in and that entry's index.
+  uint64_t journal_generation = 0;
+  uint32_t journal_last = 0;
+
  private:
   struct Chunk {
     uint64_t first_clock = 0;  // items[0]->id.clock

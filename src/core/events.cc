@@ -21,7 +21,7 @@ namespace {
 
 // A tombstone run holds earlier tombstones only.
 bool adds(const Transaction& txn, const Item* item) {
-  return !item->is_run && item->id.clock >= txn.before_state.get(item->id.client);
+  return !item->is_run && item->id.clock >= txn.before(item->id.client);
 }
 
 bool deletes(const Transaction& txn, const Item* item) { return txn.delete_set.contains(item->id); }
@@ -356,9 +356,7 @@ void cleanup_text_after_transaction(Transaction& txn) {
   Doc& doc = txn.doc;
   std::set<Branch*> need_full_cleanup;
   StructStore& store = doc.store();
-  for (const auto& [client, after] : txn.after_state) {
-    uint64_t before = txn.before_state.get(client);
-    if (after == before) continue;
+  for (const auto& [client, before] : txn.moved) {
     StructStore::Blocks& blocks = *store.blocks(client);
     for (size_t i = StructStore::find_index(blocks, before); i < blocks.size(); i++) {
       Item* item = blocks[i];

@@ -131,8 +131,9 @@ ContentString* extendable(StructStore& store, Item* left, const Item* right, con
   return own;
 }
 
-void extend_block(Item* left, ContentString& own, std::u16string_view text) {
+void extend_block(StructStore& store, Item* left, ContentString& own, std::u16string_view text) {
   const uint64_t n = text.size();
+  store.note_state_change(*store.blocks(left->id.client), left->id.client, left->id.clock + left->length);
   own.text += text;
   left->length += n;
   Branch* parent = left->parent;
@@ -145,7 +146,7 @@ bool try_extend_block(Transaction& txn, Item* left, const Item* right, const Opt
                       std::u16string_view text) {
   ContentString* own = extendable(txn.doc.store(), left, right, right_origin, text);
   if (own == nullptr) return false;
-  extend_block(left, *own, text);
+  extend_block(txn.doc.store(), left, *own, text);
   txn.add_changed_type(left->parent, nullptr);
   return true;
 }
@@ -383,7 +384,7 @@ void link_loaded(Transaction& txn, Item* item, Branch*& changed, LoadedClient& c
   if (item->countable) parent->length += item->length;  // not deleted yet
   parent->clear_marker();
   if (client.blocks != nullptr) {
-    client.blocks->push_back(item);
+    txn.doc.store().append(*client.blocks, item);
   } else {
     txn.doc.store().add(item);
     client.blocks = txn.doc.store().blocks(item->id.client);

@@ -107,7 +107,7 @@ namespace {
 
 // ContentType.delete: deleting a type deletes its children.
 void delete_type_children(Transaction& txn, Branch& type) {
-  auto before = [&](const Item* it) { return it->id.clock < txn.before_state.get(it->id.client); };
+  auto before = [&](const Item* it) { return it->id.clock < txn.before(it->id.client); };
   for (Item* it = type.start; it != nullptr; it = it->right) {
     // Each earlier tombstone is queued for merging: a run's members too.
     if (it->is_run) it = thaw_run(txn.doc.store(), it).first;

@@ -455,7 +455,7 @@ std::optional<UpdateBytes> apply_delete_set(Transaction& txn, std::span<const Ds
 // appends it; try_extend_block does both and records the change in `txn`.
 ContentString* extendable(StructStore& store, Item* left, const Item* right, const OptionalID& right_origin,
                           std::u16string_view text);
-void extend_block(Item* left, ContentString& own, std::u16string_view text);
+void extend_block(StructStore& store, Item* left, ContentString& own, std::u16string_view text);
 bool try_extend_block(Transaction& txn, Item* left, const Item* right, const OptionalID& right_origin,
                       std::u16string_view text);
 

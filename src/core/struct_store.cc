@@ -52,23 +52,19 @@ StateVector StructStore::state_vector() const {
   return sv;
 }
 
-void StructStore::sort_by_client() const {
-  auto first = by_client_.begin(), mid = first + static_cast<ptrdiff_t>(by_client_sorted_);
-  std::sort(mid, by_client_.end());
-  std::inplace_merge(first, mid, by_client_.end());
-  by_client_sorted_ = by_client_.size();
+void StructStore::log_state_change(Blocks& blocks, uint64_t client, uint64_t state_before) {
+  const uint32_t prev = blocks.journal_generation > journal_base_ ? blocks.journal_last : kNoEntry;
+  blocks.journal_generation = journal_generation_;
+  blocks.journal_last = static_cast<uint32_t>(journal_.size());
+  journal_.push_back({client, state_before, prev});
 }
 
 void StructStore::add(Item* item) {
   uint64_t client = item->id.client;
   Blocks* found = this->blocks(client);
-  if (found == nullptr) {
-    found = &clients_[client];
-    by_client_.emplace_back(client, found);  // sorted when next read (sort_by_client)
-    clients_version_++;
-  }
-  Blocks& blocks = *found;
+  Blocks& blocks = found != nullptr ? *found : clients_[client];
   assert(blocks.empty() || blocks.back()->id.clock + blocks.back()->length == item->id.clock);
+  note_state_change(blocks, client, blocks.empty() ? 0 : item->id.clock);
   blocks.push_back(item);
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -35,16 +36,6 @@ class StructStore {
   // Next expected clock of a client (0 when unknown).
   uint64_t state(uint64_t client) const;
   StateVector state_vector() const;
-  // The same into `out`, reusing its storage.
-  template <typename Clocks>
-  [[gnu::always_inline]] void fill_state(Clocks& out) const {
-    if (by_client_sorted_ != by_client_.size()) [[unlikely]]
-      sort_by_client();
-    out.assign(ClientStates{this}, clients_version_);
-  }
-  // Changes whenever a client is added (the only way the set of clients
-  // with blocks changes: blocks are never all removed).
-  uint64_t clients_version() const { return clients_version_; }
 
   // True once any type of the doc got an observer or deep observer (never
   // reset; kept here rather than in the public Doc): while false, the
@@ -61,6 +52,57 @@ class StructStore {
 
   // Appends; the struct must start at state(client). Takes ownership.
   void add(Item* item);
+  // add() for a client whose blocks the caller holds (and has seen before).
+  void append(Blocks& blocks, Item* item) {
+    note_state_change(blocks, item->id.client, item->id.clock);
+    blocks.push_back(item);
+  }
+
+  // The journal of client states, from which transactions read their
+  // before and after states in O(clients changed) rather than O(clients).
+  // While it is open, the first change of a client's state after each mark
+  // logs the client and the state it had; state_at(client, mark) undoes
+  // the logged changes back to the mark. Transactions mark at their start
+  // (Transaction::begin); Doc::transact closes the journal when the last
+  // open transaction is cleaned up.
+  struct JournalEntry {
+    uint64_t client = 0;
+    uint64_t before = 0;  // the state before the change
+    uint32_t prev = 0;    // the client's previous entry, kNoEntry if none
+  };
+  static constexpr uint32_t kNoEntry = UINT32_MAX;
+  uint32_t mark() {
+    journal_generation_++;
+    journal_open_ = true;
+    return static_cast<uint32_t>(journal_.size());
+  }
+  void close_journal() {
+    if (!journal_.empty()) journal_.clear();
+    journal_base_ = ++journal_generation_;
+    journal_open_ = false;
+  }
+  // To be called before a change of `client`'s state (a new last block, or
+  // a longer last block), `state_before` the state until then.
+  [[gnu::always_inline]] void note_state_change(Blocks& blocks, uint64_t client, uint64_t state_before) {
+    if (journal_open_ && blocks.journal_generation != journal_generation_) [[unlikely]]
+      log_state_change(blocks, client, state_before);
+  }
+  // The state `client` had at `mark` (taken while the journal stayed open).
+  uint64_t state_at(uint64_t client, uint32_t mark) const {
+    const Blocks* b = blocks(client);
+    if (b == nullptr || b->empty()) return 0;
+    uint64_t state = b->back()->id.clock + b->back()->length;
+    if (b->journal_generation > journal_base_) {
+      for (uint32_t i = b->journal_last; i != kNoEntry && i >= mark; i = journal_[i].prev)
+        state = journal_[i].before;
+    }
+    return state;
+  }
+  // The entries logged since `mark`: every client whose state changed since
+  // (once per mark in between, in no order).
+  std::span<const JournalEntry> journal_since(uint32_t mark) const {
+    return std::span<const JournalEntry>(journal_).subspan(std::min<size_t>(mark, journal_.size()));
+  }
   // Index of the block containing clock; the clock must be below state(client).
   static size_t find_index(const Blocks& blocks, uint64_t clock);
   Item* find(ID id);
@@ -109,47 +151,19 @@ class StructStore {
     if (b == nullptr) throw std::out_of_range("StructStore: unknown client");
     return *b;
   }
-  // (client, next clock) of every client with blocks, by client, as an iterable range.
-  struct ClientStates {
-    const StructStore* store;
-    struct iterator {
-      std::vector<std::pair<uint64_t, Blocks*>>::const_iterator it, end;
-      void skip_empty() {
-        while (it != end && it->second->empty()) ++it;
-      }
-      std::pair<uint64_t, uint64_t> operator*() const {
-        const Item* last = it->second->back();
-        return {it->first, last->id.clock + last->length};
-      }
-      iterator& operator++() {
-        ++it;
-        skip_empty();
-        return *this;
-      }
-      bool operator!=(const iterator& o) const { return it != o.it; }
-    };
-    iterator begin() const {
-      iterator i{store->by_client_.begin(), store->by_client_.end()};
-      i.skip_empty();
-      return i;
-    }
-    iterator end() const { return iterator{store->by_client_.end(), store->by_client_.end()}; }
-  };
   // Owns the items' memory: declared before the blocks, destroyed after them.
   ItemPool pool_;
   // Every client's blocks (entries are never removed, so pointers into it stay valid).
   std::unordered_map<uint64_t, Blocks> clients_;
-  // The same clients sorted by id (transactions take the state twice each),
-  // but for the ones added since by_client_sorted_: a load adds thousands
-  // of clients, and a sorted insertion each would cost a quadratic move.
-  mutable std::vector<std::pair<uint64_t, Blocks*>> by_client_;
-  mutable size_t by_client_sorted_ = 0;
-  [[gnu::noinline]] void sort_by_client() const;
   // The client looked up last (nearly every lookup is of the local client).
   uint64_t last_client_ = 0;
   Blocks* last_blocks_ = nullptr;
+  [[gnu::noinline]] void log_state_change(Blocks& blocks, uint64_t client, uint64_t state_before);
+  std::vector<JournalEntry> journal_;
+  uint64_t journal_generation_ = 1;
+  uint64_t journal_base_ = 1;  // entries of generations up to this one were cleared
+  bool journal_open_ = false;
   bool types_observed_ = false;
-  uint64_t clients_version_ = 0;
 };
 
 }  // namespace weft

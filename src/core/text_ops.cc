@@ -271,6 +271,7 @@ bool try_extend_own_item(Transaction& txn, Branch* text, Item* left, Item* right
   char16_t first = add.front();
   if ((last >= 0xD800 && last < 0xDC00) || (first >= 0xDC00 && first < 0xE000)) return false;
   uint64_t old_length = left->length;
+  store.note_state_change(*blocks, left->id.client, left->id.clock + old_length);
   own->text += add;
   left->length += add.size();
   text->length += add.size();
@@ -473,7 +474,7 @@ template <bool kInTxn>
       (q->is_run || (q->id.client == r->id.client && q->id.clock == r->id.clock + r->length)))
     return false;
   if constexpr (kInTxn) {
-    if (r->id.clock + r->length > txn->before_state.get(r->id.client)) return false;
+    if (r->id.clock + r->length > txn->before(r->id.client)) return false;
   }
   if (is_high_surrogate(own->text[cut - 1])) return false;  // the split would replace a half
   if (!plain_unwatched(doc, parent)) return false;
@@ -542,7 +543,7 @@ template <bool kInTxn>
       q != nullptr && !q->deleted && q->id.client == y->id.client && q->id.clock == y->id.clock + y->length)
     return false;
   if constexpr (kInTxn) {
-    if (y->id.clock + y->length > txn->before_state.get(y->id.client)) return false;
+    if (y->id.clock + y->length > txn->before(y->id.client)) return false;
   }
   if (is_high_surrogate(own->text[length - 1])) return false;  // the split would replace a half
   if (!plain_unwatched(doc, parent)) return false;
@@ -598,7 +599,7 @@ bool delete_inside_item(Transaction& txn, Branch* text, Item* x, uint64_t offset
   if (offset > 0 && is_high_surrogate(own->text[offset - 1])) return false;
   if (end < x->length && is_high_surrogate(own->text[end - 1])) return false;
   const uint64_t client = x->id.client;
-  if (x->id.clock + x->length > txn.before_state.get(client)) return false;
+  if (x->id.clock + x->length > txn.before(client)) return false;
   // A tombstone run beside X might hold such a neighbour: the general path thaws it.
   if (const Item* l = x->left;
       offset == 0 && l != nullptr && l->deleted &&

@@ -13,22 +13,19 @@
 namespace weft {
 
 Transaction::Transaction(Doc& d, std::string o, bool l) : doc(d), origin(std::move(o)), local(l) {
-  doc.store().fill_state(before_state);
+  start_mark_ = doc.store().mark();
+#ifndef NDEBUG
+  debug_before_.assign(doc.store().state_vector());
+#endif
 }
 
-void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
+void Transaction::reset(const std::string& o, bool l) {
   if (!origin.empty() || !o.empty()) origin = o;
   local = l;
-  if (state_unchanged) {
-    before_state.swap(after_state);  // after_state is filled again at cleanup
-    assert(([&] {
-      ClientClocks now;
-      doc.store().fill_state(now);
-      return now == before_state;
-    })());
-  } else {
-    doc.store().fill_state(before_state);
-  }
+  start_mark_ = doc.store().mark();
+#ifndef NDEBUG
+  debug_before_.assign(doc.store().state_vector());
+#endif
   // Keeps the delete set's nodes for deleted_ranges(); a few are enough.
   auto& clients = delete_set.clients();
   if (clients.size() == 1 && spare_delete_map_.empty()) {
@@ -48,6 +45,7 @@ void Transaction::reset(const std::string& o, bool l, bool state_unchanged) {
     }
   }
   changed.clear();
+  moved.clear();
   has_fast_delete = false;
   bulk_loaded = false;
   if (!merge_structs.empty()) {
@@ -120,13 +118,48 @@ void ChangedTypes::erase(Branch* type) {
   if (!index_.empty()) rebuild_index();
 }
 
+uint64_t Transaction::before(uint64_t client) const {
+  const uint64_t state = doc.store().state_at(client, start_mark_);
+  assert(state == debug_before_.get(client));
+  return state;
+}
+
+void Transaction::collect_moved() {
+  const StructStore& store = doc.store();
+  const std::span<const StructStore::JournalEntry> since = store.journal_since(start_mark_);
+  moved.clear();
+  // A client's first entry since the mark holds its state at the mark; every
+  // entry is a change of a state, which only grows (no struct is empty).
+  if (since.size() == 1) {  // the usual: one client typed or one update came
+    moved.push_back({since[0].client, since[0].before});
+  } else if (!since.empty()) {
+    for (const StructStore::JournalEntry& e : since) moved.push_back({e.client, e.before});
+    auto by_client = [](const ClientMove& a, const ClientMove& b) { return a.client < b.client; };
+    std::stable_sort(moved.begin(), moved.end(), by_client);
+    moved.erase(std::unique(moved.begin(), moved.end(),
+                            [](const ClientMove& a, const ClientMove& b) { return a.client == b.client; }),
+                moved.end());
+  }
+#ifndef NDEBUG
+  ClientClocks now;
+  now.assign(store.state_vector());
+  std::vector<ClientMove> expected;
+  for (const auto& [client, clock] : now) {
+    if (clock != debug_before_.get(client)) expected.push_back({client, debug_before_.get(client)});
+  }
+  assert(expected.size() == moved.size());
+  for (size_t i = 0; i < moved.size(); i++)
+    assert(expected[i].client == moved[i].client && expected[i].before == moved[i].before);
+#endif
+}
+
 const std::string& transaction_origin(const Transaction& txn) { return txn.origin; }
 bool transaction_is_local(const Transaction& txn) { return txn.local; }
 
 void Transaction::add_changed_type(Branch* type, const std::string* parent_sub) {
   const Item* item = type->item;
   if (item != nullptr) {
-    if (!(item->id.clock < before_state.get(item->id.client) && !item->deleted)) return;
+    if (!(item->id.clock < before(item->id.client) && !item->deleted)) return;
   }
   ChangedKeys& keys = changed[type];
   if (parent_sub) {
@@ -228,17 +261,17 @@ void Doc::transact(TransactionFn fn, const std::string& origin) {
     txn_ = nullptr;
     return;
   }
-  spare_txn_->reset(origin, true, spare_txn_->after_state_current);
+  // No transaction is open: the journal starts again.
+  store_->close_journal();
+  spare_txn_->reset(origin, true);
   txn_ = spare_txn_.get();
   fn(*txn_);
   txn_ = nullptr;
   std::unique_ptr<Transaction> txn = std::move(spare_txn_);
   cleanup_transaction(*txn);
   for (size_t i = 0; i < cleanups_.size(); i++) cleanup_transaction(*cleanups_[i]);
-  // With no other transaction cleaned up, nothing changed the store after
-  // its after_state was taken (merges and GC keep every client's clock).
-  txn->after_state_current = cleanups_.empty();
   if (!cleanups_.empty()) cleanups_.clear();
+  store_->close_journal();
   spare_txn_ = std::move(txn);
   if (freeze_runs_after_transactions) [[unlikely]]
     freeze_tombstone_runs(*this);
@@ -257,7 +290,7 @@ void Doc::cleanup_transaction(Transaction& txn) {
            ranges[0].len == txn.fast_delete.len;
   }();
   if (!txn.delete_set.empty() && !fast_delete_only) txn.delete_set.sort_and_merge();
-  store.fill_state(txn.after_state);
+  txn.collect_moved();
   if (store.types_observed() || !txn.local) call_observers(txn);
   for (auto& [id, handler] : after_transaction_handlers_) handler(txn);
   if (txn.need_formatting_cleanup) cleanup_text_after_transaction(txn);
@@ -285,25 +318,12 @@ void Doc::cleanup_transaction(Transaction& txn) {
       i -= 1 + static_cast<int64_t>(try_merge_with_lefts(store, blocks, client, static_cast<size_t>(i)));
     }
   };
-  bool state_changed = false;
-  if (txn.after_state.same_clients(txn.before_state)) {
-    // Filled from the same set of clients: entry i is the same client in both.
-    for (size_t i = 0; i < txn.after_state.size(); i++) {
-      const uint64_t before = txn.before_state[i].second;
-      if (before == txn.after_state[i].second) continue;
-      state_changed = true;
-      // The typing fast path's case (its last block extended, no new one)
-      // checked here without the call.
-      const uint64_t client = txn.after_state[i].first;
-      if (store.blocks(client)->back()->id.clock >= before) merge_new_blocks(client, before);
-    }
-  } else {
-    for (const auto& [client, clock] : txn.after_state) {
-      const uint64_t before = txn.before_state.get(client);
-      if (before != clock) merge_new_blocks(client, before);
-    }
-    state_changed = !(txn.after_state == txn.before_state);
+  for (const ClientMove& m : txn.moved) {
+    // The typing fast path's case (its last block extended, no new one)
+    // checked here without the call.
+    if (store.blocks(m.client)->back()->id.clock >= m.before) merge_new_blocks(m.client, m.before);
   }
+  const bool state_changed = !txn.moved.empty();
   for (size_t k = txn.merge_structs.size(); k-- > 0;) {
     ID id = txn.merge_structs[k];
     StructStore::Blocks& blocks = *store.blocks(id.client);
@@ -314,7 +334,9 @@ void Doc::cleanup_transaction(Transaction& txn) {
     if (pos > 0) try_merge_with_lefts(store, blocks, id.client, pos);
   }
   if (!txn.local) {
-    if (txn.after_state.get(client_id_) != txn.before_state.get(client_id_))
+    auto own = std::lower_bound(txn.moved.begin(), txn.moved.end(), client_id_,
+                                [](const ClientMove& m, uint64_t c) { return m.client < c; });
+    if (own != txn.moved.end() && own->client == client_id_)
       client_id_ = generate_client_id();  // another peer uses our id
   }
   bool changed = !txn.delete_set.empty() || state_changed;
@@ -324,7 +346,7 @@ void Doc::cleanup_transaction(Transaction& txn) {
     if (!txn.update_encoder) txn.update_encoder = make_update_encoder(UpdateFormat::kV1);
     UpdateEncoder& enc = *txn.update_encoder;
     // A v1 update is the plain stream; v1 writers never fail.
-    write_transaction_update_v1(enc, store, txn.before_state, txn.after_state, txn.delete_set);
+    write_transaction_update_v1(enc, store, txn.moved, txn.delete_set);
     if (update_handlers_.size() == 1) {  // most docs have one listener (a provider): no tree walk
       update_handlers_.begin()->second(enc.rest().bytes(), txn);
     } else {
@@ -333,7 +355,7 @@ void Doc::cleanup_transaction(Transaction& txn) {
   }
   if (changed && !update_v2_handlers_.empty()) {
     auto enc = make_update_encoder(UpdateFormat::kV2);
-    write_transaction_structs(*enc, store, txn.before_state, txn.after_state);
+    write_transaction_structs(*enc, store, txn.moved);
     txn.delete_set.write(*enc);
     UpdateBytes update = enc->finish();
     for (auto& [id, handler] : update_v2_handlers_) handler(update, txn);

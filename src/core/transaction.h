@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/item.h"
+#include "core/write_update.h"
 #include "encoding/id.h"
 #include "encoding/update_codec.h"
 #include "encoding/wire.h"
@@ -26,73 +27,31 @@ class Doc;
 class Branch;
 struct Event;
 
-// client -> next clock, sorted by client, in a flat vector: a transaction
-// takes two of these, and most documents have a handful of clients.
+// client -> next clock, sorted by client, in a flat vector: the full state
+// of a document, which debug builds take at each transaction's start to
+// check the journal (StructStore) against.
 class ClientClocks {
  public:
   using Entry = std::pair<uint64_t, uint64_t>;
   using const_iterator = std::vector<Entry>::const_iterator;
   const_iterator begin() const { return entries_.begin(); }
   const_iterator end() const { return entries_.end(); }
-  const_iterator find(uint64_t client) const {
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), client,
-                               [](const Entry& e, uint64_t c) { return e.first < c; });
-    return it != entries_.end() && it->first == client ? it : entries_.end();
-  }
   // The clock of `client`, 0 when absent.
   uint64_t get(uint64_t client) const {
-    auto it = find(client);
-    return it == end() ? 0 : it->second;
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), client,
+                               [](const Entry& e, uint64_t c) { return e.first < c; });
+    return it != entries_.end() && it->first == client ? it->second : 0;
   }
-  // Replaces the content (entries in any order); keeps the capacity.
+  // Replaces the content (entries in any order).
   template <typename Range>
   void assign(const Range& clocks) {
     entries_.clear();
     for (const auto& [client, clock] : clocks) entries_.emplace_back(client, clock);
     if (!std::is_sorted(entries_.begin(), entries_.end())) std::sort(entries_.begin(), entries_.end());
-    clients_version_ = kNoVersion;
   }
-  // assign() from a source sorted by client whose set of clients is named by
-  // `version` (StructStore::clients_version()): when the entries came from
-  // that same set, only the clocks are written again, in place.
-  template <typename Range>
-  void assign(const Range& clocks, uint64_t version) {
-    if (version != clients_version_) {
-      assign(clocks);
-      clients_version_ = version;
-      return;
-    }
-    auto e = entries_.begin();
-    auto it = clocks.begin();
-    const auto end = clocks.end();
-    for (; it != end && e != entries_.end(); ++it, ++e) {
-      const auto [client, clock] = *it;
-      if (e->first != client) break;
-      e->second = clock;
-    }
-    if (it != end || e != entries_.end()) {  // not the same clients after all
-      assign(clocks);
-      clients_version_ = version;
-    }
-  }
-  size_t size() const { return entries_.size(); }
-  const Entry& operator[](size_t i) const { return entries_[i]; }
-  // Both filled by StructStore::fill_state from the same set of clients:
-  // entry i is the same client in both.
-  bool same_clients(const ClientClocks& o) const {
-    return clients_version_ != kNoVersion && clients_version_ == o.clients_version_;
-  }
-  void swap(ClientClocks& o) noexcept {
-    entries_.swap(o.entries_);
-    std::swap(clients_version_, o.clients_version_);
-  }
-  StateVector to_state_vector() const { return StateVector(entries_.begin(), entries_.end()); }
-  bool operator==(const ClientClocks& o) const { return entries_ == o.entries_; }
 
  private:
-  static constexpr uint64_t kNoVersion = UINT64_MAX;
   std::vector<Entry> entries_;
-  uint64_t clients_version_ = kNoVersion;
 };
 
 // What changed in one type: its list part and/or these keys of its map part.
@@ -166,17 +125,17 @@ class Transaction {
  public:
   Transaction(Doc& doc, std::string origin, bool local);
   // Makes this a fresh transaction again (Doc reuses one to spare allocations).
-  // With `state_unchanged` (the store's state is still this transaction's
-  // after_state: no transaction ran since its cleanup, and the store only
-  // changes inside transactions) the before-state is taken from it instead
-  // of read from the store again.
-  void reset(const std::string& origin, bool local, bool state_unchanged);
+  void reset(const std::string& origin, bool local);
 
   Doc& doc;
   std::string origin;  // empty = none; providers put their own tag here
   bool local;          // false while applying a remote update
-  ClientClocks before_state;
-  ClientClocks after_state;
+  // The state of `client` when this transaction began (yjs beforeState).
+  uint64_t before(uint64_t client) const;
+  // Filled when the cleanup begins: the clients whose state moved since the
+  // transaction began, ascending, with their states before (yjs compares
+  // beforeState and afterState).
+  std::vector<ClientMove> moved;
   DeleteSet delete_set;
   // Changed types and the keys changed in their map and list parts.
   ChangedTypes changed;
@@ -198,13 +157,12 @@ class Transaction {
   bool bulk_loaded = false;
   uint64_t fast_delete_client = 0;
   DeleteRange fast_delete;
-  // Set by Doc::transact when this object is kept for reuse: after_state is
-  // still the store's state (see reset).
-  bool after_state_current = false;
   // Kept across reuse of this object (Doc::transact): the v1 update encoder.
   std::unique_ptr<UpdateEncoder> update_encoder;
 
   void add_changed_type(Branch* type, const std::string* parent_sub);
+  // Fills `moved` (Doc::cleanup_transaction).
+  void collect_moved();
 
   // The delete set's ranges of `client`, created when absent. Reuses the
   // map node (and its vector's capacity) that reset() took from the last
@@ -212,6 +170,10 @@ class Transaction {
   std::vector<DeleteRange>& deleted_ranges(uint64_t client);
 
  private:
+  uint32_t start_mark_ = 0;  // StructStore's journal at the start
+#ifndef NDEBUG
+  ClientClocks debug_before_;  // the full state at the start, checked against the journal's
+#endif
   using DeleteSetNode = std::map<uint64_t, std::vector<DeleteRange>>::node_type;
   std::vector<DeleteSetNode> spare_delete_nodes_;
   // A delete set of one client (its ranges cleared) set aside whole by reset().

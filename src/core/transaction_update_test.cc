@@ -32,7 +32,7 @@ UpdateBytes general_update(const Doc& doc, const Transaction& txn) {
   const bool fast = fast_v1_writer_enabled;
   fast_v1_writer_enabled = false;
   auto enc = make_update_encoder(UpdateFormat::kV1);
-  write_transaction_structs(*enc, doc.store(), txn.before_state, txn.after_state);
+  write_transaction_structs(*enc, doc.store(), txn.moved);
   txn.delete_set.write(*enc);
   fast_v1_writer_enabled = fast;
   return enc->finish();
@@ -144,6 +144,78 @@ TEST(TransactionUpdate, SmallWriterMatchesGeneralWriters) {
       if (::testing::Test::HasFatalFailure()) return;
     }
   }
+}
+
+}  // namespace
+}  // namespace weft
+
+namespace weft {
+namespace {
+
+// A transaction's work follows the clients it changes, not the document's
+// (StructStore's journal): in a document of 3,000 clients, a transaction
+// that types and applies another client's update lists exactly those two
+// clients, with their states before; the transaction stays local, as in
+// yjs. A transaction an observer opens while another is cleaned up gets its
+// own before-state.
+TEST(TransactionUpdate, MovedClientsAreTheTouchedOnes) {
+  Doc doc(DocOptions{1, "", true});
+  TextRef text = doc.get_text("t");
+  for (uint64_t c = 0; c < 3000; c++) {
+    doc.set_client_id(1000 + c);
+    ASSERT_TRUE(text.insert(text.length(), std::u16string_view(u"x")));
+  }
+  Doc other(DocOptions{9, "", true});
+  ASSERT_TRUE(other.apply_update(*doc.encode_state_as_update()));
+  UpdateBytes remote;
+  other.on_update([&](const UpdateBytes& u, const Transaction&) { remote = u; });
+  ASSERT_TRUE(other.get_text("t").insert(0, std::u16string_view(u"r😀")));
+  ASSERT_FALSE(remote.empty());
+
+  doc.set_client_id(5);
+  std::vector<std::vector<ClientMove>> moved;
+  std::vector<UpdateBytes> updates;
+  doc.on_update([&](const UpdateBytes& u, const Transaction& txn) {
+    moved.push_back(txn.moved);
+    updates.push_back(u);
+  });
+  auto same = [](const std::vector<ClientMove>& got, std::vector<std::pair<uint64_t, uint64_t>> want) {
+    if (got.size() != want.size()) return false;
+    for (size_t i = 0; i < got.size(); i++) {
+      if (got[i].client != want[i].first || got[i].before != want[i].second) return false;
+    }
+    return true;
+  };
+  doc.transact([&](Transaction& txn) {
+    ASSERT_TRUE(text.insert(0, std::u16string_view(u"a")));
+    ASSERT_TRUE(doc.apply_update(remote));
+    EXPECT_EQ(txn.before(5), 0u);
+    EXPECT_EQ(txn.before(9), 0u);
+    EXPECT_EQ(txn.before(1000), 1u);
+    EXPECT_TRUE(txn.local) << "an update applied inside a local transaction made it remote";
+  });
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_TRUE(same(moved[0], {{5, 0}, {9, 0}}));
+  // Local: the cleanup does not take client 5's own new blocks for another
+  // peer's (which would change the client id).
+  EXPECT_EQ(doc.client_id(), 5u);
+
+  bool nested = false;
+  text.observe([&](const Event&, Transaction&) {
+    if (nested) return;
+    nested = true;
+    ASSERT_TRUE(text.insert(0, std::u16string_view(u"n")));
+  });
+  ASSERT_TRUE(text.insert(0, std::u16string_view(u"b")));
+  ASSERT_EQ(moved.size(), 3u);
+  EXPECT_TRUE(same(moved[1], {{5, 1}}));  // "b"
+  EXPECT_TRUE(same(moved[2], {{5, 2}}));  // "n", typed in the observer
+  // The updates, in order, give a peer the same document.
+  Doc peer(DocOptions{11, "", true});
+  ASSERT_TRUE(peer.apply_update(*other.encode_state_as_update()));
+  for (const UpdateBytes& u : updates) ASSERT_TRUE(peer.apply_update(u));
+  EXPECT_EQ(peer.get_text("t").to_string(), text.to_string());
+  EXPECT_EQ(peer.encode_state_vector(), doc.encode_state_vector());
 }
 
 }  // namespace

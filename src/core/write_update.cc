@@ -436,17 +436,11 @@ void write_transaction_delete_set(UpdateEncoder& enc, const DeleteSet& ds) {
   ds.write(enc);
 }
 
-void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
-                               const ClientClocks& after) {
-  uint64_t count = 0;
-  for (const auto& [client, clock] : after) count += clock > before.get(client) ? 1 : 0;
-  enc.rest().write_var_uint(count);
-  for (auto it = after.end(); it != after.begin();) {
-    --it;
-    uint64_t from = before.get(it->first);
-    if (it->second <= from) continue;
-    write_client_structs(enc, *store.blocks(it->first), it->first, from);
-  }
+void write_transaction_structs(UpdateEncoder& enc, const StructStore& store,
+                               std::span<const ClientMove> moved) {
+  enc.rest().write_var_uint(moved.size());
+  for (auto it = moved.rbegin(); it != moved.rend(); ++it)
+    write_client_structs(enc, *store.blocks(it->client), it->client, it->before);
 }
 
 // A small update (most local edits: one client's new block or two, a few
@@ -454,11 +448,11 @@ void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, con
 // copied into the encoder at once: at most kMaxClients changed clients whose
 // new blocks put_block_v1 writes. Anything else, or an update that might
 // overflow the buffer, goes to the general writers.
-void write_transaction_update_v1(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
-                                 const ClientClocks& after, const DeleteSet& ds) {
+void write_transaction_update_v1(UpdateEncoder& enc, const StructStore& store,
+                                 std::span<const ClientMove> moved, const DeleteSet& ds) {
   auto fall_back = [&] {
     enc.rest().clear();
-    write_transaction_structs(enc, store, before, after);
+    write_transaction_structs(enc, store, moved);
     write_transaction_delete_set(enc, ds);
   };
   if (!small_update_writer_enabled || typeid(enc) != typeid(UpdateEncoderV1)) return fall_back();
@@ -467,38 +461,11 @@ void write_transaction_update_v1(UpdateEncoder& enc, const StructStore& store, c
   uint8_t buf[kBuffer];
   const uint8_t* const end = buf + kBuffer;
   uint8_t* p = buf;
-  if (after.end() - after.begin() == 1 && before.end() - before.begin() == 1 &&
-      after.begin()->first == before.begin()->first) {
-    // One client, as in most documents' local edits.
-    const uint64_t client = after.begin()->first;
-    const uint64_t from = before.begin()->second;
-    if (after.begin()->second > from) {
-      *p++ = 1;
-      p = put_client_structs_v1(p, end, *store.blocks(client), client, from);
-      if (p == nullptr) return fall_back();
-    } else {
-      *p++ = 0;
-    }
-  } else {
-    // The clients whose clock moved, descending: both states are sorted by
-    // client, walked from the end together (every client of `before` is in
-    // `after`).
-    std::pair<uint64_t, uint64_t> moved[kMaxClients];  // client, from
-    size_t moved_count = 0;
-    auto b = before.end();
-    for (auto a = after.end(); a != after.begin();) {
-      --a;
-      while (b != before.begin() && std::prev(b)->first > a->first) --b;
-      const uint64_t from = b != before.begin() && std::prev(b)->first == a->first ? std::prev(b)->second : 0;
-      if (a->second <= from) continue;
-      if (moved_count == kMaxClients) return fall_back();
-      moved[moved_count++] = {a->first, from};
-    }
-    *p++ = static_cast<uint8_t>(moved_count);
-    for (size_t m = 0; m < moved_count && p != nullptr; m++)
-      p = put_client_structs_v1(p, end, *store.blocks(moved[m].first), moved[m].first, moved[m].second);
-    if (p == nullptr) return fall_back();
-  }
+  if (moved.size() > kMaxClients) return fall_back();
+  *p++ = static_cast<uint8_t>(moved.size());
+  for (auto it = moved.rbegin(); it != moved.rend() && p != nullptr; ++it)  // descending, as yjs writes
+    p = put_client_structs_v1(p, end, *store.blocks(it->client), it->client, it->before);
+  if (p == nullptr) return fall_back();
   // The delete set.
   const auto& ds_clients = ds.clients();
   if (static_cast<size_t>(end - p) < 10) return fall_back();

@@ -2,6 +2,8 @@
 // writeStructsFromTransaction, writeStateAsUpdate).
 #pragma once
 
+#include <span>
+
 #include "core/item.h"
 #include "encoding/update_codec.h"
 #include "encoding/wire.h"
@@ -9,7 +11,12 @@
 namespace weft {
 
 class StructStore;
-class ClientClocks;
+
+// A client whose state a transaction moved, and its state before.
+struct ClientMove {
+  uint64_t client = 0;
+  uint64_t before = 0;
+};
 
 // Item.write / GC.write from `offset` clocks on.
 void write_item(UpdateEncoder& enc, const Item& item, uint64_t offset);
@@ -25,11 +32,11 @@ void write_state_delete_set(UpdateEncoder& enc, const StructStore& store);
 // their bytes; for v1 and an empty `target` (the full state) in one walk
 // over the blocks, the delete ranges collected while the structs are written.
 void write_state_as_update(UpdateEncoder& enc, const StructStore& store, const StateVector& target);
-// A transaction's structs: every client whose clock moved from `before` to
-// `after` (sorted by client, as Transaction keeps them), descending, the same
-// bytes as write_clients_structs(store, before) without building a map.
-void write_transaction_structs(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
-                               const ClientClocks& after);
+// A transaction's structs: every client of `moved` (ascending), descending,
+// from its state before to its last block, the same bytes as
+// write_clients_structs(store, before) without building a map.
+void write_transaction_structs(UpdateEncoder& enc, const StructStore& store,
+                               std::span<const ClientMove> moved);
 // A transaction's delete set (DeleteSet::write's bytes).
 void write_transaction_delete_set(UpdateEncoder& enc, const DeleteSet& ds);
 // A transaction's update (write_transaction_structs then
@@ -39,8 +46,8 @@ void write_transaction_delete_set(UpdateEncoder& enc, const DeleteSet& ds);
 // through a raw pointer into a stack buffer and copied once, reusing what
 // the transaction knows (its before-state for the clock start); the same
 // bytes. Tests switch that writer off to compare the two.
-void write_transaction_update_v1(UpdateEncoder& enc, const StructStore& store, const ClientClocks& before,
-                                 const ClientClocks& after, const DeleteSet& ds);
+void write_transaction_update_v1(UpdateEncoder& enc, const StructStore& store,
+                                 std::span<const ClientMove> moved, const DeleteSet& ds);
 inline bool small_update_writer_enabled = true;
 // Whole clients' blocks for the v1 encoder go through a raw-pointer writer
 // for String / Deleted / GC blocks (the same bytes); tests switch it off to
