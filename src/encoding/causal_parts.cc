@@ -29,10 +29,10 @@ struct Peeked {
 struct Cursor {
   uint64_t client = 0;
   const uint8_t* pos = nullptr;  // the next struct's info byte
-  uint64_t clock = 0;            // the next struct's clock
-  uint64_t left = 0;             // structs not read yet
+  uint64_t clock = 0;            // the next struct's: all before it are placed (or not in the update)
+  uint64_t left = 0;             // structs not placed yet
   uint64_t end = 0;              // clock after the section's last struct
-  uint64_t state = 0;            // clock after the last struct the walk placed
+  uint32_t part = UINT32_MAX;    // of the last struct placed
   Peeked next;                   // valid when `peeked`
   bool peeked = false;
   bool on_stack = false;
@@ -169,7 +169,7 @@ class Walk {
       auto it = index_.find(dep.client);
       if (it == index_.end()) continue;
       const Cursor& d = cursors_[it->second];
-      if (dep.clock < d.state || dep.clock >= d.end || d.on_stack || d.left == 0) continue;
+      if (dep.clock < d.clock || dep.clock >= d.end || d.on_stack || d.left == 0) continue;
       return it->second;
     }
     return -1;
@@ -179,11 +179,10 @@ class Walk {
     c.peeked = false;
     c.left--;
     c.clock += c.next.length;
-    c.state = c.clock;
     if (c.next.skip) return;
     const auto part = static_cast<uint32_t>(placed_++ / share_);
-    std::vector<PartStart>& starts = out.starts[c.client];
-    if (starts.empty() || starts.back().part != part) starts.push_back({c.next.clock, part});
+    if (part != c.part) out.starts[c.client].push_back({c.next.clock, part});
+    c.part = part;
   }
 
   Peeker peeker_;
