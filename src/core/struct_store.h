@@ -77,7 +77,10 @@ class StructStore {
     return static_cast<uint32_t>(journal_.size());
   }
   void close_journal() {
-    if (!journal_.empty()) journal_.clear();
+    if (!journal_.empty()) {
+      journal_.clear();
+      if (journal_.capacity() > 4096) journal_.shrink_to_fit();  // after a load of many clients
+    }
     journal_base_ = ++journal_generation_;
     journal_open_ = false;
   }

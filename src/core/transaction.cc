@@ -46,6 +46,7 @@ void Transaction::reset(const std::string& o, bool l) {
   }
   changed.clear();
   moved.clear();
+  if (moved.capacity() > 4096) moved.shrink_to_fit();
   has_fast_delete = false;
   bulk_loaded = false;
   if (!merge_structs.empty()) {
