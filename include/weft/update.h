@@ -2,6 +2,7 @@
 // Each returns exactly the bytes Yjs 13.6 returns for the same input.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,6 +37,7 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
 // With `stats`, also counts the clocks the update holds and those its
 // delete set covers among them, and lists where each part's structs start.
 enum class SplitOrder { kClockBands, kCausal };
+inline constexpr size_t kMaxSplitParts = 4096;
 struct SplitStats {
   uint64_t clocks = 0;
   uint64_t deleted_clocks = 0;

@@ -8,7 +8,6 @@
 #include "core/struct_store.h"
 #include "core/tombstone_runs.h"
 #include "core/transaction.h"
-#include "encoding/lib0.h"
 #include "weft/doc.h"
 #include "weft/update.h"
 
@@ -23,34 +22,9 @@ bool Doc::can_load_in_parts(size_t update_bytes) const {
          update_handlers_.empty() && update_v2_handlers_.empty() && after_transaction_handlers_.empty();
 }
 
-namespace {
-
-// How many clients an update names (an upper bound for v1: a client may
-// have two sections), 0 if unreadable (split_update then reports why).
-uint64_t update_clients(std::span<const uint8_t> update, UpdateFormat format) {
-  if (format == UpdateFormat::kV1) {
-    lib0::Decoder dec(update);
-    const uint64_t n = dec.read_var_uint();
-    return dec.ok() ? n : 0;
-  }
-  Result<UpdateBytes> sv = encode_state_vector_from_update(update, format);
-  if (!sv.is_ok()) return 0;
-  Result<StateVector> clients = decode_state_vector(*sv);
-  return clients.is_ok() ? clients->size() : 0;
-}
-
-// Each part is a transaction, which reads the state of every client twice:
-// a state of many clients gets fewer, bigger parts. (10K clients: 419 parts
-// of 230 KB, 3.55 s; at 2^24, 1,490 parts of 64 KB, 4.06 s; at 2^21, 3.75-4.05 s.)
-constexpr uint64_t kMaxClientParts = uint64_t{1} << 22;
-
-}  // namespace
-
 Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin) {
-  const uint64_t most_parts =
-      std::max<uint64_t>(2, kMaxClientParts / std::max<uint64_t>(update_clients(update, format), 1));
-  const size_t parts = static_cast<size_t>(std::clamp<uint64_t>(
-      update.size() / std::max<size_t>(load_part_bytes, 1), 2, std::min<uint64_t>(4096, most_parts)));
+  const size_t parts =
+      std::clamp<size_t>(update.size() / std::max<size_t>(load_part_bytes, 1), 2, kMaxSplitParts);
   // The whole update is read here first: malformed structure fails before anything is applied.
   SplitStats stats;
   Result<std::vector<UpdateBytes>> split = split_update(update, format, parts, &stats, load_in_parts_order);

@@ -680,8 +680,9 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
 
 Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, UpdateFormat format,
                                               size_t parts, SplitStats* stats, SplitOrder order) {
-  if (parts == 0 || parts > 4096)
-    return Status(ErrorCode::kInvalidArgument, "split_update: parts must be 1..4096");
+  if (parts == 0 || parts > kMaxSplitParts)
+    return Status(ErrorCode::kInvalidArgument,
+                  "split_update: parts must be 1.." + std::to_string(kMaxSplitParts));
   SplitStats counted;
   Result<std::vector<UpdateBytes>> out =
       format == UpdateFormat::kV1 ? split_in<UpdateDecoderV1>(update, format, parts, order, counted)
