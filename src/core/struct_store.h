@@ -62,9 +62,9 @@ class StructStore {
   // before and after states in O(clients changed) rather than O(clients).
   // While it is open, the first change of a client's state after each mark
   // logs the client and the state it had; state_at(client, mark) undoes
-  // the logged changes back to the mark. Transactions mark at their start
-  // (Transaction::begin); Doc::transact closes the journal when the last
-  // open transaction is cleaned up.
+  // the logged changes back to the mark. A transaction marks when it
+  // starts (its constructor, reset); Doc::transact closes the journal once
+  // the last open transaction is cleaned up.
   struct JournalEntry {
     uint64_t client = 0;
     uint64_t before = 0;  // the state before the change
