@@ -169,7 +169,7 @@ class Walk {
       auto it = index_.find(dep.client);
       if (it == index_.end()) continue;
       const Cursor& d = cursors_[it->second];
-      if (dep.clock < d.clock || dep.clock >= d.end || d.on_stack || d.left == 0) continue;
+      if (dep.clock < d.clock || dep.clock >= d.end || d.on_stack) continue;  // placed, absent or waiting
       return it->second;
     }
     return -1;
