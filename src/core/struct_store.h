@@ -76,13 +76,16 @@ class StructStore {
     journal_open_ = true;
     return static_cast<uint32_t>(journal_.size());
   }
-  void close_journal() {
-    if (!journal_.empty()) {
-      journal_.clear();
-      if (journal_.capacity() > 4096) journal_.shrink_to_fit();  // after a load of many clients
-    }
+  // True if the journal was long (a transaction of many clients) and gave
+  // its memory back.
+  bool close_journal() {
+    journal_.clear();
     journal_base_ = ++journal_generation_;
     journal_open_ = false;
+    if (journal_.capacity() <= 4096) [[likely]]
+      return false;
+    release_journal();
+    return true;
   }
   // To be called before a change of `client`'s state (a new last block, or
   // a longer last block), `state_before` the state until then.
@@ -162,6 +165,7 @@ class StructStore {
   uint64_t last_client_ = 0;
   Blocks* last_blocks_ = nullptr;
   [[gnu::noinline]] void log_state_change(Blocks& blocks, uint64_t client, uint64_t state_before);
+  [[gnu::noinline]] void release_journal() { std::vector<JournalEntry>().swap(journal_); }
   std::vector<JournalEntry> journal_;
   uint64_t journal_generation_ = 1;
   uint64_t journal_base_ = 1;  // entries of generations up to this one were cleared

@@ -46,7 +46,6 @@ void Transaction::reset(const std::string& o, bool l) {
   }
   changed.clear();
   moved.clear();
-  if (moved.capacity() > 4096) moved.shrink_to_fit();
   has_fast_delete = false;
   bulk_loaded = false;
   if (!merge_structs.empty()) {
@@ -118,6 +117,8 @@ void ChangedTypes::erase(Branch* type) {
   size_--;
   if (!index_.empty()) rebuild_index();
 }
+
+void Transaction::release_moved() { std::vector<ClientMove>().swap(moved); }
 
 uint64_t Transaction::before(uint64_t client) const {
   const uint64_t state = doc.store().state_at(client, start_mark_);
@@ -263,7 +264,7 @@ void Doc::transact(TransactionFn fn, const std::string& origin) {
     return;
   }
   // No transaction is open: the journal starts again.
-  store_->close_journal();
+  (void)store_->close_journal();
   spare_txn_->reset(origin, true);
   txn_ = spare_txn_.get();
   fn(*txn_);
@@ -272,7 +273,7 @@ void Doc::transact(TransactionFn fn, const std::string& origin) {
   cleanup_transaction(*txn);
   for (size_t i = 0; i < cleanups_.size(); i++) cleanup_transaction(*cleanups_[i]);
   if (!cleanups_.empty()) cleanups_.clear();
-  store_->close_journal();
+  if (store_->close_journal()) txn->release_moved();  // moved was no longer than the journal
   spare_txn_ = std::move(txn);
   if (freeze_runs_after_transactions) [[unlikely]]
     freeze_tombstone_runs(*this);
