@@ -382,6 +382,7 @@ Status Doc::apply_update(std::span<const uint8_t> update, UpdateFormat format, c
             }
           },
           origin);
+      if (!joins && rs.many_structs && spare_txn_ != nullptr) spare_txn_->release_buffers();
     }
     return read;
   });

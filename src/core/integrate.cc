@@ -19,7 +19,7 @@ void integrate_content(Transaction& txn, Item* item) {
       [&](auto& c) {
         using C = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<C, ContentDeleted>) {
-          txn.deleted_ranges(item->id.client).push_back({item->id.clock, c.len});
+          append_range(txn.deleted_ranges(item->id.client), item->id.clock, c.len);
           item->deleted = true;
         } else if constexpr (std::is_same_v<C, ContentFormat>) {
           item->parent->clear_marker();

@@ -391,7 +391,7 @@ void link_loaded(Transaction& txn, Item* item, Branch*& changed, LoadedClient& c
   }
   if (is_deleted) {
     if (client.deleted == nullptr) client.deleted = &txn.deleted_ranges(item->id.client);
-    client.deleted->push_back({item->id.clock, item->length});
+    append_range(*client.deleted, item->id.clock, item->length);
     item->deleted = true;
   }
   if (parent != changed) {

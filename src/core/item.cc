@@ -138,14 +138,7 @@ void Item::mark_deleted(Transaction& txn) {
   }
   deleted = true;
   parent->clear_marker();
-  // Extends the client's last range when it ends here (sort_and_merge would
-  // join them anyway): deleting N neighbouring blocks keeps one range, not N.
-  std::vector<DeleteRange>& ranges = txn.deleted_ranges(id.client);
-  if (!ranges.empty() && ranges.back().end() == id.clock) {
-    ranges.back().len += length;
-  } else {
-    ranges.push_back({id.clock, length});
-  }
+  append_range(txn.deleted_ranges(id.client), id.clock, length);
   txn.add_changed_type(parent, key);
   if (Branch* t = type()) {
     delete_type_children(txn, *t);

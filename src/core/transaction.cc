@@ -120,6 +120,12 @@ void ChangedTypes::erase(Branch* type) {
 
 void Transaction::release_moved() { std::vector<ClientMove>().swap(moved); }
 
+void Transaction::release_buffers() {
+  delete_set = DeleteSet();
+  std::vector<ID>().swap(merge_structs);
+  release_moved();
+}
+
 uint64_t Transaction::before(uint64_t client) const {
   const uint64_t state = doc.store().state_at(client, start_mark_);
   assert(state == debug_before_.get(client));

@@ -165,6 +165,9 @@ class Transaction {
   void collect_moved();
   // Gives back the memory of a long `moved` (after a transaction of many clients).
   [[gnu::noinline]] void release_moved();
+  // Gives back what a big update's transaction holds until the next
+  // transaction would reset it (a load's delete set and merge list).
+  void release_buffers();
 
   // The delete set's ranges of `client`, created when absent. Reuses the
   // map node (and its vector's capacity) that reset() took from the last

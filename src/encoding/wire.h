@@ -62,6 +62,18 @@ struct DeleteRange {
   uint64_t end() const { return clock + len; }
 };
 
+// Appends [clock, clock + len) to `ranges`, extending the last range when it
+// ends at `clock` (sort_and_merge would join them anyway): a client's N
+// neighbouring deleted blocks keep one range, not N (a load of a long-edited
+// state brings millions).
+inline void append_range(std::vector<DeleteRange>& ranges, uint64_t clock, uint64_t len) {
+  if (!ranges.empty() && ranges.back().end() == clock) {
+    ranges.back().len += len;
+  } else {
+    ranges.push_back({clock, len});
+  }
+}
+
 // Deleted clock ranges per client. Ranges stay in the order added until
 // sort_and_merge(); the encoder writes clients in descending id order.
 class DeleteSet {
