@@ -42,13 +42,15 @@ double cpu_ms() {
 
 int run_tombstones_gen(uint64_t count, const std::string& path, const std::string& shape) {
   const auto t0 = Clock::now();
-  if (shape != "alternating" && shape != "edits" && shape != "sessions") {
-    std::fprintf(stderr, "weft bench tombstones-gen: unknown shape %s (alternating, edits, sessions)\n",
+  if (shape != "alternating" && shape != "edits" && shape != "sessions" && shape != "visible") {
+    std::fprintf(stderr,
+                 "weft bench tombstones-gen: unknown shape %s (alternating, edits, sessions, visible)\n",
                  shape.c_str());
     return 2;
   }
   UpdateBytes bytes = shape == "edits"      ? testdata::make_edited_tombstone_update(count, 1)
                       : shape == "sessions" ? testdata::make_sessions_tombstone_update(count, 1)
+                      : shape == "visible"  ? testdata::make_tombstone_update(count, {.deleted = false})
                                             : testdata::make_tombstone_update(count);
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));

@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
                        "alternating: two clients' items, each after the other's (the default); "
                        "edits: 64 clients typing at random places, then ~98% deleted; "
                        "sessions: N/1000 clients, each typing 1,000 characters backwards at one random "
-                       "place, then all but 1,000 deleted");
+                       "place, then all but 1,000 deleted; "
+                       "visible: alternating with nothing deleted (a big state that loads whole)");
   tomb_gen->callback([&] {
 #ifdef WEFT_HAVE_BENCH_TRACE
     exit_code = weft::bench::run_tombstones_gen(tomb_count, tomb_path, tomb_shape);

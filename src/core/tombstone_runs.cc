@@ -75,7 +75,22 @@ std::vector<uint8_t> encode_members(std::span<const RunMember> members) {
     slot_of[i] = static_cast<uint8_t>(it - clients.begin());
   }
   std::vector<uint64_t> base(clients.size(), ~uint64_t{0});
-  for (size_t i = 0; i < n; i++) base[slot_of[i]] = std::min(base[slot_of[i]], members[i].id.clock);
+  std::vector<uint64_t> end(clients.size(), 0);  // past a slot's last clock in the run
+  for (size_t i = 0; i < n; i++) {
+    base[slot_of[i]] = std::min(base[slot_of[i]], members[i].id.clock);
+    end[slot_of[i]] = std::max(end[slot_of[i]], members[i].id.clock + members[i].length);
+  }
+  auto slot_for = [&](uint64_t client) -> int {
+    auto it = std::find(clients.begin(), clients.end(), client);
+    return it == clients.end() ? -1 : static_cast<int>(it - clients.begin());
+  };
+  // Whether `id` can be a member's at all: most origins outside the
+  // member's neighbours are not (a session's first origin lies in older
+  // text), and a full scan for each would make a run quadratic to encode.
+  auto may_hold = [&](const ID& id) {
+    const int slot = slot_for(id.client);
+    return slot >= 0 && id.clock >= base[slot] && id.clock < end[slot];
+  };
   std::vector<uint8_t> by_slot(n);
   for (size_t i = 0; i < n; i++) by_slot[i] = static_cast<uint8_t>(i);
   std::sort(by_slot.begin(), by_slot.end(), [&](uint8_t a, uint8_t b) {
@@ -85,6 +100,7 @@ std::vector<uint8_t> encode_members(std::span<const RunMember> members) {
   // member i's own neighbours first (the usual case).
   auto member_ending_at = [&](size_t i, const ID& id) -> int {
     if (i > 0 && last_id(members[i - 1]) == id) return static_cast<int>(i - 1);
+    if (!may_hold(id)) return -1;
     for (size_t j = 0; j < n; j++) {
       if (last_id(members[j]) == id) return static_cast<int>(j);
     }
@@ -92,14 +108,11 @@ std::vector<uint8_t> encode_members(std::span<const RunMember> members) {
   };
   auto member_starting_at = [&](size_t i, const ID& id) -> int {
     if (i + 1 < n && members[i + 1].id == id) return static_cast<int>(i + 1);
+    if (!may_hold(id)) return -1;
     for (size_t j = 0; j < n; j++) {
       if (members[j].id == id) return static_cast<int>(j);
     }
     return -1;
-  };
-  auto slot_for = [&](uint64_t client) -> int {
-    auto it = std::find(clients.begin(), clients.end(), client);
-    return it == clients.end() ? -1 : static_cast<int>(it - clients.begin());
   };
   std::vector<uint8_t> records;
   std::vector<uint16_t> offsets(n);
@@ -257,6 +270,18 @@ struct RunView {
   void read(size_t pos, RunMember& out) const {
     size_t at;
     read_id(pos, out, at);
+    read_refs(pos, out, at);
+  }
+  // read(), if member `pos` is `id` (a walk's guess at the next member):
+  // the id is decoded once, not once to check and once to read.
+  bool read_if(size_t pos, ID id, RunMember& out) const {
+    size_t at;
+    read_id(pos, out, at);
+    if (out.id != id) return false;
+    read_refs(pos, out, at);
+    return true;
+  }
+  void read_refs(size_t pos, RunMember& out, size_t at) const {
     const uint8_t header = data[record(pos)];
     out.origin = read_ref((header >> 4) & 3, true, at);
     out.right_origin = read_ref(header >> 6, false, at);
@@ -267,13 +292,11 @@ struct RunView {
     read_id(pos, m, ignored);
     return m.id.clock;
   }
-  // Where the member (client, clock) is in by_slot, or n_members. `hint`: a
-  // by_slot index to try first (a walk in clock order asks for the next one).
-  size_t find(uint64_t member_client, uint64_t clock, size_t hint) const {
+  // Where the member (client, clock) is in by_slot, or n_members.
+  size_t find(uint64_t member_client, uint64_t clock) const {
     for (size_t s = 0; s < n_clients; s++) {
       if (client(s) != member_client) continue;
       size_t lo = slot_start[s], hi = std::min<size_t>(slot_start[s + 1], n_members);
-      if (hint >= lo && hint < hi && clock_of(by_slot[hint]) == clock) return hint;
       while (lo < hi) {  // the slot's members are sorted by clock
         const size_t mid = (lo + hi) / 2;
         const uint64_t c = clock_of(by_slot[mid]);
@@ -530,7 +553,7 @@ Item* thaw_member(StructStore& store, Item* run, size_t pos) {
 
 Item* thaw_member(StructStore& store, Item* run, ID member) {
   const RunView view(*run);
-  const size_t k = view.find(member.client, member.clock, view.n_members);
+  const size_t k = view.find(member.client, member.clock);
   if (k == view.n_members) corrupt("no such member");
   return thaw_member(store, run, view.by_slot[k]);
 }
@@ -552,11 +575,16 @@ const Item& RunReader::member(const BlockArray& blocks, size_t i, uint64_t clien
     viewed_ = run;
   }
   const RunView& view = *std::launder(reinterpret_cast<const RunView*>(view_state_));
-  const size_t k = view.find(client, blocks.clock_at(i), next_);
-  if (k == view.n_members) corrupt("block not among the run's members");
-  next_ = k + 1;
+  const uint64_t clock = blocks.clock_at(i);
   RunMember m;
-  view.read(view.by_slot[k], m);
+  if (next_ < view.n_members && view.read_if(view.by_slot[next_], ID{client, clock}, m)) {
+    next_++;
+  } else {
+    const size_t k = view.find(client, clock);
+    if (k == view.n_members) corrupt("block not among the run's members");
+    next_ = k + 1;
+    view.read(view.by_slot[k], m);
+  }
   Item& item = view_ ? *view_ : view_.emplace();
   item.id = m.id;
   item.length = m.length;
