@@ -36,8 +36,9 @@ const ROOT = path.resolve(HERE, '../..')
 const TRACES_DIR = path.join(ROOT, 'bench/traces')
 const ALL_PEERS = ['yjs', 'ywasm', 'loro', 'json-joy']
 const ALL_SIZES = [1e3, 1e4, 1e5, 1e6]
-// Random-position workloads cost O(N) per operation in both engines' position
-// search at worst; above 1e5 a full run would take many minutes (--no-caps lifts this).
+// Random-position workloads cost O(N) per operation in yjs' position search
+// (Weft's is O(log N)); above 1e5 a full run would take yjs many minutes
+// (--no-caps lifts this).
 const SIZE_CAPS = { 'b1.4': 1e5, 'b1.5': 1e5, 'b1.7': 1e5, 'b1.11': 1e5, 'b2.2': 1e5, 'b2.3': 1e5, 'b2.4': 1e5, 'array.insert-middle': 1e5 }
 const SUPERLINEAR = 1.3 // growth exponent above which a curve is flagged
 const log = s => process.stderr.write(s + '\n')

@@ -7,6 +7,8 @@
 namespace weft {
 
 namespace {
+// find() prefetches from this many chunks (16K blocks, 256 KB of clocks) on.
+constexpr size_t kPrefetchFromChunks = 64;
 size_t lowbit(size_t k) { return k & (~k + 1); }
 }  // namespace
 
@@ -65,13 +67,28 @@ size_t BlockArray::find(uint64_t clock) const {
   }
   const Chunk& ch = chunks_[c];
   // The last block of the chunk starting at or before `clock` (the first
-  // one does): a branch-free halving, since the comparisons are unpredictable.
+  // one does): a branch-free halving, since the comparisons are
+  // unpredictable. Among many blocks (a million-item text, a long-edited
+  // state loading) the chunk is rarely cached and each probe waits for
+  // memory: both probes the next step may make are fetched while this one
+  // is compared (b1.4 at 1e6: remote apply -17%). A smaller array stays
+  // cached, and the fetches would only add instructions.
   const uint64_t* base = ch.clocks.get();
   uint32_t n = ch.size;
-  while (n > 1) {
-    const uint32_t half = n / 2;
-    base = base[half] <= clock ? base + half : base;
-    n -= half;
+  if (last >= kPrefetchFromChunks) {
+    while (n > 1) {
+      const uint32_t half = n / 2;
+      __builtin_prefetch(base + half / 2);
+      __builtin_prefetch(base + half + half / 2);
+      base = base[half] <= clock ? base + half : base;
+      n -= half;
+    }
+  } else {
+    while (n > 1) {
+      const uint32_t half = n / 2;
+      base = base[half] <= clock ? base + half : base;
+      n -= half;
+    }
   }
   const size_t lo = static_cast<size_t>(base - ch.clocks.get());
   if (c != cur_chunk_) {
