@@ -36,9 +36,15 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
 //   client twice is cut by kClockBands.
 // With `stats`, also counts the clocks the update holds and those its
 // delete set covers among them, and lists where each part's structs start.
+// With stats->stop_if_mostly_visible (kCausal only), an update whose delete
+// set covers fewer than half its clocks is not split: after one read it
+// returns no parts, with the clocks counted and stopped_mostly_visible set
+// (Doc::apply_update loads such a state whole, and the split would be waste).
 enum class SplitOrder { kClockBands, kCausal };
 inline constexpr size_t kMaxSplitParts = 4096;
 struct SplitStats {
+  bool stop_if_mostly_visible = false;  // in
+  bool stopped_mostly_visible = false;
   uint64_t clocks = 0;
   uint64_t deleted_clocks = 0;
   // Per part, each client it holds structs of and the clock of its first:

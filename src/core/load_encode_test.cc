@@ -398,6 +398,50 @@ TEST(LoadEncodeTest, SplitUpdatePartsGiveTheWholeState) {
   }
 }
 
+// split_update with stop_if_mostly_visible (what apply_in_parts asks): a
+// state whose delete set covers fewer than half its clocks gives no parts,
+// with the same counts a whole causal split gives; any other state gives
+// the same parts as without the flag.
+TEST(LoadEncodeTest, SplitUpdateStopsOnMostlyVisibleStates) {
+  int stopped = 0, split = 0;
+  for (int s = 0; s < seed_count(); s++) {
+    const auto seed = static_cast<uint64_t>(3500 + s);
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Editor ed(seed, false);
+    std::vector<std::unique_ptr<Doc>> docs;
+    make_docs(seed, true, ed, docs);
+    if (HasFatalFailure()) return;
+    for (bool mostly_deleted : {false, true}) {
+      if (mostly_deleted) {
+        TextRef t = docs[0]->get_text("t");
+        while (t.length() > 4) ASSERT_TRUE(t.remove_range(1, std::min<uint64_t>(t.length() - 2, 3)).is_ok());
+      }
+      for (UpdateFormat format : {UpdateFormat::kV1, UpdateFormat::kV2}) {
+        auto full = docs[0]->encode_state_as_update({}, format);
+        ASSERT_TRUE(full.is_ok());
+        SplitStats whole, asked;
+        asked.stop_if_mostly_visible = true;
+        auto plain = split_update(*full, format, 3, &whole, SplitOrder::kCausal);
+        auto cut = split_update(*full, format, 3, &asked, SplitOrder::kCausal);
+        ASSERT_TRUE(plain.is_ok() && cut.is_ok());
+        EXPECT_EQ(asked.clocks, whole.clocks);
+        EXPECT_EQ(asked.deleted_clocks, whole.deleted_clocks);
+        const bool visible = whole.deleted_clocks * 2 < whole.clocks;
+        EXPECT_EQ(asked.stopped_mostly_visible, visible);
+        if (visible) {
+          EXPECT_TRUE(cut->empty());
+          stopped++;
+        } else {
+          EXPECT_EQ(*cut, *plain);
+          split++;
+        }
+      }
+    }
+  }
+  EXPECT_GT(stopped, 0);
+  EXPECT_GT(split, 0);
+}
+
 // Loading in parts (load_paths.h; the thresholds lowered so that these small
 // states take it): the same state back, byte for byte, with tombstones in
 // runs; the doc then edits as the whole load's does. A state with a

@@ -27,6 +27,7 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
       std::clamp<size_t>(update.size() / std::max<size_t>(load_part_bytes, 1), 2, kMaxSplitParts);
   // The whole update is read here first: malformed structure fails before anything is applied.
   SplitStats stats;
+  stats.stop_if_mostly_visible = true;  // loaded whole below: no split wanted
   Result<std::vector<UpdateBytes>> split = split_update(update, format, parts, &stats, load_in_parts_order);
   if (!split.is_ok()) return split.status();
   // No second split below, however this returns (a thaw can throw on a
@@ -40,7 +41,7 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     std::vector<UpdateBytes>().swap(*split);
     return apply_update(update, format, origin);
   };
-  if (stats.deleted_clocks * 2 < stats.clocks) {
+  if (stats.stopped_mostly_visible || stats.deleted_clocks * 2 < stats.clocks) {
     // Mostly visible: nearly every item stays an Item whichever way it is
     // loaded, and one bulk load is faster than parts through the general path.
     return load_whole();

@@ -87,8 +87,10 @@ class Peeker {
 
 // Finds the client sections (one read of every struct); false if the update
 // is malformed or names a client twice.
+// Reads the sections' headers and every struct's length; `ds_at` is then
+// where the delete set starts.
 bool find_sections(std::span<const uint8_t> update, std::vector<Cursor>& cursors,
-                   std::unordered_map<uint64_t, uint32_t>& index, uint64_t& structs) {
+                   std::unordered_map<uint64_t, uint32_t>& index, uint64_t& structs, size_t& ds_at) {
   lib0::Decoder dec(update);
   const uint64_t sections = dec.read_var_uint();
   const uint64_t most = max_structs_for_input(update.size());
@@ -115,6 +117,26 @@ bool find_sections(std::span<const uint8_t> update, std::vector<Cursor>& cursors
     c.end = clock;
     cursors.push_back(c);
     dec = lib0::Decoder(std::span<const uint8_t>(pos, update.data() + update.size()));
+  }
+  ds_at = static_cast<size_t>(dec.position() - update.data());
+  return true;
+}
+
+// What split_update counts in SplitStats: clocks up to each client's end,
+// and those of them the delete set covers. False on malformed bytes.
+bool count_clocks(std::span<const uint8_t> update, size_t ds_at, const std::vector<Cursor>& cursors,
+                  const std::unordered_map<uint64_t, uint32_t>& index, CausalParts& out) {
+  for (const Cursor& c : cursors) out.clocks += c.end;
+  UpdateDecoderV1 dec(update.subspan(ds_at));
+  const DeleteSet ds = DeleteSet::read(dec);
+  if (!dec.ok()) return false;
+  for (const auto& [client, ranges] : ds.clients()) {
+    auto it = index.find(client);
+    if (it == index.end()) continue;
+    const uint64_t end = cursors[it->second].end;
+    for (const DeleteRange& r : ranges) {
+      if (r.clock < end) out.deleted_clocks += std::min(r.end(), end) - r.clock;
+    }
   }
   return true;
 }
@@ -195,12 +217,22 @@ class Walk {
 
 }  // namespace
 
-Result<CausalParts> plan_causal_parts(std::span<const uint8_t> update, size_t parts) {
+Result<CausalParts> plan_causal_parts(std::span<const uint8_t> update, size_t parts,
+                                      bool stop_if_mostly_visible) {
   CausalParts out;
   std::vector<Cursor> cursors;
   std::unordered_map<uint64_t, uint32_t> index;
   uint64_t structs = 0;
-  if (!find_sections(update, cursors, index, structs)) return out;  // split_update reports what is wrong
+  size_t ds_at = 0;
+  // Malformed bytes: not planned, and split_update reports what is wrong.
+  if (!find_sections(update, cursors, index, structs, ds_at)) return out;
+  if (stop_if_mostly_visible) {
+    if (!count_clocks(update, ds_at, cursors, index, out)) return CausalParts{};
+    if (out.deleted_clocks * 2 < out.clocks) {
+      out.mostly_visible = true;
+      return out;
+    }
+  }
   const uint64_t share = std::max<uint64_t>(1, (structs + parts - 1) / std::max<size_t>(parts, 1));
   Walk walk(update, cursors, index, share);
   if (!walk.run(out)) return CausalParts{};

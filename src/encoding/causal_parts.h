@@ -23,6 +23,11 @@ struct CausalParts {
   std::unordered_map<uint64_t, std::vector<PartStart>> starts;
   // Per client, the clock after its last struct.
   std::unordered_map<uint64_t, uint64_t> ends;
+  // With stop_if_mostly_visible: SplitStats' clocks and deleted_clocks, and
+  // whether the plan stopped there (parts 0).
+  uint64_t clocks = 0;
+  uint64_t deleted_clocks = 0;
+  bool mostly_visible = false;
 };
 
 // Cuts the structs of a v1 `update` into at most `parts` parts of about
@@ -33,6 +38,10 @@ struct CausalParts {
 // `parts` is 0 (not planned) for an update naming a client twice (two
 // sections, which no encoder writes) and for malformed bytes (split_update reads
 // the update again and reports them): the caller cuts by clock bands instead.
-Result<CausalParts> plan_causal_parts(std::span<const uint8_t> update, size_t parts);
+// With stop_if_mostly_visible, it also counts the update's clocks and the
+// deleted ones after its first read, and stops there (mostly_visible) when
+// fewer than half are deleted.
+Result<CausalParts> plan_causal_parts(std::span<const uint8_t> update, size_t parts,
+                                      bool stop_if_mostly_visible = false);
 
 }  // namespace weft

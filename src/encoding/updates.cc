@@ -623,13 +623,20 @@ Result<std::vector<UpdateBytes>> split_in(std::span<const uint8_t> update, Updat
                                           SplitOrder order, SplitStats& stats) {
   if (order == SplitOrder::kCausal) {
     CausalParts plan;
+    const bool stop = stats.stop_if_mostly_visible;
     if (format == UpdateFormat::kV1) {
-      WEFT_ASSIGN_OR_RETURN(plan, plan_causal_parts(update, parts));
+      WEFT_ASSIGN_OR_RETURN(plan, plan_causal_parts(update, parts, stop));
     } else {  // planned on the v1 form (the plan names clients and clocks, not bytes)
       Result<UpdateBytes> v1 = convert_update(update, UpdateFormat::kV2, UpdateFormat::kV1);
       if (v1.is_ok()) {
-        WEFT_ASSIGN_OR_RETURN(plan, plan_causal_parts(*v1, parts));
+        WEFT_ASSIGN_OR_RETURN(plan, plan_causal_parts(*v1, parts, stop));
       }
+    }
+    if (plan.mostly_visible) {
+      stats.clocks = plan.clocks;
+      stats.deleted_clocks = plan.deleted_clocks;
+      stats.stopped_mostly_visible = true;
+      return std::vector<UpdateBytes>{};
     }
     if (plan.parts > 0) {
       StateVector ends(plan.ends.begin(), plan.ends.end());
@@ -684,6 +691,7 @@ Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, U
     return Status(ErrorCode::kInvalidArgument,
                   "split_update: parts must be 1.." + std::to_string(kMaxSplitParts));
   SplitStats counted;
+  counted.stop_if_mostly_visible = stats != nullptr && stats->stop_if_mostly_visible;
   Result<std::vector<UpdateBytes>> out =
       format == UpdateFormat::kV1 ? split_in<UpdateDecoderV1>(update, format, parts, order, counted)
                                   : split_in<UpdateDecoderV2>(update, format, parts, order, counted);
