@@ -14,6 +14,7 @@
 
 #include "encoding/rle.h"
 #include "encoding/update_codec.h"
+#include "encoding/wire.h"
 
 namespace weft {
 
@@ -178,24 +179,27 @@ class UpdateDecoderV2 final : public UpdateDecoder {
   bool ok() const { return rest_.ok() && all_columns_ok(); }
 
   void reset_ds_cur_val() override { ds_cur_ = 0; }
+  // A range may end at 2^53, as v1's reader (read_delete_set_ranges) lets
+  // it: a v1 update holding one converts to v2 and reads back. ds_cur_
+  // never passes 2^53, so the subtractions below cannot wrap.
   uint64_t read_ds_clock() override {
     uint64_t d = rest_.read_var_uint();
-    if (d > lib0::kMaxSafeInteger - ds_cur_) {
-      rest_.fail(ErrorCode::kOutOfRange, "delete set clock above 2^53-1");
+    if (d > kMaxClockEnd - ds_cur_) {
+      rest_.fail(ErrorCode::kOutOfRange, "delete set clock beyond 2^53");
       return 0;
     }
     ds_cur_ += d;
     return ds_cur_;
   }
   uint64_t read_ds_len() override {
-    uint64_t len = rest_.read_var_uint() + 1;
+    const uint64_t stored = rest_.read_var_uint();  // len - 1
     if (!rest_.ok()) return 0;
-    if (len > lib0::kMaxSafeInteger - ds_cur_) {
-      rest_.fail(ErrorCode::kOutOfRange, "delete set range beyond 2^53-1");
+    if (stored >= kMaxClockEnd - ds_cur_) {
+      rest_.fail(ErrorCode::kOutOfRange, "delete set range beyond 2^53");
       return 0;
     }
-    ds_cur_ += len;
-    return len;
+    ds_cur_ += stored + 1;
+    return stored + 1;
   }
   ID read_left_id() override {
     uint64_t client = client_.read();
