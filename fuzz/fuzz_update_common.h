@@ -56,8 +56,20 @@ inline void fuzz_update(const uint8_t* data, size_t size, UpdateFormat f) {
   (void)describe_update(in, f);
   // The causal split plans on its own reads, then cuts as the bands do.
   const size_t parts = 1 + size % 5;
-  check(split_update(in, f, parts, nullptr, SplitOrder::kCausal).is_ok() ==
-        split_update(in, f, parts, nullptr, SplitOrder::kClockBands).is_ok());
+  const auto causal = split_update(in, f, parts, nullptr, SplitOrder::kCausal);
+  check(causal.is_ok() == split_update(in, f, parts, nullptr, SplitOrder::kClockBands).is_ok());
+  // Asked to stop on a mostly visible update (apply_in_parts), it stops
+  // after one read with no parts, or splits as without the flag. A stop
+  // checks less than a split: an update it stops on may still fail to split.
+  SplitStats asked;
+  asked.stop_if_mostly_visible = true;
+  const auto stopped = split_update(in, f, parts, &asked, SplitOrder::kCausal);
+  if (asked.stopped_mostly_visible) {
+    check(stopped.is_ok() && stopped->empty() && asked.deleted_clocks * 2 < asked.clocks);
+  } else {
+    check(stopped.is_ok() == causal.is_ok());
+    if (causal.is_ok()) check(*stopped == *causal);
+  }
 }
 
 }  // namespace weft::fuzz

@@ -20,7 +20,10 @@ inline bool load_fast_paths_enabled = true;
 // load_part_bytes and applied part by part, its tombstones frozen into runs
 // after each (tombstone_runs.h): the Items a part needs reuse the slots the
 // previous part's tombstones left, so memory stays near the final
-// document's instead of one Item per struct of the whole state. Small parts
+// document's instead of one Item per struct of the whole state. A state
+// whose delete set covers fewer than half its clocks loads whole instead,
+// found after the split's first read (SplitStats::stop_if_mostly_visible):
+// nearly all of it stays Items either way. Small parts
 // (at most 4096 of them) keep a part's Items in the cache while they are
 // frozen and their slots reused: 10M tombstones loaded in 3.1-3.9 s of CPU
 // with 64 KB parts, 7.8-8.9 s with 4 MB ones. Tests lower both.
