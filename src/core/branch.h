@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "core/item.h"
+#include "core/observer_list.h"
 #include "core/seq_index.h"
 #include "encoding/content.h"
 
@@ -94,8 +94,8 @@ class Branch {
   // Observers (event, transaction); deep observers get all events of the subtree.
   using Observer = std::function<void(const Event&, Transaction&)>;
   using DeepObserver = std::function<void(const std::vector<const Event*>&, Transaction&)>;
-  std::map<uint64_t, Observer> observers;
-  std::map<uint64_t, DeepObserver> deep_observers;
+  ObserverList<Observer> observers;
+  ObserverList<DeepObserver> deep_observers;
 
   bool is_root() const { return item == nullptr; }
   bool is_deleted() const { return item != nullptr && item->deleted; }

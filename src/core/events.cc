@@ -316,8 +316,7 @@ void call_observers(Transaction& txn) {
         reach(t).events.push_back(ev.get());
       }
       const Event& event = *events.emplace_back(std::move(ev));
-      auto observers = type->observers;  // observers may unsubscribe while called
-      for (auto& [id, fn] : observers) fn(event, txn);
+      type->observers.call(event, txn);
     }
     // YText._callObserver: remote changes to formatted text trigger the marker cleanup.
     if (!txn.local && type->has_formatting && type->kind &&
@@ -347,8 +346,7 @@ void call_observers(Transaction& txn) {
     std::vector<const Event*> ptrs;
     for (const Event& e : copies) ptrs.push_back(&e);
     // Called even with no event left (an earlier observer deleted their targets), as yjs does.
-    auto observers = type->deep_observers;
-    for (auto& [id, fn] : observers) fn(ptrs, txn);
+    type->deep_observers.call(ptrs, txn);
   }
 }
 

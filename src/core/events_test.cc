@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include <map>
 #include <string>
@@ -252,6 +253,82 @@ class ObserverLog {
   std::map<Branch*, std::string> names_;
   std::vector<std::string> log_;
 };
+
+// Observers subscribed or unsubscribed while a type's observers are being
+// called, as yjs 13.6 does (expectations from its output): one added is
+// called in the same round, one removed is still called in it, and one
+// added after a removal in that round waits for the next.
+TEST(Events, ObserversChangedWhileCalledAsInYjs) {
+  {
+    Doc doc(1);
+    TextRef t = doc.get_text("t");
+    std::vector<std::string> log;
+    auto contains = [&](const char* s) { return std::find(log.begin(), log.end(), s) != log.end(); };
+    t.observe([&](const Event&, Transaction&) {
+      log.push_back("a");
+      if (!contains("added")) {
+        log.push_back("added");
+        t.observe([&](const Event&, Transaction&) { log.push_back("late"); });
+      }
+    });
+    t.observe([&](const Event&, Transaction&) { log.push_back("b"); });
+    ASSERT_TRUE(t.insert(0, "x").is_ok());
+    log.push_back("|");
+    ASSERT_TRUE(t.insert(0, "y").is_ok());
+    EXPECT_EQ(log, (std::vector<std::string>{"a", "added", "b", "late", "|", "a", "b", "late"}));
+  }
+  {
+    Doc doc(1);
+    TextRef t = doc.get_text("t");
+    std::vector<std::string> log;
+    uint64_t second = 0;
+    t.observe([&](const Event&, Transaction&) {
+      log.push_back("first");
+      t.unobserve(second);
+    });
+    second = t.observe([&](const Event&, Transaction&) { log.push_back("second"); });
+    ASSERT_TRUE(t.insert(0, "x").is_ok());
+    log.push_back("|");
+    ASSERT_TRUE(t.insert(0, "y").is_ok());
+    EXPECT_EQ(log, (std::vector<std::string>{"first", "second", "|", "first"}));
+  }
+  {
+    Doc doc(1);
+    TextRef t = doc.get_text("t");
+    std::vector<std::string> log;
+    uint64_t gone = 0;
+    bool once = false;
+    t.observe([&](const Event&, Transaction&) {
+      log.push_back("first");
+      if (once) return;
+      once = true;
+      t.unobserve(gone);
+      t.observe([&](const Event&, Transaction&) { log.push_back("added"); });
+    });
+    gone = t.observe([&](const Event&, Transaction&) { log.push_back("gone"); });
+    ASSERT_TRUE(t.insert(0, "x").is_ok());
+    log.push_back("|");
+    ASSERT_TRUE(t.insert(0, "y").is_ok());
+    EXPECT_EQ(log, (std::vector<std::string>{"first", "gone", "|", "first", "added"}));
+  }
+  {  // deep observers alike
+    Doc doc(1);
+    MapRef m = doc.get_map("m");
+    std::vector<std::string> log;
+    bool added = false;
+    m.observe_deep([&](const std::vector<const Event*>&, Transaction&) {
+      log.push_back("a");
+      if (added) return;
+      added = true;
+      m.observe_deep([&](const std::vector<const Event*>&, Transaction&) { log.push_back("late"); });
+    });
+    m.observe_deep([&](const std::vector<const Event*>&, Transaction&) { log.push_back("b"); });
+    m.set("k", Any(1));
+    log.push_back("|");
+    m.set("k", Any(2));
+    EXPECT_EQ(log, (std::vector<std::string>{"a", "b", "late", "|", "a", "b", "late"}));
+  }
+}
 
 TEST(Events, ObserversOfRootsInFirstChangeOrder) {
   Doc doc(1);

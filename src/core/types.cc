@@ -69,19 +69,18 @@ Any TypeRefBase::to_json() const { return type_to_json(*branch_); }
 
 uint64_t TypeRefBase::observe(Observer fn) const {
   uint64_t id = branch_->doc->next_subscription_id();
-  branch_->observers[id] = std::move(fn);
+  branch_->observers.add(id, std::move(fn));
   branch_->doc->store().mark_types_observed();
   return id;
 }
 uint64_t TypeRefBase::observe_deep(DeepObserver fn) const {
   uint64_t id = branch_->doc->next_subscription_id();
-  branch_->deep_observers[id] = std::move(fn);
+  branch_->deep_observers.add(id, std::move(fn));
   branch_->doc->store().mark_types_observed();
   return id;
 }
 void TypeRefBase::unobserve(uint64_t id) const {
-  branch_->observers.erase(id);
-  branch_->deep_observers.erase(id);
+  if (!branch_->observers.remove(id)) branch_->deep_observers.remove(id);
 }
 
 // Text
