@@ -151,6 +151,13 @@ void make_docs(uint64_t seed, bool gc, Editor& ed, std::vector<std::unique_ptr<D
   }
 }
 
+// Deletes all but four units of the root text "t" (the first, the last two
+// and one more), three at a time: a mostly deleted state.
+void delete_most_of_text(Doc& doc) {
+  TextRef t = doc.get_text("t");
+  while (t.length() > 4) ASSERT_TRUE(t.remove_range(1, std::min<uint64_t>(t.length() - 2, 3)).is_ok());
+}
+
 void run_seed(uint64_t seed, bool gc) {
   SCOPED_TRACE("seed " + std::to_string(seed) + " gc " + std::to_string(gc));
   const bool lone_surrogates = seed % 4 == 3;
@@ -413,8 +420,8 @@ TEST(LoadEncodeTest, SplitUpdateStopsOnMostlyVisibleStates) {
     if (HasFatalFailure()) return;
     for (bool mostly_deleted : {false, true}) {
       if (mostly_deleted) {
-        TextRef t = docs[0]->get_text("t");
-        while (t.length() > 4) ASSERT_TRUE(t.remove_range(1, std::min<uint64_t>(t.length() - 2, 3)).is_ok());
+        delete_most_of_text(*docs[0]);
+        if (HasFatalFailure()) return;
       }
       for (UpdateFormat format : {UpdateFormat::kV1, UpdateFormat::kV2}) {
         auto full = docs[0]->encode_state_as_update({}, format);
@@ -459,8 +466,8 @@ TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
     make_docs(seed, true, ed, docs);
     if (HasFatalFailure()) break;
     // Most of the text deleted, so that the load goes by parts.
-    TextRef t = docs[0]->get_text("t");
-    while (t.length() > 4) ASSERT_TRUE(t.remove_range(1, std::min<uint64_t>(t.length() - 2, 3)).is_ok());
+    delete_most_of_text(*docs[0]);
+    if (HasFatalFailure()) break;
     for (UpdateFormat format : {UpdateFormat::kV1, UpdateFormat::kV2}) {
       auto full = docs[0]->encode_state_as_update({}, format);
       ASSERT_TRUE(full.is_ok());
