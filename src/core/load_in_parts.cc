@@ -41,9 +41,10 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     std::vector<UpdateBytes>().swap(*split);
     return apply_update(update, format, origin);
   };
-  if (stats.stopped_mostly_visible || stats.deleted_clocks * 2 < stats.clocks) {
-    // Mostly visible: nearly every item stays an Item whichever way it is
-    // loaded, and one bulk load is faster than parts through the general path.
+  if (stats.deleted_clocks * 2 < stats.clocks) {
+    // Mostly visible (split_update stopped before splitting, or cut by
+    // bands): nearly every item stays an Item whichever way it is loaded,
+    // and one bulk load is faster than parts through the general path.
     return load_whole();
   }
   const std::vector<std::string> roots_before = root_names();
