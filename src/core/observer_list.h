@@ -2,6 +2,7 @@
 // (callEventHandlerListeners: lib0's callAll over the handler array).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -28,11 +29,10 @@ class ObserverList {
   // Whether `id` was here (TypeRefBase::unobserve tries both of a type's lists).
   bool remove(uint64_t id) {
     if (list_ == nullptr) return false;
-    auto next = std::make_shared<List>();
-    for (const Entry& e : *list_) {
-      if (e.first != id) next->push_back(e);
-    }
-    if (next->size() == list_->size()) return false;
+    auto it = std::find_if(list_->begin(), list_->end(), [&](const Entry& e) { return e.first == id; });
+    if (it == list_->end()) return false;
+    auto next = std::make_shared<List>(list_->begin(), it);
+    next->insert(next->end(), it + 1, list_->end());
     list_ = std::move(next);
     return true;
   }
