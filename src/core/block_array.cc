@@ -126,10 +126,10 @@ void BlockArray::split_chunk(size_t c) {
   rebuild_tree();
 }
 
-void BlockArray::push_back_slow(Item* item) {
+void BlockArray::push_back_slow(Item* item, uint64_t clock) {
   if (chunks_.empty() || chunks_.back().size == kMaxChunk) {
     Chunk fresh;
-    fresh.first_clock = item->id.clock;
+    fresh.first_clock = clock;
     if (chunks_.empty()) {
       grow(fresh);  // a small array starts small
     } else {
@@ -140,7 +140,7 @@ void BlockArray::push_back_slow(Item* item) {
       fresh.cap = kMaxChunk;
     }
     fresh.items[0] = item;
-    fresh.clocks[0] = item->id.clock;
+    fresh.clocks[0] = clock;
     fresh.size = 1;
     chunks_.push_back(std::move(fresh));
     // Fenwick append: the new node covers chunks (k - lowbit(k), k].
@@ -150,7 +150,7 @@ void BlockArray::push_back_slow(Item* item) {
   } else {
     Chunk& last = chunks_.back();
     if (last.size == last.cap) grow(last);
-    last.clocks[last.size] = item->id.clock;
+    last.clocks[last.size] = clock;
     last.items[last.size++] = item;
     tree_add(chunks_.size() - 1, 1);
   }

@@ -83,20 +83,23 @@ class BlockArray {
   // end of the last block is held by exactly one).
   size_t find(uint64_t clock) const;
 
-  void push_back(Item* item) {
+  void push_back(Item* item) { push_back(item, item->id.clock); }
+  // push_back of a block starting at `clock`: a tombstone run, whose own id
+  // is not its members' (tombstone_runs.h), stands for the member at `clock`.
+  void push_back(Item* item, uint64_t clock) {
     // Fast path: room in the last chunk. Only the tree's last node covers
     // the last chunk.
     if (!chunks_.empty()) {
       Chunk& c = chunks_.back();
       if (c.size < c.cap) {
-        c.clocks[c.size] = item->id.clock;
+        c.clocks[c.size] = clock;
         c.items[c.size++] = item;
         tree_.back()++;
         size_++;
         return;
       }
     }
-    push_back_slow(item);
+    push_back_slow(item, clock);
   }
   // Replaces the content with `items` (in clock order, contiguous), in full
   // chunks: one allocation per kMaxChunk blocks instead of push_back's growth.
@@ -169,7 +172,7 @@ class BlockArray {
     seek(i);
   }
   void seek(size_t i) const;
-  void push_back_slow(Item* item);
+  void push_back_slow(Item* item, uint64_t clock);
   void erase_slow(size_t first, size_t last);
   // Sum of the sizes of chunks [0, c).
   size_t prefix(size_t c) const;

@@ -454,6 +454,8 @@ TEST(LoadEncodeTest, SplitUpdateStopsOnMostlyVisibleStates) {
 // runs; the doc then edits as the whole load's does. A state with a
 // malformed part leaves the doc as it was: empty, its declared root usable.
 TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
+  const bool list_order = list_order_load_enabled;
+  list_order_load_enabled = false;  // the parts themselves (list_order_load_test.cc: the other way)
   const size_t from = load_in_parts_from_bytes, part = load_part_bytes;
   load_in_parts_from_bytes = 64;
   load_part_bytes = 64;
@@ -519,6 +521,7 @@ TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
   EXPECT_EQ(*reencoded, *good);
   load_in_parts_from_bytes = from;
   load_part_bytes = part;
+  list_order_load_enabled = list_order;
 }
 
 }  // namespace

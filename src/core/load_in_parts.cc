@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/branch.h"
+#include "core/list_order_load.h"
 #include "core/load_paths.h"
 #include "core/seq_index.h"
 #include "core/struct_store.h"
@@ -23,13 +24,6 @@ bool Doc::can_load_in_parts(size_t update_bytes) const {
 }
 
 Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format, const std::string& origin) {
-  const size_t parts =
-      std::clamp<size_t>(update.size() / std::max<size_t>(load_part_bytes, 1), 2, kMaxSplitParts);
-  // The whole update is read here first: malformed structure fails before anything is applied.
-  SplitStats stats;
-  stats.stop_if_mostly_visible = true;  // loaded whole below: no split wanted
-  Result<std::vector<UpdateBytes>> split = split_update(update, format, parts, &stats, load_in_parts_order);
-  if (!split.is_ok()) return split.status();
   // No second split below, however this returns (a thaw can throw on a
   // broken run: the flag must not stay set).
   struct Loading {
@@ -37,9 +31,25 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     explicit Loading(bool& f) : flag(f) { flag = true; }
     ~Loading() { flag = false; }
   } loading(loading_in_parts_);
+  const size_t parts =
+      std::clamp<size_t>(update.size() / std::max<size_t>(load_part_bytes, 1), 2, kMaxSplitParts);
+  // The whole update is read here first: malformed structure fails before anything is applied.
+  SplitStats stats;
+  stats.stop_if_mostly_visible = true;  // loaded whole below: no split wanted
+  Result<std::vector<UpdateBytes>> split = split_update(update, format, parts, &stats, load_in_parts_order);
+  if (!split.is_ok()) return split.status();
   auto load_whole = [&] {  // the parts not applied are released first: not beside the whole load
     std::vector<UpdateBytes>().swap(*split);
     return apply_update(update, format, origin);
+  };
+  // Where parts cost more than they save: the load in list order, which
+  // makes no Item per tombstone either, else the whole load.
+  auto load_listed_or_whole = [&] {
+    std::vector<UpdateBytes>().swap(*split);
+    if (format == UpdateFormat::kV1 && list_order_load_enabled &&
+        load_in_list_order(*this, update, origin) == ListOrderLoad::kLoaded)
+      return Status::ok();
+    return load_whole();
   };
   if (stats.deleted_clocks * 2 < stats.clocks) {
     // Mostly visible (split_update stopped before splitting, or cut by
@@ -69,19 +79,20 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     // Structs left waiting for a later part (cut by clock bands: an update
     // naming a client twice; or depending on structs the update lacks) are
     // applied again with every later part. Past a few parts' worth, that
-    // costs more than parts save, and the state is loaded whole.
+    // costs more than parts save, and the state is loaded another way.
     const size_t waiting = (store_->pending_structs ? store_->pending_structs->update.size() : 0) +
                            (store_->pending_ds ? store_->pending_ds->size() : 0);
     if (waiting > 4 * (update.size() / parts)) {
       undo();
-      return load_whole();
+      return load_listed_or_whole();
     }
     // A part whose items have their origins among earlier parts' frozen
     // tombstones (edits all over a long-edited text rather than in runs of
     // typing) thaws them again, one split run per item: then parts cost
-    // more than they save, and the state is loaded whole instead (as
-    // without runs: every tombstone an Item). Small parts make this cheap
-    // to find out: two parts of a scattered state thaw, and are undone.
+    // more than they save, and the state is loaded in list order instead
+    // (or whole, where that load does not take it: every tombstone an
+    // Item). Small parts make this cheap to find out: two parts of a
+    // scattered state thaw, and are undone.
     // (Counting the structs whose origins lie in earlier parts up front
     // would also flag a client's typing, whose origin is its own previous
     // clock: the client's last block, never frozen.)
@@ -91,7 +102,7 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     // one or two members): only many mark the state as scattered.
     if (thawed >= 64 && thawed * 8 > frozen) {
       undo();
-      return load_whole();
+      return load_listed_or_whole();
     }
     thawed_before = store_->members_thawed;
   }

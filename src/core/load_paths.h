@@ -35,6 +35,9 @@ inline bool load_fast_paths_enabled = true;
 inline size_t load_in_parts_from_bytes = size_t{16} << 20;
 inline size_t load_part_bytes = size_t{64} << 10;
 inline SplitOrder load_in_parts_order = SplitOrder::kCausal;
+// Where the parts give up (below), a v1 state goes to load_in_list_order
+// (list_order_load.h) before the whole load. Tests switch it off to compare.
+inline bool list_order_load_enabled = true;
 // Test hook: part number k (0-based) of a load in parts fails as if its
 // bytes were malformed (the split checks the structure, so a real failure
 // there is rare): the doc must be left as it was.
@@ -46,6 +49,8 @@ inline std::atomic<uint64_t> bulk_loads_done{0};
 // Passes integrate_loaded made over a bulk load's clients, ever (tests:
 // a state whose clients build on each other in any order of ids takes one).
 inline std::atomic<uint64_t> bulk_load_passes{0};
+// Loads made by load_in_list_order (list_order_load.h).
+inline std::atomic<uint64_t> list_order_loads_done{0};
 // Loads that began applying parts (whether they finished in parts or not).
 inline std::atomic<uint64_t> loads_in_parts_begun{0};
 

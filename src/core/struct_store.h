@@ -52,6 +52,13 @@ class StructStore {
 
   // Appends; the struct must start at state(client). Takes ownership.
   void add(Item* item);
+  // The blocks of a client the store has none of, made empty, its state
+  // change from 0 noted: the caller appends them all (a load in list order).
+  Blocks& new_client_blocks(uint64_t client) {
+    Blocks& blocks = clients_[client];
+    note_state_change(blocks, client, 0);
+    return blocks;
+  }
   // add() for a client whose blocks the caller holds (and has seen before).
   void append(Blocks& blocks, Item* item) {
     note_state_change(blocks, item->id.client, item->id.clock);

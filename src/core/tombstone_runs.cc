@@ -38,8 +38,6 @@ namespace weft {
 
 namespace {
 
-constexpr size_t kMaxRunClients = 16;  // slots in the header's 4 bits
-
 void put(std::vector<uint8_t>& out, uint64_t n) {
   while (n > 0x7f) {
     out.push_back(static_cast<uint8_t>(0x80 | (n & 0x7f)));
@@ -560,6 +558,11 @@ Item* thaw_member(StructStore& store, Item* run, ID member) {
 
 Item* thaw_last_member(StructStore& store, Item* run) {
   return thaw_member(store, run, RunView(*run).n_members - 1);
+}
+
+Item* make_tombstone_run(std::span<const RunMember> members, Branch* parent) {
+  if (members.size() < 2 || members.size() > kMaxRunMembers) corrupt("bad member count");
+  return make_run(members, parent);
 }
 
 void destroy_run(Item* run) {

@@ -257,7 +257,8 @@ TEST(TombstoneRuns, AMillionTombstones) {
   EXPECT_EQ(a.doc->get_text("t").to_string(), "0s2me");
 }
 
-// A state whose items have their origins all over the text (random edits)
+// Without the load in list order (list_order_load_test.cc covers it): a
+// state whose items have their origins all over the text (random edits)
 // starts in parts, finds its second part thawing the first one's runs, and
 // is loaded whole instead: nothing frozen, the same state. Typing in runs
 // (each item after the previous one) stays in parts.
@@ -274,6 +275,7 @@ void expect_parts_given_up(Doc& doc, const UpdateBytes& update, size_t parts) {
 }
 
 TEST(TombstoneRuns, ScatteredStatesLoadWhole) {
+  const Scoped<bool> parts_only(list_order_load_enabled, false);  // these test the parts
   Doc whole(DocOptions{3, "", true});
   expect_parts_given_up(whole, testdata::make_edited_tombstone_update(3000, 1), 8);
   const UpdateBytes typed = tombstone_update(3000, true);
@@ -291,6 +293,7 @@ TEST(TombstoneRuns, ScatteredStatesLoadWhole) {
 // ones, and every later part would apply them again. Past four parts' worth
 // waiting, the state is loaded whole instead, nothing left pending.
 TEST(TombstoneRuns, StatesWaitingOnLaterPartsLoadWhole) {
+  const Scoped<bool> parts_only(list_order_load_enabled, false);  // these test the parts
   const Scoped<SplitOrder> bands(load_in_parts_order, SplitOrder::kClockBands);
   Doc doc(DocOptions{3, "", true});
   expect_parts_given_up(doc, testdata::make_sessions_tombstone_update(30000, 1), 64);
@@ -301,6 +304,7 @@ TEST(TombstoneRuns, StatesWaitingOnLaterPartsLoadWhole) {
 // The same states of short sessions, cut in causal order: they load part
 // by part, their tombstones frozen, with the update's state.
 TEST(TombstoneRuns, SessionStatesLoadInParts) {
+  const Scoped<bool> parts_only(list_order_load_enabled, false);  // these test the parts
   for (uint64_t seed = 1; seed <= 3; seed++) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const UpdateBytes update = testdata::make_sessions_tombstone_update(30000, seed);
@@ -330,6 +334,7 @@ TEST(TombstoneRuns, SessionStatesLoadInParts) {
 // the general path rejects the update too. A truncated update fails before
 // any part; a part made to fail (load_in_parts_fail_at) does as the bad one.
 TEST(TombstoneRuns, LoadInPartsFailureLeavesTheDocEmpty) {
+  const Scoped<bool> parts_only(list_order_load_enabled, false);  // these test the parts
   const UpdateBytes good = tombstone_update(2000, true), bad = tombstone_update(2000, true, true);
   const UpdateBytes truncated(good.begin(), good.begin() + static_cast<ptrdiff_t>(good.size() / 2));
   Doc general(DocOptions{3, "", true});

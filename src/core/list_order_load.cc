@@ -1,0 +1,539 @@
+#include "core/list_order_load.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/branch.h"
+#include "core/load_paths.h"
+#include "core/struct_store.h"
+#include "core/tombstone_runs.h"
+#include "core/transaction.h"
+#include "encoding/struct_reader.h"
+#include "encoding/update_codec_impl.h"
+#include "encoding/utf.h"
+#include "weft/doc.h"
+
+namespace weft {
+
+namespace {
+
+constexpr uint32_t kNone = UINT32_MAX;
+constexpr uint32_t kMaxClients = uint32_t{1} << 20;
+constexpr uint32_t kMaxRoots = 255;
+constexpr uint64_t kMaxNodes = UINT32_MAX - 1;
+constexpr uint64_t kMaxClock = UINT32_MAX;
+
+// A struct of the update, in update order (clients' sections one after the
+// other, each in clock order): node i + 1 of the same client starts where
+// node i ends, so lengths and ids need no field of their own.
+// Its first clock is kept apart (NodeTable::clock): the lookups by id
+// search clocks alone.
+struct Node {
+  uint32_t next = kNone;    // list order, once integrated
+  uint32_t bits = 0;        // client slot, root, flags (below)
+  uint32_t origin = kNone;  // the node whose last unit is the origin
+  uint32_t right = kNone;   // the node whose first unit is the right origin
+  // Once the node is built, origin and right hold its block (Item or run).
+  Item* block() const {
+    Item* b;
+    std::memcpy(&b, &origin, sizeof b);
+    return b;
+  }
+  void set_block(Item* b) { std::memcpy(&origin, &b, sizeof b); }
+};
+static_assert(sizeof(Node) == 16 && offsetof(Node, right) == offsetof(Node, origin) + 4);
+
+constexpr uint32_t kSlotMask = kMaxClients - 1;  // bits 0-19
+constexpr int kRootShift = 20;                   // bits 20-27: the root's index
+constexpr uint32_t kRootMask = 0xffu << kRootShift;
+constexpr uint32_t kNoRoot = kMaxRoots;  // not known yet (an item with origins)
+constexpr uint32_t kDeleted = 1u << 28;
+constexpr uint32_t kString = 1u << 29;  // String content (else Deleted)
+constexpr uint32_t kIntegrated = 1u << 30;
+constexpr uint32_t kOnStack = 1u << 31;
+
+// The nodes in chunks of 2^20, appended as the update is read: no
+// reallocation, and the build frees them client by client, so that the
+// compact array and the finished blocks are not both whole at once.
+class NodeTable {
+ public:
+  Node& operator[](uint32_t i) { return chunks_[i >> kShift].nodes[i & (kChunk - 1)]; }
+  uint32_t& clock(uint32_t i) { return chunks_[i >> kShift].clocks[i & (kChunk - 1)]; }
+  uint64_t size() const { return size_; }
+  // A new node, at clock 0.
+  Node& push_back() {
+    if ((size_ & (kChunk - 1)) == 0) {
+      chunks_.push_back(Chunk{std::make_unique<Node[]>(kChunk), std::make_unique<uint32_t[]>(kChunk)});
+    }
+    return (*this)[static_cast<uint32_t>(size_++)];
+  }
+  // Frees the chunks holding only nodes below `i`.
+  void release_before(uint64_t i) {
+    for (uint64_t c = 0; (c + 1) * kChunk <= i && c < chunks_.size(); c++) chunks_[c] = Chunk{};
+  }
+
+ private:
+  static constexpr int kShift = 20;
+  static constexpr uint64_t kChunk = uint64_t{1} << kShift;
+  struct Chunk {
+    std::unique_ptr<Node[]> nodes;
+    std::unique_ptr<uint32_t[]> clocks;
+  };
+  std::vector<Chunk> chunks_;
+  uint64_t size_ = 0;
+};
+
+struct Client {
+  uint64_t id = 0;
+  uint32_t first = 0;  // its nodes are [first, end)
+  uint32_t end = 0;
+  uint64_t clock_end = 0;
+};
+
+// The steps of the load; each returns false where the update is not taken.
+class Loader {
+ public:
+  explicit Loader(std::span<const uint8_t> update) : update_(update) {}
+
+  bool read();
+  bool read_delete_set();
+  bool resolve_origins();
+  bool integrate();
+  bool nothing_merges();
+  void build(Doc& doc);
+  // Clocks in all, and those the delete set covers (read_delete_set).
+  uint64_t clocks = 0;
+  uint64_t deleted_clocks = 0;
+
+ private:
+  template <typename OnSection, typename OnStruct>
+  bool scan(OnSection&& on_section, OnStruct&& on_struct);
+  // The node holding (client, clock), kNone if none.
+  uint32_t node_at(uint64_t client, uint64_t clock);
+  uint32_t slot(uint32_t i) { return nodes_[i].bits & kSlotMask; }
+  uint32_t root(uint32_t i) { return (nodes_[i].bits & kRootMask) >> kRootShift; }
+  uint64_t length(uint32_t i) {
+    const Client& c = clients_[slot(i)];
+    return (i + 1 < c.end ? nodes_.clock(i + 1) : c.clock_end) - nodes_.clock(i);
+  }
+  ID id_of(uint32_t i) { return ID{clients_[slot(i)].id, nodes_.clock(i)}; }
+  bool integrate_one(uint32_t x);
+  Item* make_item(StructStore& store, Branch* parent, uint32_t i, const OptionalID& origin,
+                  const OptionalID& right_origin);
+
+  std::span<const uint8_t> update_;
+  size_t ds_at_ = 0;
+  std::vector<Client> clients_;
+  std::unordered_map<uint64_t, uint32_t> slots_;
+  uint64_t last_client_ = ~uint64_t{0};  // node_at's last client and its slot
+  uint32_t last_slot_ = 0;
+  // sampled_[k]: the clock of node k * kSample (read_delete_set fills it).
+  static constexpr uint32_t kSample = 32;
+  std::vector<uint32_t> sampled_;
+  std::vector<std::string> roots_;
+  NodeTable nodes_;
+  std::vector<uint32_t> heads_;  // per root: its list's first node
+  // The visible String structs' texts (node, UTF-8), in node order.
+  std::vector<std::pair<uint32_t, std::string_view>> texts_;
+  // YATA's conflict scan (entered only for concurrent inserts at one place).
+  std::unordered_set<uint32_t> before_origin_, conflicting_;
+};
+
+// Walks the struct section: on_section(client, clock, count) per client,
+// on_struct(LazyStruct&) per struct; false if either says so, on malformed
+// bytes, or for a struct a LazyStruct cannot hold. Sets ds_at_.
+template <typename OnSection, typename OnStruct>
+bool Loader::scan(OnSection&& on_section, OnStruct&& on_struct) {
+  UpdateDecoderV1 dec(update_);
+  const uint64_t most = max_structs_for_input(update_.size());
+  const uint64_t sections = dec.rest().read_var_uint();
+  if (!dec.ok() || sections > most) return false;
+  LazyStruct s;
+  uint64_t structs = 0;
+  for (uint64_t k = 0; k < sections; k++) {
+    const uint64_t count = dec.rest().read_var_uint();
+    const uint64_t client = dec.read_client();
+    uint64_t clock = dec.rest().read_var_uint();
+    if (!dec.ok() || count > most - structs) return false;
+    structs += count;
+    if (!on_section(client, clock, count)) return false;
+    for (uint64_t i = 0; i < count; i++) {
+      const uint8_t info = dec.read_info();
+      if (!read_lazy_struct(dec, info, ID{client, clock}, s) || !dec.ok()) return false;
+      if (!on_struct(s)) return false;
+      clock += s.length;
+    }
+  }
+  ds_at_ = static_cast<size_t>(dec.rest().position() - update_.data());
+  return true;
+}
+
+// Every struct as a node (clock, client, content kind, root when on the wire).
+bool Loader::read() {
+  Client* cur = nullptr;
+  std::unordered_map<std::string_view, uint32_t> root_index;
+  return scan(
+      [&](uint64_t client, uint64_t clock, uint64_t count) {
+        // A section not starting at 0 leaves structs missing; one named twice
+        // replaces the first in yjs: both for the general path.
+        if (clock != 0 || count == 0 || clients_.size() >= kMaxClients || count > kMaxNodes - nodes_.size())
+          return false;
+        if (!slots_.emplace(client, static_cast<uint32_t>(clients_.size())).second) return false;
+        const auto first = static_cast<uint32_t>(nodes_.size());
+        clients_.push_back(Client{client, first, static_cast<uint32_t>(first + count), 0});
+        cur = &clients_.back();
+        return true;
+      },
+      [&](const LazyStruct& s) {
+        if (s.kind != StructKind::kItem || s.has_parent_sub || s.length == 0 ||
+            (s.ref != ContentRef::kString && s.ref != ContentRef::kDeleted) ||
+            s.length > kMaxClock - s.id.clock)
+          return false;
+        uint32_t root = kNoRoot;
+        if (s.has_parent) {
+          if (!s.parent_is_name) return false;  // a nested type
+          auto [it, added] = root_index.emplace(s.parent_name, static_cast<uint32_t>(roots_.size()));
+          if (added) {
+            if (roots_.size() == kMaxRoots) return false;
+            roots_.emplace_back(s.parent_name);
+          }
+          root = it->second;
+        }
+        const auto i = static_cast<uint32_t>(nodes_.size());
+        Node& n = nodes_.push_back();
+        nodes_.clock(i) = static_cast<uint32_t>(s.id.clock);
+        n.bits = static_cast<uint32_t>(cur - clients_.data()) | root << kRootShift;
+        if (s.ref == ContentRef::kString) {
+          n.bits |= kString;
+        } else {
+          n.bits |= kDeleted;
+        }
+        cur->clock_end = s.id.clock + s.length;
+        return true;
+      });
+}
+
+uint32_t Loader::node_at(uint64_t client, uint64_t clock) {
+  if (client != last_client_) {
+    auto it = slots_.find(client);
+    if (it == slots_.end()) return kNone;
+    last_client_ = client;
+    last_slot_ = it->second;
+  }
+  const Client& c = clients_[last_slot_];
+  if (clock >= c.clock_end) return kNone;
+  // The last node starting at or before clock: first among the sampled
+  // clocks (contiguous, mostly cached), then among kSample nodes.
+  uint32_t lo = c.first, hi = c.end;
+  uint32_t slo = (c.first + kSample - 1) / kSample, shi = (c.end - 1) / kSample + 1;
+  if (slo < shi && sampled_[slo] <= clock) {
+    while (shi - slo > 1) {
+      const uint32_t mid = slo + (shi - slo) / 2;
+      if (sampled_[mid] <= clock) {
+        slo = mid;
+      } else {
+        shi = mid;
+      }
+    }
+    lo = slo * kSample;
+    hi = std::min(c.end, lo + kSample);
+  } else if (slo < shi) {
+    hi = std::min(c.end, slo * kSample);
+  }
+  while (hi - lo > 1) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    if (nodes_.clock(mid) <= clock) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+// Marks the deleted nodes; every range must cover whole structs of the
+// update (a state's ranges do: deleting splits items first).
+bool Loader::read_delete_set() {
+  sampled_.resize((nodes_.size() + kSample - 1) / kSample);
+  for (size_t k = 0; k < sampled_.size(); k++) sampled_[k] = nodes_.clock(static_cast<uint32_t>(k * kSample));
+  UpdateDecoderV1 dec(update_.subspan(ds_at_));
+  DeleteSet ds = DeleteSet::read(dec);
+  if (!dec.ok() || dec.rest().remaining() != 0) return false;
+  ds.sort_and_merge();
+  for (const auto& [client, ranges] : ds.clients()) {
+    for (const DeleteRange& r : ranges) {
+      uint32_t i = node_at(client, r.clock);
+      if (i == kNone || nodes_.clock(i) != r.clock) return false;
+      const Client& c = clients_[slot(i)];
+      if (r.len > c.clock_end - r.clock) return false;
+      const uint64_t end = r.clock + r.len;
+      for (; i < c.end && nodes_.clock(i) < end; i++) nodes_[i].bits |= kDeleted;
+      if ((i < c.end ? nodes_.clock(i) : c.clock_end) != end) return false;
+    }
+  }
+  for (const Client& c : clients_) {
+    clocks += c.clock_end;
+    for (uint32_t i = c.first; i < c.end; i++) deleted_clocks += nodes_[i].bits & kDeleted ? length(i) : 0;
+  }
+  return true;
+}
+
+// Points every node at its origin's and right origin's nodes (an origin must
+// be a struct's last unit, a right origin a struct's first) and keeps the
+// visible strings' texts.
+bool Loader::resolve_origins() {
+  uint32_t i = 0;
+  return scan([](uint64_t, uint64_t, uint64_t) { return true; },
+              [&](const LazyStruct& s) {
+                const uint32_t at = i++;
+                Node& n = nodes_[at];
+                // The texts the build needs: visible strings only (most
+                // strings of a state made without gc are deleted).
+                if ((n.bits & (kString | kDeleted)) == kString) texts_.emplace_back(at, s.text);
+                // A later clock of its own client: JS throws while applying,
+                // and the general path rejects the update (read_update.cc).
+                auto later = [&](const ID& ref) {
+                  return ref.client == s.id.client && ref.clock >= s.id.clock;
+                };
+                if ((s.has_origin && later(s.origin)) || (s.has_right_origin && later(s.right_origin)))
+                  return false;
+                if (s.has_origin) {
+                  const uint32_t o = node_at(s.origin.client, s.origin.clock);
+                  if (o == kNone || s.origin.clock != nodes_.clock(o) + length(o) - 1) return false;
+                  n.origin = o;
+                }
+                if (s.has_right_origin) {
+                  const uint32_t r = node_at(s.right_origin.client, s.right_origin.clock);
+                  if (r == kNone || s.right_origin.clock != nodes_.clock(r)) return false;
+                  n.right = r;
+                }
+                return true;
+              });
+}
+
+// YATA (yjs Item.integrate) for node x, whose origins are integrated.
+bool Loader::integrate_one(uint32_t x) {
+  Node& nx = nodes_[x];
+  uint32_t r = root(x);
+  if (nx.origin != kNone) {
+    r = root(nx.origin);
+  } else if (nx.right != kNone) {
+    r = root(nx.right);
+  }
+  if (r == kNoRoot) return false;  // no origins and no parent: malformed
+  nx.bits = (nx.bits & ~kRootMask) | r << kRootShift;
+  uint32_t left = nx.origin;
+  uint32_t o = left != kNone ? nodes_[left].next : heads_[r];
+  if (o != nx.right) {
+    // Concurrent inserts between the origins: the conflict rules.
+    before_origin_.clear();
+    conflicting_.clear();
+    const uint64_t client = clients_[slot(x)].id;
+    while (o != kNone && o != nx.right) {
+      const Node& no = nodes_[o];
+      before_origin_.insert(o);
+      conflicting_.insert(o);
+      if (no.origin == nx.origin) {
+        if (clients_[slot(o)].id < client) {
+          left = o;
+          conflicting_.clear();
+        } else if (no.right == nx.right) {
+          break;
+        }
+      } else if (no.origin != kNone && before_origin_.count(no.origin) != 0) {
+        if (conflicting_.count(no.origin) == 0) {
+          left = o;
+          conflicting_.clear();
+        }
+      } else {
+        break;
+      }
+      o = no.next;
+    }
+    if (before_origin_.bucket_count() > 4096) {  // clear() costs per bucket
+      before_origin_ = {};
+      conflicting_ = {};
+    }
+  }
+  if (left != kNone) {
+    nx.next = nodes_[left].next;
+    nodes_[left].next = x;
+  } else {
+    nx.next = heads_[r];
+    heads_[r] = x;
+  }
+  nx.bits |= kIntegrated;
+  return true;
+}
+
+// Integrates every node after its origins (any such order gives yjs's list
+// order); false on a cycle (structs waiting on each other).
+bool Loader::integrate() {
+  heads_.assign(roots_.size(), kNone);
+  std::vector<uint32_t> stack;
+  for (uint64_t start = 0; start < nodes_.size(); start++) {
+    if (nodes_[static_cast<uint32_t>(start)].bits & kIntegrated) continue;
+    stack.push_back(static_cast<uint32_t>(start));
+    nodes_[static_cast<uint32_t>(start)].bits |= kOnStack;
+    while (!stack.empty()) {
+      const uint32_t x = stack.back();
+      const Node& nx = nodes_[x];
+      uint32_t dep = kNone;
+      for (uint32_t d : {nx.origin, nx.right}) {
+        if (d != kNone && !(nodes_[d].bits & kIntegrated)) {
+          dep = d;
+          break;
+        }
+      }
+      if (dep != kNone) {
+        if (nodes_[dep].bits & kOnStack) return false;
+        nodes_[dep].bits |= kOnStack;
+        stack.push_back(dep);
+        continue;
+      }
+      if (!integrate_one(x)) return false;
+      nodes_[x].bits &= ~kOnStack;
+      stack.pop_back();
+    }
+  }
+  return true;
+}
+
+// The blocks the general path would merge after the load (bulk_load.cc:
+// a client's neighbours in clock order, also neighbours in the list, the
+// right one's origin the left one's end, the same right origin and the
+// same deletion): such updates are left to it.
+bool Loader::nothing_merges() {
+  for (const Client& c : clients_) {
+    for (uint32_t i = c.first; i + 1 < c.end; i++) {
+      const Node& a = nodes_[i];
+      const Node& b = nodes_[i + 1];
+      if (a.next == i + 1 && b.origin == i && a.right == b.right &&
+          (a.bits & kDeleted) == (b.bits & kDeleted))
+        return false;
+    }
+  }
+  return true;
+}
+
+Item* Loader::make_item(StructStore& store, Branch* parent, uint32_t i, const OptionalID& origin,
+                        const OptionalID& right_origin) {
+  Item* item = store.pool().make();
+  item->id = id_of(i);
+  item->length = length(i);
+  item->origin = origin;
+  item->right_origin = right_origin;
+  item->parent = parent;
+  const uint32_t bits = nodes_[i].bits;
+  // As after the general path's collection: a deleted string keeps counting
+  // as countable content, with its text gone.
+  item->countable = (bits & kString) != 0;
+  if (bits & kDeleted) {
+    item->deleted = true;
+    item->content = ContentDeleted{item->length};
+  } else {
+    auto text = std::lower_bound(texts_.begin(), texts_.end(), i,
+                                 [](const auto& t, uint32_t node) { return t.first < node; });
+    std::optional<std::u16string> utf16 = utf8_to_utf16(text->second);
+    item->content = ContentString{Utf16Text(*utf16)};
+  }
+  return item;
+}
+
+// Builds each root's list in the order found, runs for stretches of
+// tombstones, then every client's blocks.
+void Loader::build(Doc& doc) {
+  StructStore& store = doc.store();
+  RunMember members[kMaxRunMembers];
+  uint32_t member_nodes[kMaxRunMembers];
+  size_t n_members = 0;
+  std::vector<uint64_t> member_clients;
+  for (size_t r = 0; r < roots_.size(); r++) {
+    Branch* branch = doc.get_or_create_root(roots_[r], std::nullopt);
+    Item* prev = nullptr;
+    auto link = [&](Item* block) {
+      block->left = prev;
+      if (prev != nullptr) {
+        prev->right = block;
+      } else {
+        branch->start = block;
+      }
+      prev = block;
+    };
+    auto flush = [&] {
+      if (n_members >= 2) {
+        Item* run = make_tombstone_run(std::span<const RunMember>(members, n_members), branch);
+        link(run);
+        for (size_t k = 0; k < n_members; k++) nodes_[member_nodes[k]].set_block(run);
+      } else if (n_members == 1) {
+        const RunMember& m = members[0];
+        Item* item = make_item(store, branch, member_nodes[0], m.origin, m.right_origin);
+        link(item);
+        nodes_[member_nodes[0]].set_block(item);
+      }
+      n_members = 0;
+      member_clients.clear();
+    };
+    for (uint32_t i = heads_[r]; i != kNone;) {
+      Node& n = nodes_[i];
+      const uint32_t next = n.next;
+      OptionalID origin, right_origin;
+      if (n.origin != kNone)
+        origin = ID{clients_[slot(n.origin)].id, nodes_.clock(n.origin) + length(n.origin) - 1};
+      if (n.right != kNone) right_origin = id_of(n.right);
+      const Client& c = clients_[slot(i)];
+      // freezable (tombstone_runs.cc): a tombstone, not its client's last block.
+      if ((n.bits & kDeleted) && i + 1 < c.end) {
+        auto known = [&] {
+          return std::find(member_clients.begin(), member_clients.end(), c.id) != member_clients.end();
+        };
+        if (n_members == kMaxRunMembers || (member_clients.size() == kMaxRunClients && !known())) flush();
+        if (!known()) member_clients.push_back(c.id);
+        members[n_members] = RunMember{id_of(i), length(i), origin, right_origin};
+        member_nodes[n_members++] = i;
+      } else {
+        flush();
+        Item* item = make_item(store, branch, i, origin, right_origin);
+        if (item->visible()) branch->length += item->length;
+        link(item);
+        n.set_block(item);
+      }
+      i = next;
+    }
+    flush();
+  }
+  std::vector<std::pair<uint32_t, std::string_view>>().swap(texts_);
+  // Each client's blocks, in clock order; the nodes go as they are passed.
+  for (const Client& c : clients_) {
+    StructStore::Blocks& blocks = store.new_client_blocks(c.id);
+    for (uint32_t i = c.first; i < c.end; i++) blocks.push_back(nodes_[i].block(), nodes_.clock(i));
+    nodes_.release_before(c.end);
+  }
+}
+
+}  // namespace
+
+ListOrderLoad load_in_list_order(Doc& doc, std::span<const uint8_t> update, const std::string& origin) {
+  Loader loader(update);
+  if (!loader.read() || !loader.read_delete_set()) return ListOrderLoad::kNotTaken;
+  if (loader.deleted_clocks * 2 < loader.clocks) return ListOrderLoad::kMostlyVisible;
+  if (!loader.resolve_origins() || !loader.integrate() || !loader.nothing_merges())
+    return ListOrderLoad::kNotTaken;
+  doc.transact(
+      [&](Transaction& txn) {
+        txn.local = false;
+        loader.build(doc);
+        txn.bulk_loaded = true;
+      },
+      origin);
+  list_order_loads_done.fetch_add(1, std::memory_order_relaxed);
+  return ListOrderLoad::kLoaded;
+}
+
+}  // namespace weft
