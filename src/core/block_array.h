@@ -126,6 +126,7 @@ class BlockArray {
   // a slot may be replaced as operator[] allows.
   size_t chunk_count() const { return chunks_.size(); }
   std::span<Item*> chunk(size_t c) { return {chunks_[c].items.get(), chunks_[c].size}; }
+  std::span<Item* const> chunk(size_t c) const { return {chunks_[c].items.get(), chunks_[c].size}; }
 
   class const_iterator {
    public:

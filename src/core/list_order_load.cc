@@ -28,6 +28,8 @@ constexpr uint32_t kMaxClients = uint32_t{1} << 20;
 constexpr uint32_t kMaxRoots = 255;
 constexpr uint64_t kMaxNodes = UINT32_MAX - 1;
 constexpr uint64_t kMaxClock = UINT32_MAX;
+// How far ahead the walks over nodes ask memory for what they will read.
+constexpr uint32_t kAhead = 16;
 
 // A struct of the update, in update order (clients' sections one after the
 // other, each in clock order): node i + 1 of the same client starts where
@@ -54,7 +56,7 @@ constexpr int kRootShift = 20;                   // bits 20-27: the root's index
 constexpr uint32_t kRootMask = 0xffu << kRootShift;
 constexpr uint32_t kNoRoot = kMaxRoots;  // not known yet (an item with origins)
 constexpr uint32_t kDeleted = 1u << 28;
-constexpr uint32_t kString = 1u << 29;  // String content (else Deleted)
+constexpr uint32_t kCountable = 1u << 29;  // content other than Deleted (String, Any, ...)
 constexpr uint32_t kIntegrated = 1u << 30;
 constexpr uint32_t kOnStack = 1u << 31;
 
@@ -114,12 +116,24 @@ class Loader {
  private:
   template <typename OnSection, typename OnStruct>
   bool scan(OnSection&& on_section, OnStruct&& on_struct);
+  // A lookup by id in two steps, so that resolve_origins can make many at
+  // once: the window of at most kSample clocks holding `clock`, found among
+  // the sampled clocks and asked for from memory; then the search in it.
+  struct Window {
+    uint64_t clock = 0;
+    uint32_t lo = kNone;  // kNone: no such client, or the clock is past its end
+    uint32_t hi = 0;
+    uint32_t slot = 0;  // the client's
+  };
+  Window window(uint64_t client, uint64_t clock);
+  uint32_t search(const Window& w);
   // The node holding (client, clock), kNone if none.
-  uint32_t node_at(uint64_t client, uint64_t clock);
+  uint32_t node_at(uint64_t client, uint64_t clock) { return search(window(client, clock)); }
   uint32_t slot(uint32_t i) { return nodes_[i].bits & kSlotMask; }
   uint32_t root(uint32_t i) { return (nodes_[i].bits & kRootMask) >> kRootShift; }
-  uint64_t length(uint32_t i) {
-    const Client& c = clients_[slot(i)];
+  uint64_t length(uint32_t i) { return length(i, clients_[slot(i)]); }
+  // length() for a node of client `c` (without reading the node).
+  uint64_t length(uint32_t i, const Client& c) {
     return (i + 1 < c.end ? nodes_.clock(i + 1) : c.clock_end) - nodes_.clock(i);
   }
   ID id_of(uint32_t i) { return ID{clients_[slot(i)].id, nodes_.clock(i)}; }
@@ -139,8 +153,8 @@ class Loader {
   std::vector<std::string> roots_;
   NodeTable nodes_;
   std::vector<uint32_t> heads_;  // per root: its list's first node
-  // The visible String structs' texts (node, UTF-8), in node order.
-  std::vector<std::pair<uint32_t, std::string_view>> texts_;
+  // The visible structs' contents (node, content), in node order.
+  std::vector<std::pair<uint32_t, Content>> contents_;
   // YATA's conflict scan (entered only for concurrent inserts at one place).
   std::unordered_set<uint32_t> before_origin_, conflicting_;
 };
@@ -191,8 +205,12 @@ bool Loader::read() {
         return true;
       },
       [&](const LazyStruct& s) {
-        if (s.kind != StructKind::kItem || s.has_parent_sub || s.length == 0 ||
-            (s.ref != ContentRef::kString && s.ref != ContentRef::kDeleted) ||
+        // Format (formatting cleanup), Type (nested lists) and Doc
+        // (subdocuments) content are left to the general path.
+        const bool content_taken = s.ref == ContentRef::kString || s.ref == ContentRef::kDeleted ||
+                                   s.ref == ContentRef::kAny || s.ref == ContentRef::kJson ||
+                                   s.ref == ContentRef::kBinary || s.ref == ContentRef::kEmbed;
+        if (s.kind != StructKind::kItem || !content_taken || s.has_parent_sub || s.length == 0 ||
             s.length > kMaxClock - s.id.clock)
           return false;
         uint32_t root = kNoRoot;
@@ -209,8 +227,8 @@ bool Loader::read() {
         Node& n = nodes_.push_back();
         nodes_.clock(i) = static_cast<uint32_t>(s.id.clock);
         n.bits = static_cast<uint32_t>(cur - clients_.data()) | root << kRootShift;
-        if (s.ref == ContentRef::kString) {
-          n.bits |= kString;
+        if (s.ref != ContentRef::kDeleted) {
+          n.bits |= kCountable;
         } else {
           n.bits |= kDeleted;
         }
@@ -219,17 +237,19 @@ bool Loader::read() {
       });
 }
 
-uint32_t Loader::node_at(uint64_t client, uint64_t clock) {
+Loader::Window Loader::window(uint64_t client, uint64_t clock) {
+  Window w;
+  w.clock = clock;
   if (client != last_client_) {
     auto it = slots_.find(client);
-    if (it == slots_.end()) return kNone;
+    if (it == slots_.end()) return w;
     last_client_ = client;
     last_slot_ = it->second;
   }
   const Client& c = clients_[last_slot_];
-  if (clock >= c.clock_end) return kNone;
-  // The last node starting at or before clock: first among the sampled
-  // clocks (contiguous, mostly cached), then among kSample nodes.
+  if (clock >= c.clock_end) return w;
+  // The sampled clocks of the client's nodes (contiguous, mostly cached):
+  // the last at or before `clock` starts the window.
   uint32_t lo = c.first, hi = c.end;
   uint32_t slo = (c.first + kSample - 1) / kSample, shi = (c.end - 1) / kSample + 1;
   if (slo < shi && sampled_[slo] <= clock) {
@@ -246,9 +266,21 @@ uint32_t Loader::node_at(uint64_t client, uint64_t clock) {
   } else if (slo < shi) {
     hi = std::min(c.end, slo * kSample);
   }
+  w.lo = lo;
+  w.hi = hi;
+  w.slot = last_slot_;
+  __builtin_prefetch(&nodes_.clock(lo));
+  __builtin_prefetch(&nodes_.clock(hi - 1));
+  return w;
+}
+
+// The last node of the window starting at or before its clock.
+uint32_t Loader::search(const Window& w) {
+  if (w.lo == kNone) return kNone;
+  uint32_t lo = w.lo, hi = w.hi;
   while (hi - lo > 1) {
     const uint32_t mid = lo + (hi - lo) / 2;
-    if (nodes_.clock(mid) <= clock) {
+    if (nodes_.clock(mid) <= w.clock) {
       lo = mid;
     } else {
       hi = mid;
@@ -286,35 +318,68 @@ bool Loader::read_delete_set() {
 
 // Points every node at its origin's and right origin's nodes (an origin must
 // be a struct's last unit, a right origin a struct's first) and keeps the
-// visible strings' texts.
+// visible structs' contents.
 bool Loader::resolve_origins() {
+  // Each struct's lookups are finished kDepth structs later, their windows
+  // fetched meanwhile (the origins of random edits lie all over memory).
+  struct Pending {
+    uint32_t node = kNone;
+    bool has_origin = false, has_right = false;
+    Window origin, right;
+  };
+  constexpr uint32_t kDepth = 16;
+  Pending ring[kDepth];
+  auto finish = [&](const Pending& p) {
+    if (p.node == kNone) return true;
+    Node& n = nodes_[p.node];
+    if (p.has_origin) {
+      const uint32_t o = search(p.origin);
+      if (o == kNone || p.origin.clock != nodes_.clock(o) + length(o, clients_[p.origin.slot]) - 1)
+        return false;
+      n.origin = o;
+    }
+    if (p.has_right) {
+      const uint32_t r = search(p.right);
+      if (r == kNone || p.right.clock != nodes_.clock(r)) return false;
+      n.right = r;
+    }
+    return true;
+  };
   uint32_t i = 0;
-  return scan([](uint64_t, uint64_t, uint64_t) { return true; },
-              [&](const LazyStruct& s) {
-                const uint32_t at = i++;
-                Node& n = nodes_[at];
-                // The texts the build needs: visible strings only (most
-                // strings of a state made without gc are deleted).
-                if ((n.bits & (kString | kDeleted)) == kString) texts_.emplace_back(at, s.text);
-                // A later clock of its own client: JS throws while applying,
-                // and the general path rejects the update (read_update.cc).
-                auto later = [&](const ID& ref) {
-                  return ref.client == s.id.client && ref.clock >= s.id.clock;
-                };
-                if ((s.has_origin && later(s.origin)) || (s.has_right_origin && later(s.right_origin)))
-                  return false;
-                if (s.has_origin) {
-                  const uint32_t o = node_at(s.origin.client, s.origin.clock);
-                  if (o == kNone || s.origin.clock != nodes_.clock(o) + length(o) - 1) return false;
-                  n.origin = o;
-                }
-                if (s.has_right_origin) {
-                  const uint32_t r = node_at(s.right_origin.client, s.right_origin.clock);
-                  if (r == kNone || s.right_origin.clock != nodes_.clock(r)) return false;
-                  n.right = r;
-                }
-                return true;
-              });
+  const bool read =
+      scan([](uint64_t, uint64_t, uint64_t) { return true; },
+           [&](const LazyStruct& s) {
+             const uint32_t at = i++;
+             // The contents the build needs: the visible ones only (most
+             // strings of a state made without gc are deleted).
+             if ((nodes_[at].bits & (kCountable | kDeleted)) == kCountable) {
+               if (s.ref != ContentRef::kString) {
+                 contents_.emplace_back(at, s.other);
+               } else if (std::optional<std::u16string> text = utf8_to_utf16(s.text)) {
+                 contents_.emplace_back(at, ContentString{Utf16Text(*text)});
+               } else {
+                 return false;
+               }
+             }
+             // A later clock of its own client: JS throws while applying,
+             // and the general path rejects the update (read_update.cc).
+             auto later = [&](const ID& ref) { return ref.client == s.id.client && ref.clock >= s.id.clock; };
+             if ((s.has_origin && later(s.origin)) || (s.has_right_origin && later(s.right_origin)))
+               return false;
+             Pending& p = ring[at % kDepth];
+             if (!finish(p)) return false;
+             p.node = at;
+             p.has_origin = s.has_origin;
+             p.has_right = s.has_right_origin;
+             if (s.has_origin) p.origin = window(s.origin.client, s.origin.clock);
+             if (s.has_right_origin) p.right = window(s.right_origin.client, s.right_origin.clock);
+             return true;
+           });
+  if (!read) return false;
+  for (uint32_t k = 0; k < kDepth; k++) {
+    if (!finish(ring[(i + k) % kDepth])) return false;
+  }
+  return true;
 }
 
 // YATA (yjs Item.integrate) for node x, whose origins are integrated.
@@ -372,20 +437,31 @@ bool Loader::integrate_one(uint32_t x) {
   return true;
 }
 
-// Integrates every node after its origins (any such order gives yjs's list
-// order); false on a cycle (structs waiting on each other).
+// Integrates every node after its origins and its client's previous node
+// (any such order gives yjs's list order); false on a cycle (structs
+// waiting on each other: yjs leaves them pending).
 bool Loader::integrate() {
   heads_.assign(roots_.size(), kNone);
   std::vector<uint32_t> stack;
   for (uint64_t start = 0; start < nodes_.size(); start++) {
+    // Most nodes integrate in update order: the origins a few ahead will be
+    // read soon (they lie all over the table for random edits).
+    if (start + kAhead < nodes_.size()) {
+      const Node& ahead = nodes_[static_cast<uint32_t>(start + kAhead)];
+      if (ahead.origin != kNone) __builtin_prefetch(&nodes_[ahead.origin]);
+      if (ahead.right != kNone) __builtin_prefetch(&nodes_[ahead.right]);
+    }
     if (nodes_[static_cast<uint32_t>(start)].bits & kIntegrated) continue;
     stack.push_back(static_cast<uint32_t>(start));
     nodes_[static_cast<uint32_t>(start)].bits |= kOnStack;
     while (!stack.empty()) {
       const uint32_t x = stack.back();
       const Node& nx = nodes_[x];
+      // As in yjs, a client's structs also integrate in clock order: a
+      // cycle through that order leaves the update pending there.
+      const uint32_t before = x > clients_[nx.bits & kSlotMask].first ? x - 1 : kNone;
       uint32_t dep = kNone;
-      for (uint32_t d : {nx.origin, nx.right}) {
+      for (uint32_t d : {before, nx.origin, nx.right}) {
         if (d != kNone && !(nodes_[d].bits & kIntegrated)) {
           dep = d;
           break;
@@ -410,12 +486,24 @@ bool Loader::integrate() {
 // right one's origin the left one's end, the same right origin and the
 // same deletion): such updates are left to it.
 bool Loader::nothing_merges() {
+  auto content = [&](uint32_t node) -> const Content& {
+    return std::lower_bound(contents_.begin(), contents_.end(), node,
+                            [](const auto& c, uint32_t n) { return c.first < n; })
+        ->second;
+  };
   for (const Client& c : clients_) {
     for (uint32_t i = c.first; i + 1 < c.end; i++) {
       const Node& a = nodes_[i];
       const Node& b = nodes_[i + 1];
-      if (a.next == i + 1 && b.origin == i && a.right == b.right &&
-          (a.bits & kDeleted) == (b.bits & kDeleted))
+      if (a.next != i + 1 || b.origin != i || a.right != b.right ||
+          (a.bits & kDeleted) != (b.bits & kDeleted))
+        continue;
+      if (a.bits & kDeleted) return false;  // both collected: Deleted content merges
+      // Visible: as content_merge, the same kind of String, Any or JSON.
+      const Content& x = content(i);
+      const Content& y = content(i + 1);
+      if (x.index() == y.index() && (std::holds_alternative<ContentString>(x) ||
+                                     std::holds_alternative<ContentAny>(x) || content_is<ContentJson>(x)))
         return false;
     }
   }
@@ -431,17 +519,16 @@ Item* Loader::make_item(StructStore& store, Branch* parent, uint32_t i, const Op
   item->right_origin = right_origin;
   item->parent = parent;
   const uint32_t bits = nodes_[i].bits;
-  // As after the general path's collection: a deleted string keeps counting
-  // as countable content, with its text gone.
-  item->countable = (bits & kString) != 0;
+  // As after the general path's collection: deleted countable content keeps
+  // counting as countable, its content gone.
+  item->countable = (bits & kCountable) != 0;
   if (bits & kDeleted) {
     item->deleted = true;
     item->content = ContentDeleted{item->length};
   } else {
-    auto text = std::lower_bound(texts_.begin(), texts_.end(), i,
-                                 [](const auto& t, uint32_t node) { return t.first < node; });
-    std::optional<std::u16string> utf16 = utf8_to_utf16(text->second);
-    item->content = ContentString{Utf16Text(*utf16)};
+    auto found = std::lower_bound(contents_.begin(), contents_.end(), i,
+                                  [](const auto& c, uint32_t node) { return c.first < node; });
+    item->content = std::move(found->second);
   }
   return item;
 }
@@ -480,7 +567,24 @@ void Loader::build(Doc& doc) {
       n_members = 0;
       member_clients.clear();
     };
+    // A walk kAhead nodes ahead on the list asks for what the build of
+    // each will read (its clock, its origins' nodes and clocks): the list
+    // order is random in memory for random edits.
+    uint32_t ahead = heads_[r];
+    auto step_ahead = [&] {
+      if (ahead == kNone) return;
+      const Node& a = nodes_[ahead];
+      __builtin_prefetch(&nodes_.clock(ahead));
+      for (uint32_t d : {a.origin, a.right}) {
+        if (d == kNone) continue;
+        __builtin_prefetch(&nodes_[d]);
+        __builtin_prefetch(&nodes_.clock(d));
+      }
+      ahead = a.next;
+    };
+    for (uint32_t k = 0; k < kAhead; k++) step_ahead();
     for (uint32_t i = heads_[r]; i != kNone;) {
+      step_ahead();
       Node& n = nodes_[i];
       const uint32_t next = n.next;
       OptionalID origin, right_origin;
@@ -508,7 +612,7 @@ void Loader::build(Doc& doc) {
     }
     flush();
   }
-  std::vector<std::pair<uint32_t, std::string_view>>().swap(texts_);
+  std::vector<std::pair<uint32_t, Content>>().swap(contents_);
   // Each client's blocks, in clock order; the nodes go as they are passed.
   for (const Client& c : clients_) {
     StructStore::Blocks& blocks = store.new_client_blocks(c.id);

@@ -37,11 +37,11 @@ enum class ListOrderLoad {
 // after Doc::apply_update's general path. A state mostly visible is not
 // loaded (nearly all of it stays Items: the bulk load is faster). Nothing
 // is changed either when the update holds anything this load does not take:
-// malformed bytes, GC or Skip structs, content other than String and
-// Deleted, map entries, nested types, an origin inside a struct or a
-// delete range splitting one, structs waiting for others the update lacks,
-// neighbours that would merge, clocks of 2^32 or more. The caller then
-// loads it another way.
+// malformed bytes, GC or Skip structs, Format, Type or Doc content (text
+// formatting, nested types, subdocuments), map entries, an origin inside a
+// struct or a delete range splitting one, structs waiting for others the
+// update lacks, neighbours that would merge, clocks of 2^32 or more. The
+// caller then loads it another way.
 ListOrderLoad load_in_list_order(Doc& doc, std::span<const uint8_t> update, const std::string& origin);
 
 }  // namespace weft

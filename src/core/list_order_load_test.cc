@@ -26,8 +26,10 @@ namespace weft::runs_testing {
 namespace {
 
 // Peers typing and deleting in the root text "t" (non-ASCII pieces, emoji
-// and surrogate pairs among them), syncing only now and then, some rounds
-// offline; then all synced, and peer 0 deletes most of the text.
+// and surrogate pairs among them) and / or inserting and removing values in
+// the root array "a" (numbers, strings, objects, bytes), syncing only now
+// and then, some rounds offline; then all synced, and peer 0 deletes most
+// of both.
 struct TextHistory {
   std::vector<std::unique_ptr<Doc>> peers;
   std::vector<UpdateBytes> old_states;  // peer 0 along the way
@@ -36,8 +38,23 @@ struct TextHistory {
 void build_text_history(uint64_t seed, TextHistory& h) {
   std::mt19937_64 rng(seed);
   auto pick = [&](uint64_t n) { return n == 0 ? 0 : rng() % n; };
+  const bool text = seed % 3 != 1, array = seed % 3 != 0;
   static constexpr std::u16string_view kPieces[] = {u"a",         u"bc", u"é",  u"世界",      u"😀",
                                                     u"👍🏽x", u"Ω",  u"😀😁", u"long piece"};
+  auto value = [&]() -> Any {
+    switch (pick(5)) {
+      case 0:
+        return Any(static_cast<int>(pick(1000)));
+      case 1:
+        return Any("värde 值 😀");
+      case 2:
+        return Any::object({{"k", Any(true)}, {"n", Any::null()}});
+      case 3:
+        return Any(Bytes{1, 2, static_cast<uint8_t>(pick(256))});
+      default:
+        return Any(AnyArray{Any(1.5), Any("x")});
+    }
+  };
   const size_t n_peers = 2 + pick(4);
   for (size_t i = 0; i < n_peers; i++)
     h.peers.push_back(std::make_unique<Doc>(DocOptions{10 + i * 1000 + pick(7), "", true}));
@@ -45,7 +62,20 @@ void build_text_history(uint64_t seed, TextHistory& h) {
   for (uint64_t round = 0; round < rounds; round++) {
     for (auto& p : h.peers) {
       TextRef t = p->get_text("t");
+      ArrayRef a = p->get_array("a");
       for (uint64_t k = 0, n = 3 + pick(25); k < n; k++) {
+        if (array && (!text || pick(2) == 0)) {
+          const uint64_t len = a.length();
+          if (len == 0 || pick(100) >= 30) {
+            std::vector<Any> values(1 + pick(3));
+            for (Any& v : values) v = value();
+            ASSERT_TRUE(a.insert(pick(len + 1), values));
+          } else {
+            const uint64_t from = pick(len);
+            ASSERT_TRUE(a.remove_range(from, std::min<uint64_t>(len - from, 1 + pick(5))));
+          }
+          continue;
+        }
         const std::u16string s = t.to_u16string();
         if (s.empty() || pick(100) >= 30) {
           const uint64_t at = unit_boundary(s, pick(s.size() + 1));
@@ -74,7 +104,7 @@ void build_text_history(uint64_t seed, TextHistory& h) {
       }
     }
   }
-  // Most of the text deleted, in ranges; a unit kept now and then.
+  // Most of both deleted, in ranges; a unit kept now and then.
   TextRef t = h.peers[0]->get_text("t");
   for (uint64_t end = t.length(); end > 0;) {
     const std::u16string s = t.to_u16string();
@@ -83,6 +113,12 @@ void build_text_history(uint64_t seed, TextHistory& h) {
       ASSERT_TRUE(t.remove_range(from, end - from));
     }
     end = from > 0 ? unit_boundary(s, from - 1) : 0;
+  }
+  ArrayRef a = h.peers[0]->get_array("a");
+  for (uint64_t end = a.length(); end > 0;) {
+    const uint64_t from = end > 6 ? end - 6 : 0;
+    ASSERT_TRUE(a.remove_range(from, end - from));
+    end = from > 0 ? from - 1 : 0;
   }
 }
 
@@ -98,6 +134,8 @@ Status load_general(Doc& doc, const UpdateBytes& update) {
   return doc.apply_update(update);
 }
 
+size_t not_taken = 0;  // seeds run_list_order found not taken
+
 bool run_list_order(uint64_t seed) {
   const bool indexed = seed % 2 == 1;
   const Scoped<size_t> index_after(Branch::index_after_steps, indexed ? 3 : 128);
@@ -109,8 +147,16 @@ bool run_list_order(uint64_t seed) {
   auto a_doc = std::make_unique<Doc>(DocOptions{777, "", true});
   auto b_doc = std::make_unique<Doc>(DocOptions{777, "", true});
   if (load_listed(*a_doc, state) != ListOrderLoad::kLoaded) {
-    ADD_FAILURE() << "the load in list order did not take the state";
-    return false;
+    // Concurrent inserts can leave an origin inside a struct (a split that
+    // merged back: yjs merges a split whose halves stay neighbours): the
+    // general path takes those.
+    EXPECT_TRUE(a_doc->root_names().empty());
+    not_taken++;
+    const Scoped<size_t> parts_from(load_in_parts_from_bytes, 1);
+    EXPECT_TRUE(a_doc->apply_update(state));
+    EXPECT_TRUE(load_general(*b_doc, state));
+    EXPECT_EQ(state_of(*a_doc), state_of(*b_doc));
+    return true;
   }
   EXPECT_TRUE(load_general(*b_doc, state));
   EXPECT_EQ(frozen_tombstones(*b_doc), 0u);
@@ -136,9 +182,11 @@ bool run_list_order(uint64_t seed) {
 
 TEST(ListOrderLoad, BehavesAsTheGeneralPath) {
   const uint64_t seeds = env_count("WEFT_RUNS_SEEDS", 60);
+  not_taken = 0;
   for (uint64_t seed = 0; seed < seeds; seed++) {
     if (!run_list_order(seed)) break;
   }
+  EXPECT_LE(not_taken * 10, seeds) << "most states should be taken";
 }
 
 // The bench's shapes (testdata/tombstone_updates.h): random edits all over a
@@ -234,8 +282,14 @@ TEST(ListOrderLoad, LeavesOtherShapesToTheOtherPaths) {
   {  // a nested type
     Doc d(DocOptions{1, "", true});
     deleted_text(d, 200);
-    ASSERT_TRUE(d.get_array("a").insert(0, {Any(std::string("x"))}));
-    expect_not_taken(state_of(d), "array content");
+    ASSERT_TRUE(d.get_array("a").insert_text(0));
+    expect_not_taken(state_of(d), "nested type");
+  }
+  {  // formatting
+    Doc d(DocOptions{1, "", true});
+    deleted_text(d, 200);
+    ASSERT_TRUE(d.get_text("t").insert(0, "b", Attributes{{"bold", Any(true)}}));
+    expect_not_taken(state_of(d), "formatting");
   }
   // An origin inside a struct, and a delete range splitting one: merged
   // updates of docs that never saw each other's splits.

@@ -570,7 +570,45 @@ void destroy_run(Item* run) {
   ::operator delete(static_cast<void*>(run));
 }
 
+RunPrefetcher::RunPrefetcher(const BlockArray& blocks, size_t at) : blocks_(blocks), at_(at) {
+  size_t far = at + kFar;
+  while (chunk_ < blocks.chunk_count() && far >= blocks.chunk(chunk_).size())
+    far -= blocks.chunk(chunk_++).size();
+  offset_ = far;
+}
+
+void RunPrefetcher::advance() {
+  at_++;
+  const Item* far = nullptr;
+  if (chunk_ < blocks_.chunk_count()) {
+    far = blocks_.chunk(chunk_)[offset_];
+    if (++offset_ == blocks_.chunk(chunk_).size()) {
+      chunk_++;
+      offset_ = 0;
+    }
+    if (far != ring_[(at_ + kFar - 1) % kFar]) {
+      __builtin_prefetch(far);
+      __builtin_prefetch(reinterpret_cast<const char*>(far) + 64);
+    }
+  }
+  ring_[(at_ + kFar) % kFar] = far;
+  // Fetched kFar - kNear positions ago: its flags are in by now.
+  const Item* near = ring_[(at_ + kNear) % kFar];
+  // A client's consecutive blocks often share a run (typed text): asked for once.
+  if (near == nullptr || near == last_run_ || !near->is_run) return;
+  last_run_ = near;
+  uint32_t size;
+  std::memcpy(&size, run_storage(*near) + sizeof(Item), sizeof size);
+  const unsigned char* end = run_storage(*near) + kRunHeader + std::min<size_t>(size, 512);
+  for (const unsigned char* p = run_storage(*near) + 128; p < end; p += 64) __builtin_prefetch(p);
+}
+
 const Item& RunReader::member(const BlockArray& blocks, size_t i, uint64_t client, const Item* run) {
+  if (ahead_ && &ahead_->blocks() == &blocks) {
+    ahead_->advance_to(i);
+  } else {
+    ahead_.emplace(blocks, i);
+  }
   // Consecutive blocks of a client often share a run: its header is parsed once.
   static_assert(sizeof(RunView) <= sizeof(view_state_) && std::is_trivially_destructible_v<RunView>);
   if (viewed_ != run) {

@@ -124,6 +124,35 @@ Item* make_tombstone_run(std::span<const RunMember> members, Branch* parent);
 // Frees a run that is no longer linked or pointed at (StructStore's destructor).
 void destroy_run(Item* run);
 
+// Reads ahead of a walk over a client's blocks through a RunReader (below),
+// asking memory for what it will read: the block kFar positions ahead (its first
+// lines: an Item's ids, a run's flags) and, kNear ahead, a run's packed
+// header and first records. A walk over the runs of a state loaded in list
+// order (list_order_load.h) meets each run far from the last, and would
+// otherwise wait on every one in turn. RunReader makes one at the first
+// member it reads (a walk that meets no run pays nothing) and moves it
+// along with every member after.
+class RunPrefetcher {
+ public:
+  RunPrefetcher(const BlockArray& blocks, size_t at);
+  const BlockArray& blocks() const { return blocks_; }
+  // To position `at` of the walk (ahead of the last, or nothing is done).
+  void advance_to(size_t at) {
+    while (at_ < at) advance();
+  }
+
+ private:
+  void advance();
+
+  static constexpr size_t kFar = 32, kNear = 8;
+  const BlockArray& blocks_;
+  size_t chunk_ = 0;  // where the far block is: chunk and offset in it
+  size_t offset_ = 0;
+  size_t at_ = 0;  // the walk's position
+  const Item* ring_[kFar] = {};
+  const Item* last_run_ = nullptr;  // whose header was asked for last
+};
+
 // Reads members of runs met in a walk over a client's blocks, without
 // thawing: at() gives an Item with the member's fields (valid until the
 // next at()). A member is found and read without decoding the others
@@ -139,6 +168,7 @@ class RunReader {
 
  private:
   const Item& member(const BlockArray& blocks, size_t i, uint64_t client, const Item* run);
+  std::optional<RunPrefetcher> ahead_;            // made on the first member, as view_
   std::optional<Item> view_;                      // made on the first member (most walks meet none)
   const Item* viewed_ = nullptr;                  // the run whose header view_state_ holds
   size_t next_ = 0;                               // where the next member is likely listed
