@@ -137,6 +137,12 @@ class Loader {
     return (i + 1 < c.end ? nodes_.clock(i + 1) : c.clock_end) - nodes_.clock(i);
   }
   ID id_of(uint32_t i) { return ID{clients_[slot(i)].id, nodes_.clock(i)}; }
+  // A visible node's content (kept by resolve_origins).
+  Content& content_of(uint32_t i) {
+    return std::lower_bound(contents_.begin(), contents_.end(), i,
+                            [](const auto& c, uint32_t node) { return c.first < node; })
+        ->second;
+  }
   bool integrate_one(uint32_t x);
   Item* make_item(StructStore& store, Branch* parent, uint32_t i, const OptionalID& origin,
                   const OptionalID& right_origin);
@@ -459,7 +465,7 @@ bool Loader::integrate() {
       const Node& nx = nodes_[x];
       // As in yjs, a client's structs also integrate in clock order: a
       // cycle through that order leaves the update pending there.
-      const uint32_t before = x > clients_[nx.bits & kSlotMask].first ? x - 1 : kNone;
+      const uint32_t before = x > clients_[slot(x)].first ? x - 1 : kNone;
       uint32_t dep = kNone;
       for (uint32_t d : {before, nx.origin, nx.right}) {
         if (d != kNone && !(nodes_[d].bits & kIntegrated)) {
@@ -486,11 +492,6 @@ bool Loader::integrate() {
 // right one's origin the left one's end, the same right origin and the
 // same deletion): such updates are left to it.
 bool Loader::nothing_merges() {
-  auto content = [&](uint32_t node) -> const Content& {
-    return std::lower_bound(contents_.begin(), contents_.end(), node,
-                            [](const auto& c, uint32_t n) { return c.first < n; })
-        ->second;
-  };
   for (const Client& c : clients_) {
     for (uint32_t i = c.first; i + 1 < c.end; i++) {
       const Node& a = nodes_[i];
@@ -499,12 +500,10 @@ bool Loader::nothing_merges() {
           (a.bits & kDeleted) != (b.bits & kDeleted))
         continue;
       if (a.bits & kDeleted) return false;  // both collected: Deleted content merges
-      // Visible: as content_merge, the same kind of String, Any or JSON.
-      const Content& x = content(i);
-      const Content& y = content(i + 1);
-      if (x.index() == y.index() && (std::holds_alternative<ContentString>(x) ||
-                                     std::holds_alternative<ContentAny>(x) || content_is<ContentJson>(x)))
-        return false;
+      // Visible: whether content_merge would join them (on copies: such
+      // neighbours are rare, a state's were merged before it was encoded).
+      Content left = content_of(i);
+      if (content_merge(left, Content(content_of(i + 1)))) return false;
     }
   }
   return true;
@@ -526,9 +525,7 @@ Item* Loader::make_item(StructStore& store, Branch* parent, uint32_t i, const Op
     item->deleted = true;
     item->content = ContentDeleted{item->length};
   } else {
-    auto found = std::lower_bound(contents_.begin(), contents_.end(), i,
-                                  [](const auto& c, uint32_t node) { return c.first < node; });
-    item->content = std::move(found->second);
+    item->content = std::move(content_of(i));
   }
   return item;
 }

@@ -332,6 +332,20 @@ TEST(ListOrderLoad, LeavesOtherShapesToTheOtherPaths) {
     ASSERT_TRUE(merged);
     expect_not_taken(*merged, "neighbours that merge");
   }
+  {  // visible neighbours that merge, beside a longer deleted text
+    Doc d(DocOptions{1, "", true});
+    std::vector<UpdateBytes> updates;
+    d.on_update([&](const UpdateBytes& u, const Transaction&) { updates.push_back(u); });
+    ASSERT_TRUE(d.get_text("t").insert(0, "ab"));
+    ASSERT_TRUE(d.get_text("t").insert(2, "cd"));
+    ASSERT_TRUE(d.get_text("t").insert(4, "0123456789"));
+    ASSERT_TRUE(d.get_text("t").remove_range(4, 10));
+    ASSERT_EQ(updates.size(), 4u);
+    std::span<const uint8_t> parts[] = {updates[0], updates[1], updates[2], updates[3]};
+    auto merged = merge_updates(parts, UpdateFormat::kV1);
+    ASSERT_TRUE(merged);
+    expect_not_taken(*merged, "visible neighbours that merge");
+  }
   {  // an item referring to a later clock of its own client: rejected
     expect_not_taken(
         testdata::make_tombstone_update(2000, {.root = "t", .deleted = true, .bad_origin = true}),
