@@ -537,7 +537,6 @@ void Loader::build(Doc& doc) {
   RunMember members[kMaxRunMembers];
   uint32_t member_nodes[kMaxRunMembers];
   size_t n_members = 0;
-  std::vector<uint64_t> member_clients;
   for (size_t r = 0; r < roots_.size(); r++) {
     Branch* branch = doc.get_or_create_root(roots_[r], std::nullopt);
     Item* prev = nullptr;
@@ -562,7 +561,6 @@ void Loader::build(Doc& doc) {
         nodes_[member_nodes[0]].set_block(item);
       }
       n_members = 0;
-      member_clients.clear();
     };
     // A walk kAhead nodes ahead on the list asks for what the build of
     // each will read (its clock, its origins' nodes and clocks): the list
@@ -591,11 +589,7 @@ void Loader::build(Doc& doc) {
       const Client& c = clients_[slot(i)];
       // freezable (tombstone_runs.cc): a tombstone, not its client's last block.
       if ((n.bits & kDeleted) && i + 1 < c.end) {
-        auto known = [&] {
-          return std::find(member_clients.begin(), member_clients.end(), c.id) != member_clients.end();
-        };
-        if (n_members == kMaxRunMembers || (member_clients.size() == kMaxRunClients && !known())) flush();
-        if (!known()) member_clients.push_back(c.id);
+        if (n_members == kMaxRunMembers) flush();
         members[n_members] = RunMember{id_of(i), length(i), origin, right_origin};
         member_nodes[n_members++] = i;
       } else {

@@ -21,20 +21,25 @@ namespace weft {
 // consecutive blocks of a client often lie in different runs: members are
 // found and read without decoding the others.
 //
-//   n_clients u8 (1..16), n_members u8 (2..64)
-//   clients u64 x n_clients, then bases u64 x n_clients (a slot's smallest
-//   clock in the run), fixed width so that a lookup reads only its slot's
+//   n_clients u8 (1..64), n_members u8 (2..64), width u8 (4 or 8: bytes of
+//   each client id and base below; 4 when all fit in 32 bits, as Yjs's
+//   random client ids always do)
+//   clients x n_clients, then bases x n_clients (a slot's smallest clock in
+//   the run), fixed width so that a lookup reads only its slot's
 //   slot_start u8 x (n_clients + 1): the slot's members are by_slot[slot_start[s], slot_start[s + 1])
 //   by_slot u8 x n_members: member positions (list order), grouped by slot, by clock within one
 //   offsets u16 (little endian) x n_members: where each member's record starts, from the first record
 //   records, in list order:
-//     header u8: bits 0-3 slot, bits 4-5 origin, bits 6-7 right origin, each
-//       0 none, 1 a member's (origin: its last id; right origin: its id) then u8 position,
+//     header u8: bits 0-5 slot, bits 6-7 origin mode
+//     clock - base of its slot varUint, length << 2 | right origin mode varUint,
+//     then the origin's and the right origin's bytes. Modes: 0 none,
+//       1 a member's (origin: its last id; right origin: its id) then u8 position,
 //       2 client varUint then clock varUint, 3 slot u8 then clock varUint
-//     clock - base of its slot varUint, length varUint, then the origin's and the right origin's bytes
 //
-// Two clients' alternating keystrokes take 9 bytes a member; 64 clients'
-// random edits 12 to 18.
+// A run holds as many clients as members, so that runs of random edits by
+// many clients fill up too: the run's Item and header are paid once per 64
+// members. Two clients' alternating keystrokes take about 9 bytes a member;
+// 64 clients' random edits about 17, the run's Item included.
 
 namespace {
 
@@ -129,30 +134,35 @@ std::vector<uint8_t> encode_members(std::span<const RunMember> members) {
     put(out, ref->clock);
     return 2;
   };
-  std::vector<uint8_t> tail;
+  std::vector<uint8_t> refs;
   for (size_t i = 0; i < n; i++) {
     const RunMember* m = &members[i];
     if (records.size() > 0xffff) corrupt("records too long");  // 64 members never come near
     offsets[i] = static_cast<uint16_t>(records.size());
-    tail.clear();
-    put(tail, m->id.clock - base[slot_of[i]]);
-    put(tail, m->length);
-    const uint8_t origin_mode = put_ref(tail, m->origin, m->origin ? member_ending_at(i, *m->origin) : -1);
+    if (m->length >> 62 != 0) corrupt("member too long");  // freezable() keeps these out
+    refs.clear();
+    const uint8_t origin_mode = put_ref(refs, m->origin, m->origin ? member_ending_at(i, *m->origin) : -1);
     const uint8_t right_mode =
-        put_ref(tail, m->right_origin, m->right_origin ? member_starting_at(i, *m->right_origin) : -1);
-    records.push_back(static_cast<uint8_t>(slot_of[i] | (origin_mode << 4) | (right_mode << 6)));
-    records.insert(records.end(), tail.begin(), tail.end());
+        put_ref(refs, m->right_origin, m->right_origin ? member_starting_at(i, *m->right_origin) : -1);
+    records.push_back(static_cast<uint8_t>(slot_of[i] | (origin_mode << 6)));
+    put(records, m->id.clock - base[slot_of[i]]);
+    put(records, m->length << 2 | right_mode);
+    records.insert(records.end(), refs.begin(), refs.end());
   }
   std::vector<uint8_t> bytes;
   std::vector<uint8_t>* out = &bytes;
-  out->reserve(2 + 16 * clients.size() + 3 * n + records.size());
+  const bool narrow = std::all_of(clients.begin(), clients.end(), [](uint64_t c) { return c >> 32 == 0; }) &&
+                      std::all_of(base.begin(), base.end(), [](uint64_t b) { return b >> 32 == 0; });
+  const int width = narrow ? 4 : 8;
+  out->reserve(3 + 2 * width * clients.size() + clients.size() + 1 + 3 * n + records.size());
   out->push_back(static_cast<uint8_t>(clients.size()));
   out->push_back(static_cast<uint8_t>(n));
-  auto put_u64 = [&](uint64_t v) {
-    for (int k = 0; k < 8; k++) out->push_back(static_cast<uint8_t>(v >> (8 * k)));
+  out->push_back(static_cast<uint8_t>(width));
+  auto put_fixed = [&](uint64_t v) {
+    for (int k = 0; k < width; k++) out->push_back(static_cast<uint8_t>(v >> (8 * k)));
   };
-  for (uint64_t c : clients) put_u64(c);
-  for (uint64_t b : base) put_u64(b);
+  for (uint64_t c : clients) put_fixed(c);
+  for (uint64_t b : base) put_fixed(b);
   size_t at = 0;
   for (size_t s = 0; s <= clients.size(); s++) {
     out->push_back(static_cast<uint8_t>(at));
@@ -194,54 +204,59 @@ const unsigned char* run_storage(const Item& run) { return reinterpret_cast<cons
 // A run's header, parsed: members are then read one at a time.
 struct RunView {
   const uint8_t* data = nullptr;
-  size_t size = 0;
-  size_t n_clients = 0;
-  size_t n_members = 0;
   const uint8_t* slot_start = nullptr;
   const uint8_t* by_slot = nullptr;
   const uint8_t* offsets = nullptr;
-  size_t records = 0;  // offset of the first record in data
+  uint32_t size = 0;
+  uint32_t records = 0;  // offset of the first record in data
+  uint8_t n_clients = 0;
+  uint8_t n_members = 0;
+  uint8_t width = 0;
 
   RunView() = default;
   explicit RunView(const Item& run) {
     if (!run.is_run) corrupt("not a run");
-    uint32_t stored;
-    std::memcpy(&stored, run_storage(run) + sizeof(Item), sizeof stored);
+    std::memcpy(&size, run_storage(run) + sizeof(Item), sizeof size);
     data = run_storage(run) + kRunHeader;
-    size = stored;
-    if (size < 2) corrupt("too short");
+    if (size < 3) corrupt("too short");
     n_clients = data[0];
     n_members = data[1];
-    if (n_clients == 0 || n_clients > kMaxRunClients || n_members < 2 || n_members > kMaxRunMembers)
+    width = data[2];
+    if (n_clients == 0 || n_clients > kMaxRunMembers || n_members < 2 || n_members > kMaxRunMembers ||
+        (width != 4 && width != 8))
       corrupt("bad counts");
-    const size_t at = 2 + 16 * n_clients;
+    const size_t at = 3 + 2 * size_t{width} * n_clients;
     if (at + (n_clients + 1) + 3 * n_members > size) corrupt("truncated header");
     slot_start = data + at;
     by_slot = slot_start + n_clients + 1;
     offsets = by_slot + n_members;
-    records = static_cast<size_t>(offsets + 2 * n_members - data);
+    records = static_cast<uint32_t>(offsets + 2 * n_members - data);
   }
 
-  uint64_t u64(size_t at) const {
+  uint64_t fixed(size_t at) const {
     uint64_t v = 0;
-    for (int k = 0; k < 8; k++) v |= static_cast<uint64_t>(data[at + k]) << (8 * k);
+    for (int k = 0; k < width; k++) v |= static_cast<uint64_t>(data[at + k]) << (8 * k);
     return v;
   }
-  uint64_t client(size_t slot) const { return u64(2 + 8 * slot); }
-  uint64_t base(size_t slot) const { return u64(2 + 8 * (n_clients + slot)); }
+  uint64_t client(size_t slot) const { return fixed(3 + width * slot); }
+  uint64_t base(size_t slot) const { return fixed(3 + width * (n_clients + slot)); }
 
   size_t record(size_t pos) const {
     if (pos >= n_members) corrupt("bad member position");
     return records + (offsets[2 * pos] | static_cast<size_t>(offsets[2 * pos + 1]) << 8);
   }
-  // Member `pos`'s id and length (its origins not read).
-  void read_id(size_t pos, RunMember& out, size_t& at) const {
+  // Member `pos`'s id and length (its origins not read); returns the modes
+  // of its origin (bits 0-1) and right origin (bits 2-3), with `at` at their bytes.
+  uint8_t read_id(size_t pos, RunMember& out, size_t& at) const {
     at = record(pos);
     if (at >= size) corrupt("truncated record");
-    const size_t slot = data[at++] & 0x0f;
+    const uint8_t header = data[at++];
+    const size_t slot = header & 0x3f;
     if (slot >= n_clients) corrupt("bad client slot");
     out.id = ID{client(slot), base(slot) + get(data, size, at)};
-    out.length = get(data, size, at);
+    const uint64_t length_and_mode = get(data, size, at);
+    out.length = length_and_mode >> 2;
+    return static_cast<uint8_t>(header >> 6 | (length_and_mode & 3) << 2);
   }
   OptionalID read_ref(uint8_t mode, bool last, size_t& at) const {
     switch (mode) {
@@ -265,24 +280,23 @@ struct RunView {
         return std::nullopt;
     }
   }
+  void read_refs(uint8_t modes, RunMember& out, size_t at) const {
+    out.origin = read_ref(modes & 3, true, at);
+    out.right_origin = read_ref(modes >> 2, false, at);
+  }
   void read(size_t pos, RunMember& out) const {
     size_t at;
-    read_id(pos, out, at);
-    read_refs(pos, out, at);
+    const uint8_t modes = read_id(pos, out, at);  // before `at` is read
+    read_refs(modes, out, at);
   }
   // read(), if member `pos` is `id` (a walk's guess at the next member):
   // the id is decoded once, not once to check and once to read.
   bool read_if(size_t pos, ID id, RunMember& out) const {
     size_t at;
-    read_id(pos, out, at);
+    const uint8_t modes = read_id(pos, out, at);
     if (out.id != id) return false;
-    read_refs(pos, out, at);
+    read_refs(modes, out, at);
     return true;
-  }
-  void read_refs(size_t pos, RunMember& out, size_t at) const {
-    const uint8_t header = data[record(pos)];
-    out.origin = read_ref((header >> 4) & 3, true, at);
-    out.right_origin = read_ref(header >> 6, false, at);
   }
   uint64_t clock_of(size_t pos) const {
     RunMember m;
@@ -314,7 +328,7 @@ struct RunView {
 bool freezable(StructStore& store, const Item* x) {
   return x->deleted && !x->is_gc && !x->keep && !x->is_run && x->parent_sub() == nullptr &&
          x->type() == nullptr && std::holds_alternative<ContentDeleted>(x->content) &&
-         x->id.clock + x->length < store.state(x->id.client);
+         x->id.clock + x->length < store.state(x->id.client) && x->length >> 62 == 0;
 }
 
 // Points the member's place in its client's blocks at `item`.
@@ -433,23 +447,16 @@ void split_run(StructStore& store, Item* run, size_t from, size_t to, Item* item
 size_t freeze_list(StructStore& store, Branch& branch);
 
 // Freezes the stretch of freezable tombstones starting at `first` (its left
-// neighbour is not freezable) into runs of at most kMaxRunMembers members of
-// at most kMaxRunClients clients, adding to `frozen` how many items it put
+// neighbour is not freezable) into runs of at most kMaxRunMembers members,
+// adding to `frozen` how many items it put
 // into runs. Returns the item after the stretch.
 Item* freeze_stretch(StructStore& store, Item* first, size_t& frozen) {
   std::vector<Item*> members;
-  std::vector<uint64_t> clients;
   Item* it = first;
   while (it != nullptr && freezable(store, it)) {
     members.clear();
-    clients.clear();
-    for (Item* m = it; m != nullptr && members.size() < kMaxRunMembers && freezable(store, m); m = m->right) {
-      if (std::find(clients.begin(), clients.end(), m->id.client) == clients.end()) {
-        if (clients.size() == kMaxRunClients) break;
-        clients.push_back(m->id.client);
-      }
+    for (Item* m = it; m != nullptr && members.size() < kMaxRunMembers && freezable(store, m); m = m->right)
       members.push_back(m);
-    }
     if (members.size() < 2) {  // one member saves nothing
       it = it->right;
       continue;

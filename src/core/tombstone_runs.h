@@ -56,8 +56,6 @@ class Branch;
 
 // Most members of one run: a thaw makes at most this many Items.
 inline constexpr size_t kMaxRunMembers = 64;
-// Most clients of one run (slots in a member record's 4 bits).
-inline constexpr size_t kMaxRunClients = 16;
 // A run's id.client: no Yjs client (they are below 2^53) has it.
 inline constexpr uint64_t kRunClient = ~uint64_t{0} - 1;  // not OptionalID's "none" either
 
@@ -116,8 +114,8 @@ Item* thaw_member(StructStore& store, Item* run, size_t pos);
 Item* thaw_member(StructStore& store, Item* run, ID member);
 Item* thaw_last_member(StructStore& store, Item* run);
 
-// A run of `members` (two or more freezable tombstones, neighbours in list
-// order, of at most kMaxRunClients clients) under `parent`, not linked and
+// A run of `members` (two to kMaxRunMembers freezable tombstones, neighbours
+// in list order) under `parent`, not linked and
 // pointed at by no block yet: the caller does both (a load in list order).
 Item* make_tombstone_run(std::span<const RunMember> members, Branch* parent);
 

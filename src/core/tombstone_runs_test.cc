@@ -424,12 +424,12 @@ TEST(TombstoneRuns, FastDeletesIntoAMember) {
   }
 }
 
-// A stretch of 38 tombstones of 38 clients (a run holds at most 16
-// clients: several runs), client ids up to 2^53 - 1; a stale peer inserts
-// between members, the stretch is cut from the middle, and states are
-// encoded from cut state vectors.
+// A stretch of 68 tombstones of 68 clients: a run of 64 clients, one of them
+// 2^53 - 1 (the run's ids and bases take 8 bytes), and a run of 4 whose ids
+// take 4. A stale peer inserts between members, the stretch is cut from the
+// middle, and states are encoded from cut state vectors.
 TEST(TombstoneRuns, ManyClientsInOneStretch) {
-  constexpr uint64_t kClients = 40;
+  constexpr uint64_t kClients = 70;
   auto client = [](uint64_t k) { return k == 7 ? (uint64_t{1} << 53) - 1 : 1000 + k * 7919; };
   auto make = [&](Doc& d) {
     for (uint64_t k = 0; k < kClients; k++) {
