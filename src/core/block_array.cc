@@ -73,20 +73,23 @@ size_t BlockArray::find(uint64_t clock) const {
   // memory: both probes the next step may make are fetched while this one
   // is compared (b1.4 at 1e6: remote apply -17%). A smaller array stays
   // cached, and the fetches would only add instructions.
-  const uint64_t* base = ch.clocks.get();
+  // Offsets from the chunk's base; a clock past the chunk's last block
+  // (held by it) may be 2^32 or more past the base.
+  const uint64_t offset = clock - ch.base;
+  const uint32_t* base = ch.clocks.get();
   uint32_t n = ch.size;
   if (last >= kPrefetchFromChunks) {
     while (n > 1) {
       const uint32_t half = n / 2;
       __builtin_prefetch(base + half / 2);
       __builtin_prefetch(base + half + half / 2);
-      base = base[half] <= clock ? base + half : base;
+      base = base[half] <= offset ? base + half : base;
       n -= half;
     }
   } else {
     while (n > 1) {
       const uint32_t half = n / 2;
-      base = base[half] <= clock ? base + half : base;
+      base = base[half] <= offset ? base + half : base;
       n -= half;
     }
   }
@@ -101,10 +104,10 @@ size_t BlockArray::find(uint64_t clock) const {
 void BlockArray::grow(Chunk& c) {
   uint32_t cap = std::min<uint32_t>(kMaxChunk, std::max<uint32_t>(4, c.cap * 2));
   auto items = std::make_unique_for_overwrite<Item*[]>(cap);
-  auto clocks = std::make_unique_for_overwrite<uint64_t[]>(cap);
+  auto clocks = std::make_unique_for_overwrite<uint32_t[]>(cap);
   if (c.size > 0) {
     std::memcpy(items.get(), c.items.get(), c.size * sizeof(Item*));
-    std::memcpy(clocks.get(), c.clocks.get(), c.size * sizeof(uint64_t));
+    std::memcpy(clocks.get(), c.clocks.get(), c.size * sizeof(uint32_t));
   }
   c.items = std::move(items);
   c.clocks = std::move(clocks);
@@ -117,30 +120,32 @@ void BlockArray::split_chunk(size_t c) {
   upper.size = chunks_[c].size - keep;
   upper.cap = kMaxChunk;
   upper.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
-  upper.clocks = std::make_unique_for_overwrite<uint64_t[]>(kMaxChunk);
+  upper.clocks = std::make_unique_for_overwrite<uint32_t[]>(kMaxChunk);
   std::memcpy(upper.items.get(), chunks_[c].items.get() + keep, upper.size * sizeof(Item*));
-  std::memcpy(upper.clocks.get(), chunks_[c].clocks.get() + keep, upper.size * sizeof(uint64_t));
-  upper.first_clock = upper.clocks[0];
+  std::memcpy(upper.clocks.get(), chunks_[c].clocks.get() + keep, upper.size * sizeof(uint32_t));
+  upper.base = chunks_[c].base;
+  upper.first_clock = upper.base + upper.clocks[0];
   chunks_[c].size = keep;
   chunks_.insert(chunks_.begin() + static_cast<ptrdiff_t>(c) + 1, std::move(upper));
   rebuild_tree();
 }
 
 void BlockArray::push_back_slow(Item* item, uint64_t clock) {
-  if (chunks_.empty() || chunks_.back().size == kMaxChunk) {
+  if (chunks_.empty() || chunks_.back().size == kMaxChunk || !chunks_.back().fits(clock)) {
     Chunk fresh;
     fresh.first_clock = clock;
+    fresh.base = clock;
     if (chunks_.empty()) {
       grow(fresh);  // a small array starts small
     } else {
       // Past its first chunk an array is a big one: chunks full size at
       // once, instead of growing 4, 8, ... 256 (seven allocations and copies).
       fresh.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
-      fresh.clocks = std::make_unique_for_overwrite<uint64_t[]>(kMaxChunk);
+      fresh.clocks = std::make_unique_for_overwrite<uint32_t[]>(kMaxChunk);
       fresh.cap = kMaxChunk;
     }
     fresh.items[0] = item;
-    fresh.clocks[0] = clock;
+    fresh.clocks[0] = 0;
     fresh.size = 1;
     chunks_.push_back(std::move(fresh));
     // Fenwick append: the new node covers chunks (k - lowbit(k), k].
@@ -150,7 +155,7 @@ void BlockArray::push_back_slow(Item* item, uint64_t clock) {
   } else {
     Chunk& last = chunks_.back();
     if (last.size == last.cap) grow(last);
-    last.clocks[last.size] = clock;
+    last.clocks[last.size] = static_cast<uint32_t>(clock - last.base);
     last.items[last.size++] = item;
     tree_add(chunks_.size() - 1, 1);
   }
@@ -160,28 +165,67 @@ void BlockArray::push_back_slow(Item* item, uint64_t clock) {
 void BlockArray::assign(std::span<Item* const> items) {
   chunks_.clear();
   chunks_.reserve((items.size() + kMaxChunk - 1) / kMaxChunk);
-  for (size_t at = 0; at < items.size(); at += kMaxChunk) {
-    const auto n = static_cast<uint32_t>(std::min<size_t>(kMaxChunk, items.size() - at));
-    Chunk c;
+  for (size_t at = 0; at < items.size();) {
+    const size_t n = std::min<size_t>(kMaxChunk, items.size() - at);
+    Chunk& c = chunks_.emplace_back();
     c.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
-    c.clocks = std::make_unique_for_overwrite<uint64_t[]>(kMaxChunk);
+    c.clocks = std::make_unique_for_overwrite<uint32_t[]>(kMaxChunk);
     c.cap = kMaxChunk;
-    c.size = n;
-    for (uint32_t k = 0; k < n; k++) {
-      c.items[k] = items[at + k];
-      c.clocks[k] = items[at + k]->id.clock;
+    c.base = c.first_clock = items[at]->id.clock;
+    // Clocks ascend: the chunk ends early at the first that is too far.
+    while (c.size < n && items[at]->id.clock - c.base <= UINT32_MAX) {
+      c.items[c.size] = items[at];
+      c.clocks[c.size++] = static_cast<uint32_t>(items[at++]->id.clock - c.base);
     }
-    c.first_clock = c.clocks[0];
-    chunks_.push_back(std::move(c));
   }
   size_ = items.size();
   hint_ = 0;
   rebuild_tree();
 }
 
-void BlockArray::insert(size_t index, Item* item) {
+bool BlockArray::make_fit(Chunk& c, uint64_t clock) {
+  if (c.fits(clock)) return true;
+  if (clock > c.base) return false;
+  // Lower the base to `clock` (a block split off the end of the chunk
+  // before lands at this one's front), if the last clock stays in range.
+  const uint64_t shift = c.base - clock;
+  if (c.clocks[c.size - 1] + shift > UINT32_MAX) return false;
+  for (uint32_t k = 0; k < c.size; k++) c.clocks[k] += static_cast<uint32_t>(shift);
+  c.base = clock;
+  return true;
+}
+
+void BlockArray::insert_alone(size_t c, size_t offset, Item* item, uint64_t clock) {
+  Chunk alone;
+  grow(alone);
+  alone.items[0] = item;
+  alone.clocks[0] = 0;
+  alone.size = 1;
+  alone.base = alone.first_clock = clock;
+  Chunk& cut = chunks_[c];
+  Chunk tail;
+  if (offset > 0 && offset < cut.size) {
+    tail.size = static_cast<uint32_t>(cut.size - offset);
+    tail.cap = kMaxChunk;
+    tail.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
+    tail.clocks = std::make_unique_for_overwrite<uint32_t[]>(kMaxChunk);
+    std::memcpy(tail.items.get(), cut.items.get() + offset, tail.size * sizeof(Item*));
+    std::memcpy(tail.clocks.get(), cut.clocks.get() + offset, tail.size * sizeof(uint32_t));
+    tail.base = cut.base;
+    tail.first_clock = tail.base + tail.clocks[0];
+    cut.size = static_cast<uint32_t>(offset);
+  }
+  const auto at = chunks_.begin() + static_cast<ptrdiff_t>(offset == 0 ? c : c + 1);
+  // `cut` is invalid from here.
+  if (tail.size > 0) chunks_.insert(at, std::move(tail));
+  chunks_.insert(chunks_.begin() + static_cast<ptrdiff_t>(offset == 0 ? c : c + 1), std::move(alone));
+  size_++;
+  rebuild_tree();
+}
+
+void BlockArray::insert(size_t index, Item* item, uint64_t clock) {
   if (index == size_) {
-    push_back(item);
+    push_back(item, clock);
     return;
   }
   locate(index);
@@ -204,17 +248,24 @@ void BlockArray::insert(size_t index, Item* item) {
     grow(chunks_[c]);
   }
   Chunk& ch = chunks_[c];
+  if (!make_fit(ch, clock)) return insert_alone(c, offset, item, clock);
   Item** at = ch.items.get() + offset;
   std::memmove(at + 1, at, (ch.size - offset) * sizeof(Item*));
   *at = item;
-  uint64_t* clock_at = ch.clocks.get() + offset;
-  std::memmove(clock_at + 1, clock_at, (ch.size - offset) * sizeof(uint64_t));
-  *clock_at = item->id.clock;
+  uint32_t* clock_at = ch.clocks.get() + offset;
+  std::memmove(clock_at + 1, clock_at, (ch.size - offset) * sizeof(uint32_t));
+  *clock_at = static_cast<uint32_t>(clock - ch.base);
   ch.size++;
-  if (offset == 0) ch.first_clock = item->id.clock;
+  if (offset == 0) ch.first_clock = clock;
   tree_add(c, 1);
   if (cur_chunk_ > c) cur_start_++;
   size_++;
+}
+
+void BlockArray::set_clock_slow(size_t i, uint64_t clock) {
+  Item* item = (*this)[i];
+  erase(i, i + 1);
+  insert(i, item, clock);
 }
 
 void BlockArray::erase_slow(size_t first, size_t last) {
@@ -226,8 +277,8 @@ void BlockArray::erase_slow(size_t first, size_t last) {
     const size_t n = std::min<size_t>(last - first, ch.size - offset);
     Item** at = ch.items.get() + offset;
     std::memmove(at, at + n, (ch.size - offset - n) * sizeof(Item*));
-    uint64_t* clock_at = ch.clocks.get() + offset;
-    std::memmove(clock_at, clock_at + n, (ch.size - offset - n) * sizeof(uint64_t));
+    uint32_t* clock_at = ch.clocks.get() + offset;
+    std::memmove(clock_at, clock_at + n, (ch.size - offset - n) * sizeof(uint32_t));
     ch.size -= static_cast<uint32_t>(n);
     size_ -= n;
     last -= n;
@@ -236,7 +287,7 @@ void BlockArray::erase_slow(size_t first, size_t last) {
       rebuild_tree();
       continue;
     }
-    if (offset == 0) ch.first_clock = ch.clocks[0];
+    if (offset == 0) ch.first_clock = ch.base + ch.clocks[0];
     tree_add(c, -static_cast<int64_t>(n));
   }
 }

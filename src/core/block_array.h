@@ -8,7 +8,10 @@
 // chunk splits in two. A Fenwick tree over the chunk sizes maps a position
 // to its chunk in O(log chunks), and each chunk keeps the clock of its first
 // block so that find() searches a small contiguous array of chunk bounds
-// before searching the clocks of one chunk (kept beside its pointers).
+// before searching the clocks of one chunk (kept beside its pointers, as
+// 32-bit offsets from a base of the chunk's: 12 bytes a block, not 16; a
+// chunk whose clocks would span 2^32 or more, which only blocks billions of
+// clocks long make, is cut where they do not fit).
 //
 // Positions are plain indices 0..size()-1 as with a vector. A cursor
 // remembers the chunk accessed last, so walking positions in order costs
@@ -54,14 +57,16 @@ class BlockArray {
   // operator[](i)->id.clock, read from the chunk's clock array.
   uint64_t clock_at(size_t i) const {
     locate(i);
-    return chunks_[cur_chunk_].clocks[i - cur_start_];
+    const Chunk& c = chunks_[cur_chunk_];
+    return c.base + c.clocks[i - cur_start_];
   }
   // Records that the block at position i now starts at `clock` (its id was
   // moved; it must still sort between its neighbours).
   void set_clock(size_t i, uint64_t clock) {
     locate(i);
     Chunk& c = chunks_[cur_chunk_];
-    c.clocks[i - cur_start_] = clock;
+    if (!c.fits(clock)) return set_clock_slow(i, clock);
+    c.clocks[i - cur_start_] = static_cast<uint32_t>(clock - c.base);
     if (i == cur_start_) c.first_clock = clock;
   }
   Item* front() const { return chunks_.front().items[0]; }
@@ -91,8 +96,8 @@ class BlockArray {
     // the last chunk.
     if (!chunks_.empty()) {
       Chunk& c = chunks_.back();
-      if (c.size < c.cap) {
-        c.clocks[c.size] = clock;
+      if (c.size < c.cap && c.fits(clock)) {
+        c.clocks[c.size] = static_cast<uint32_t>(clock - c.base);
         c.items[c.size++] = item;
         tree_.back()++;
         size_++;
@@ -105,7 +110,7 @@ class BlockArray {
   // chunks: one allocation per kMaxChunk blocks instead of push_back's growth.
   void assign(std::span<Item* const> items);
   // Inserts before position `index` (index <= size()).
-  void insert(size_t index, Item* item);
+  void insert(size_t index, Item* item) { insert(index, item, item->id.clock); }
   // Removes positions [first, last).
   void erase(size_t first, size_t last) {
     // Fast path: the tail of the last chunk (a transaction's new blocks
@@ -153,12 +158,16 @@ class BlockArray {
  private:
   struct Chunk {
     uint64_t first_clock = 0;  // items[0]->id.clock
+    uint64_t base = 0;         // <= every clock of the chunk, within 2^32 of each
     std::unique_ptr<Item*[]> items;
-    // clocks[k] == items[k]->id.clock: the search inside a chunk reads this
-    // contiguous array instead of one cache line per probed block.
-    std::unique_ptr<uint64_t[]> clocks;
+    // base + clocks[k] == items[k]->id.clock: the search inside a chunk
+    // reads this contiguous array instead of one cache line per probed block.
+    std::unique_ptr<uint32_t[]> clocks;
     uint32_t size = 0;
     uint32_t cap = 0;
+
+    // (A clock below the base wraps around to far above it.)
+    bool fits(uint64_t clock) const { return clock - base <= UINT32_MAX; }
   };
 
   // Points the cursor (cur_chunk_, cur_start_) at the chunk holding position i < size().
@@ -174,6 +183,14 @@ class BlockArray {
   }
   void seek(size_t i) const;
   void push_back_slow(Item* item, uint64_t clock);
+  void insert(size_t index, Item* item, uint64_t clock);
+  // set_clock where `clock` is outside the range its chunk's base allows.
+  void set_clock_slow(size_t i, uint64_t clock);
+  // Whether chunk c can take `clock`, lowering its base if that makes it fit.
+  bool make_fit(Chunk& c, uint64_t clock);
+  // Inserts `item` at `offset` of chunk c in a chunk of its own, cutting c
+  // there (its clock does not fit c).
+  void insert_alone(size_t c, size_t offset, Item* item, uint64_t clock);
   void erase_slow(size_t first, size_t last);
   // Sum of the sizes of chunks [0, c).
   size_t prefix(size_t c) const;
