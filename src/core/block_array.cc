@@ -74,8 +74,9 @@ size_t BlockArray::find(uint64_t clock) const {
   // is compared (b1.4 at 1e6: remote apply -17%). A smaller array stays
   // cached, and the fetches would only add instructions.
   // Offsets from the chunk's base; a clock past the chunk's last block
-  // (held by it) may be 2^32 or more past the base.
-  const uint64_t offset = clock - ch.base;
+  // (held by it) may be 2^32 or more past the base. (A clock below the
+  // first block's, outside the contract, finds the first as it always did.)
+  const uint64_t offset = clock >= ch.base ? clock - ch.base : 0;
   const uint32_t* base = ch.clocks.get();
   uint32_t n = ch.size;
   if (last >= kPrefetchFromChunks) {
@@ -215,10 +216,9 @@ void BlockArray::insert_alone(size_t c, size_t offset, Item* item, uint64_t cloc
     tail.first_clock = tail.base + tail.clocks[0];
     cut.size = static_cast<uint32_t>(offset);
   }
-  const auto at = chunks_.begin() + static_cast<ptrdiff_t>(offset == 0 ? c : c + 1);
-  // `cut` is invalid from here.
-  if (tail.size > 0) chunks_.insert(at, std::move(tail));
-  chunks_.insert(chunks_.begin() + static_cast<ptrdiff_t>(offset == 0 ? c : c + 1), std::move(alone));
+  const auto at = static_cast<ptrdiff_t>(offset == 0 ? c : c + 1);
+  if (tail.size > 0) chunks_.insert(chunks_.begin() + at, std::move(tail));  // `cut` invalid from here
+  chunks_.insert(chunks_.begin() + at, std::move(alone));
   size_++;
   rebuild_tree();
 }
