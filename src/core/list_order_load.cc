@@ -26,7 +26,7 @@ namespace {
 constexpr uint32_t kNone = UINT32_MAX;
 constexpr uint32_t kMaxClients = uint32_t{1} << 20;
 constexpr uint32_t kMaxRoots = 255;
-constexpr uint64_t kMaxNodes = UINT32_MAX - 1;
+constexpr uint64_t kMaxNodes = (uint64_t{1} << 30) - 1;  // BuildNode's next holds 30 bits
 constexpr uint64_t kMaxClock = UINT32_MAX;
 // How far ahead the walks over nodes ask memory for what they will read.
 constexpr uint32_t kAhead = 16;
@@ -41,7 +41,16 @@ struct Node {
   uint32_t bits = 0;        // client slot, root, flags (below)
   uint32_t origin = kNone;  // the node whose last unit is the origin
   uint32_t right = kNone;   // the node whose first unit is the right origin
-  // Once the node is built, origin and right hold its block (Item or run).
+};
+static_assert(sizeof(Node) == 16);
+
+// What the build reads of a node (Loader::compact): 12 bytes instead of 16,
+// so that the nodes beside the runs and Items the build makes, at the
+// load's peak, take less. The client slot follows from the node's index.
+struct BuildNode {
+  uint32_t next;    // bits 0-29: list order (kEndOfList at the end), bits 30-31: kBuilt* flags
+  uint32_t origin;  // as in Node; once the node is built, origin and right hold its block
+  uint32_t right;
   Item* block() const {
     Item* b;
     std::memcpy(&b, &origin, sizeof b);
@@ -49,7 +58,10 @@ struct Node {
   }
   void set_block(Item* b) { std::memcpy(&origin, &b, sizeof b); }
 };
-static_assert(sizeof(Node) == 16 && offsetof(Node, right) == offsetof(Node, origin) + 4);
+static_assert(sizeof(BuildNode) == 12 && offsetof(BuildNode, right) == offsetof(BuildNode, origin) + 4);
+constexpr uint32_t kEndOfList = (uint32_t{1} << 30) - 1;
+constexpr uint32_t kBuiltDeleted = 1u << 30;
+constexpr uint32_t kBuiltCountable = 1u << 31;
 
 constexpr uint32_t kSlotMask = kMaxClients - 1;  // bits 0-19
 constexpr int kRootShift = 20;                   // bits 20-27: the root's index
@@ -66,14 +78,28 @@ constexpr uint32_t kOnStack = 1u << 31;
 class NodeTable {
  public:
   Node& operator[](uint32_t i) { return chunks_[i >> kShift].nodes[i & (kChunk - 1)]; }
+  // After compact().
+  BuildNode& built(uint32_t i) { return chunks_[i >> kShift].built[i & (kChunk - 1)]; }
   uint32_t& clock(uint32_t i) { return chunks_[i >> kShift].clocks[i & (kChunk - 1)]; }
   uint64_t size() const { return size_; }
   // A new node, at clock 0.
   Node& push_back() {
     if ((size_ & (kChunk - 1)) == 0) {
-      chunks_.push_back(Chunk{std::make_unique<Node[]>(kChunk), std::make_unique<uint32_t[]>(kChunk)});
+      chunks_.push_back(
+          Chunk{std::make_unique<Node[]>(kChunk), std::make_unique<uint32_t[]>(kChunk), nullptr});
     }
     return (*this)[static_cast<uint32_t>(size_++)];
+  }
+  // Replaces every Node by convert(node), chunk by chunk: at most one
+  // chunk more than the Nodes at any time.
+  template <typename Convert>
+  void compact(Convert&& convert) {
+    for (uint64_t c = 0; c < chunks_.size(); c++) {
+      const uint64_t n = std::min(kChunk, size_ - c * kChunk);
+      chunks_[c].built = std::make_unique_for_overwrite<BuildNode[]>(n);
+      for (uint64_t k = 0; k < n; k++) chunks_[c].built[k] = convert(chunks_[c].nodes[k]);
+      chunks_[c].nodes.reset();
+    }
   }
   // Frees the chunks holding only nodes below `i`.
   void release_before(uint64_t i) {
@@ -86,6 +112,7 @@ class NodeTable {
   struct Chunk {
     std::unique_ptr<Node[]> nodes;
     std::unique_ptr<uint32_t[]> clocks;
+    std::unique_ptr<BuildNode[]> built;
   };
   std::vector<Chunk> chunks_;
   uint64_t size_ = 0;
@@ -108,6 +135,8 @@ class Loader {
   bool resolve_origins();
   bool integrate();
   bool nothing_merges();
+  // Makes the nodes BuildNodes; call once, after nothing_merges, before build.
+  void compact();
   void build(Doc& doc);
   // Clocks in all, and those the delete set covers (read_delete_set).
   uint64_t clocks = 0;
@@ -129,7 +158,13 @@ class Loader {
   uint32_t search(const Window& w);
   // The node holding (client, clock), kNone if none.
   uint32_t node_at(uint64_t client, uint64_t clock) { return search(window(client, clock)); }
-  uint32_t slot(uint32_t i) { return nodes_[i].bits & kSlotMask; }
+  uint32_t slot(uint32_t i) {
+    if (!compacted_) return nodes_[i].bits & kSlotMask;
+    // The client of a 4096-node stretch's first node, then the few after it.
+    uint32_t s = first_slot_[i >> kStretchShift];
+    while (clients_[s].end <= i) s++;
+    return s;
+  }
   uint32_t root(uint32_t i) { return (nodes_[i].bits & kRootMask) >> kRootShift; }
   uint64_t length(uint32_t i) { return length(i, clients_[slot(i)]); }
   // length() for a node of client `c` (without reading the node).
@@ -161,6 +196,10 @@ class Loader {
   std::vector<uint32_t> heads_;  // per root: its list's first node
   // The visible structs' contents (node, content), in node order.
   std::vector<std::pair<uint32_t, Content>> contents_;
+  // After compact(): first_slot_[k] is the slot of node k << kStretchShift.
+  static constexpr int kStretchShift = 12;
+  bool compacted_ = false;
+  std::vector<uint32_t> first_slot_;
   // YATA's conflict scan (entered only for concurrent inserts at one place).
   std::unordered_set<uint32_t> before_origin_, conflicting_;
 };
@@ -509,6 +548,21 @@ bool Loader::nothing_merges() {
   return true;
 }
 
+void Loader::compact() {
+  first_slot_.resize((nodes_.size() + (1u << kStretchShift) - 1) >> kStretchShift);
+  uint32_t s = 0;
+  for (size_t k = 0; k < first_slot_.size(); k++) {
+    while (clients_[s].end <= k << kStretchShift) s++;
+    first_slot_[k] = s;
+  }
+  nodes_.compact([](const Node& n) {
+    return BuildNode{(n.next == kNone ? kEndOfList : n.next) | (n.bits & kDeleted ? kBuiltDeleted : 0) |
+                         (n.bits & kCountable ? kBuiltCountable : 0),
+                     n.origin, n.right};
+  });
+  compacted_ = true;
+}
+
 Item* Loader::make_item(StructStore& store, Branch* parent, uint32_t i, const OptionalID& origin,
                         const OptionalID& right_origin) {
   Item* item = store.pool().make();
@@ -517,11 +571,11 @@ Item* Loader::make_item(StructStore& store, Branch* parent, uint32_t i, const Op
   item->origin = origin;
   item->right_origin = right_origin;
   item->parent = parent;
-  const uint32_t bits = nodes_[i].bits;
+  const uint32_t flags = nodes_.built(i).next;
   // As after the general path's collection: deleted countable content keeps
   // counting as countable, its content gone.
-  item->countable = (bits & kCountable) != 0;
-  if (bits & kDeleted) {
+  item->countable = (flags & kBuiltCountable) != 0;
+  if (flags & kBuiltDeleted) {
     item->deleted = true;
     item->content = ContentDeleted{item->length};
   } else {
@@ -553,12 +607,12 @@ void Loader::build(Doc& doc) {
       if (n_members >= 2) {
         Item* run = make_tombstone_run(std::span<const RunMember>(members, n_members), branch);
         link(run);
-        for (size_t k = 0; k < n_members; k++) nodes_[member_nodes[k]].set_block(run);
+        for (size_t k = 0; k < n_members; k++) nodes_.built(member_nodes[k]).set_block(run);
       } else if (n_members == 1) {
         const RunMember& m = members[0];
         Item* item = make_item(store, branch, member_nodes[0], m.origin, m.right_origin);
         link(item);
-        nodes_[member_nodes[0]].set_block(item);
+        nodes_.built(member_nodes[0]).set_block(item);
       }
       n_members = 0;
     };
@@ -568,27 +622,27 @@ void Loader::build(Doc& doc) {
     uint32_t ahead = heads_[r];
     auto step_ahead = [&] {
       if (ahead == kNone) return;
-      const Node& a = nodes_[ahead];
+      const BuildNode& a = nodes_.built(ahead);
       __builtin_prefetch(&nodes_.clock(ahead));
       for (uint32_t d : {a.origin, a.right}) {
         if (d == kNone) continue;
-        __builtin_prefetch(&nodes_[d]);
+        __builtin_prefetch(&nodes_.built(d));
         __builtin_prefetch(&nodes_.clock(d));
       }
-      ahead = a.next;
+      ahead = (a.next & kEndOfList) == kEndOfList ? kNone : a.next & kEndOfList;
     };
     for (uint32_t k = 0; k < kAhead; k++) step_ahead();
     for (uint32_t i = heads_[r]; i != kNone;) {
       step_ahead();
-      Node& n = nodes_[i];
-      const uint32_t next = n.next;
+      BuildNode& n = nodes_.built(i);
+      const uint32_t next = (n.next & kEndOfList) == kEndOfList ? kNone : n.next & kEndOfList;
       OptionalID origin, right_origin;
       if (n.origin != kNone)
         origin = ID{clients_[slot(n.origin)].id, nodes_.clock(n.origin) + length(n.origin) - 1};
       if (n.right != kNone) right_origin = id_of(n.right);
       const Client& c = clients_[slot(i)];
       // freezable (tombstone_runs.cc): a tombstone, not its client's last block.
-      if ((n.bits & kDeleted) && i + 1 < c.end) {
+      if ((n.next & kBuiltDeleted) && i + 1 < c.end) {
         if (n_members == kMaxRunMembers) flush();
         members[n_members] = RunMember{id_of(i), length(i), origin, right_origin};
         member_nodes[n_members++] = i;
@@ -607,7 +661,7 @@ void Loader::build(Doc& doc) {
   // Each client's blocks, in clock order; the nodes go as they are passed.
   for (const Client& c : clients_) {
     StructStore::Blocks& blocks = store.new_client_blocks(c.id);
-    for (uint32_t i = c.first; i < c.end; i++) blocks.push_back(nodes_[i].block(), nodes_.clock(i));
+    for (uint32_t i = c.first; i < c.end; i++) blocks.push_back(nodes_.built(i).block(), nodes_.clock(i));
     nodes_.release_before(c.end);
   }
 }
@@ -623,6 +677,7 @@ ListOrderLoad load_in_list_order(Doc& doc, std::span<const uint8_t> update, cons
   doc.transact(
       [&](Transaction& txn) {
         txn.local = false;
+        loader.compact();
         loader.build(doc);
         txn.bulk_loaded = true;
       },
