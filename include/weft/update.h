@@ -40,11 +40,20 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
 // set covers fewer than half its clocks is not split: after one read it
 // returns no parts, with the clocks counted and stopped_mostly_visible set
 // (Doc::apply_update loads such a state whole, and the split would be waste).
+// With stats->stop_if_scattered (kCausal, v1 or v2), the walk that plans the
+// parts stops, returning no parts with stopped_scattered set, once past the
+// first part more than an eighth of the structs (and at least 64) have their
+// origin in an earlier part, other than the end of their client's previous
+// struct: random edits all over a long text, whose parts would each thaw
+// the tombstones earlier parts froze (Doc::apply_update loads them in list
+// order instead).
 enum class SplitOrder { kClockBands, kCausal };
 inline constexpr size_t kMaxSplitParts = 4096;
 struct SplitStats {
   bool stop_if_mostly_visible = false;  // in
   bool stopped_mostly_visible = false;
+  bool stop_if_scattered = false;  // in
+  bool stopped_scattered = false;
   uint64_t clocks = 0;
   uint64_t deleted_clocks = 0;
   // Per part, each client it holds structs of and the clock of its first:

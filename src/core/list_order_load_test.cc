@@ -215,26 +215,31 @@ TEST(ListOrderLoad, TakesTheBenchShapes) {
   EXPECT_NE(own.client_id(), 5u);
 }
 
-// Doc::apply_update takes this load for a huge state whose parts thaw each
-// other's runs (random edits all over a long text): the parts are given
-// up, and the state loaded in list order.
+// Doc::apply_update takes this load for a huge state whose parts would
+// thaw each other's runs (random edits all over a long text): the plan of
+// the parts finds it scattered and no part is applied, or (that check off)
+// the parts are begun and given up; the state is loaded in list order.
 TEST(ListOrderLoad, ScatteredStatesLoadInListOrderWhereTheirPartsGiveUp) {
   const UpdateBytes u = testdata::make_edited_tombstone_update(3000, 1);
   const Scoped<size_t> parts_from(load_in_parts_from_bytes, 1);
   const Scoped<size_t> part_bytes(load_part_bytes, u.size() / 8);
   const uint64_t begun = loads_in_parts_begun.load(), listed = list_order_loads_done.load();
-  Doc doc(DocOptions{1, "", true});
-  ASSERT_TRUE(doc.apply_update(u));
-  EXPECT_EQ(loads_in_parts_begun.load(), begun + 1);
-  EXPECT_EQ(list_order_loads_done.load(), listed + 1);
-  EXPECT_GT(frozen_tombstones(doc), 1000u);
-  check_runs(doc);
-  EXPECT_EQ(state_of(doc), u);
+  for (const bool plan_check : {true, false}) {
+    SCOPED_TRACE(plan_check ? "found by the plan" : "found by the parts");
+    const Scoped<bool> check(scattered_plan_check_enabled, plan_check);
+    Doc doc(DocOptions{1, "", true});
+    ASSERT_TRUE(doc.apply_update(u));
+    EXPECT_EQ(loads_in_parts_begun.load(), begun + (plan_check ? 0 : 1));
+    EXPECT_EQ(list_order_loads_done.load(), listed + (plan_check ? 1 : 2));
+    EXPECT_GT(frozen_tombstones(doc), 1000u);
+    check_runs(doc);
+    EXPECT_EQ(state_of(doc), u);
+  }
   // Switched off: loaded whole.
   const Scoped<bool> off(list_order_load_enabled, false);
   Doc whole(DocOptions{1, "", true});
   ASSERT_TRUE(whole.apply_update(u));
-  EXPECT_EQ(list_order_loads_done.load(), listed + 1);
+  EXPECT_EQ(list_order_loads_done.load(), listed + 2);
   EXPECT_EQ(frozen_tombstones(whole), 0u);
   EXPECT_EQ(state_of(whole), u);
 }

@@ -36,6 +36,7 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
   // The whole update is read here first: malformed structure fails before anything is applied.
   SplitStats stats;
   stats.stop_if_mostly_visible = true;  // loaded whole below: no split wanted
+  stats.stop_if_scattered = scattered_plan_check_enabled;
   Result<std::vector<UpdateBytes>> split = split_update(update, format, parts, &stats, load_in_parts_order);
   if (!split.is_ok()) return split.status();
   auto load_whole = [&] {  // the parts not applied are released first: not beside the whole load
@@ -51,6 +52,9 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
       return Status::ok();
     return load_whole();
   };
+  // Scattered by the plan's count (the parts would give up below, after
+  // thawing): no parts.
+  if (stats.stopped_scattered) return load_listed_or_whole();
   if (stats.deleted_clocks * 2 < stats.clocks) {
     // Mostly visible (split_update stopped before splitting, or cut by
     // bands): nearly every item stays an Item whichever way it is loaded,

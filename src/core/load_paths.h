@@ -38,6 +38,11 @@ inline SplitOrder load_in_parts_order = SplitOrder::kCausal;
 // Where the parts give up (below), a v1 state goes to load_in_list_order
 // (list_order_load.h) before the whole load. Tests switch it off to compare.
 inline bool list_order_load_enabled = true;
+// Whether the plan of the parts stops where it finds the state scattered
+// (SplitStats::stop_if_scattered), before any part is applied; the parts'
+// own check (a part thawing what earlier ones froze) stays behind it. Tests
+// switch it off to reach that check.
+inline bool scattered_plan_check_enabled = true;
 // Test hook: part number k (0-based) of a load in parts fails as if its
 // bytes were malformed (the split checks the structure, so a real failure
 // there is rare): the doc must be left as it was.

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -275,7 +276,8 @@ void expect_parts_given_up(Doc& doc, const UpdateBytes& update, size_t parts) {
 }
 
 TEST(TombstoneRuns, ScatteredStatesLoadWhole) {
-  const Scoped<bool> parts_only(list_order_load_enabled, false);  // these test the parts
+  const Scoped<bool> parts_only(list_order_load_enabled, false);          // these test the parts
+  const Scoped<bool> no_plan_check(scattered_plan_check_enabled, false);  // the parts' own check
   Doc whole(DocOptions{3, "", true});
   expect_parts_given_up(whole, testdata::make_edited_tombstone_update(3000, 1), 8);
   const UpdateBytes typed = tombstone_update(3000, true);
@@ -285,6 +287,42 @@ TEST(TombstoneRuns, ScatteredStatesLoadWhole) {
   ASSERT_TRUE(typed_doc.apply_update(typed));
   EXPECT_GT(frozen_tombstones(typed_doc), 1000u) << "typed text did not stay in parts";
   check_runs(typed_doc);
+}
+
+// split_update with stop_if_scattered (what apply_in_parts asks): random
+// edits all over a long text stop the plan, in v1 and v2, with no parts;
+// short sessions typed backwards at one place (one origin each) and two
+// clients typing in turn (each struct's origin the other's last) give the
+// parts they give without the flag.
+TEST(TombstoneRuns, SplitStopsOnScatteredStates) {
+  const std::pair<const char*, UpdateBytes> states[] = {
+      {"scattered", testdata::make_edited_tombstone_update(3000, 1)},
+      {"scattered, other seed", testdata::make_edited_tombstone_update(5000, 2)},
+      {"sessions", testdata::make_sessions_tombstone_update(30000, 1)},
+      {"alternating", tombstone_update(3000, true)},
+  };
+  for (const auto& [what, v1] : states) {
+    SCOPED_TRACE(what);
+    const bool scattered = std::string_view(what).starts_with("scattered");
+    const Result<UpdateBytes> v2 = convert_update(v1, UpdateFormat::kV1, UpdateFormat::kV2);
+    ASSERT_TRUE(v2.is_ok());
+    for (const auto& [format, update] :
+         {std::pair{UpdateFormat::kV1, &v1}, std::pair{UpdateFormat::kV2, &*v2}}) {
+      SplitStats plain, asked;
+      asked.stop_if_mostly_visible = asked.stop_if_scattered = true;
+      auto whole = split_update(*update, format, 64, &plain, SplitOrder::kCausal);
+      auto cut = split_update(*update, format, 64, &asked, SplitOrder::kCausal);
+      ASSERT_TRUE(whole.is_ok() && cut.is_ok());
+      EXPECT_FALSE(plain.stopped_scattered);
+      EXPECT_EQ(asked.stopped_scattered, scattered);
+      EXPECT_FALSE(asked.stopped_mostly_visible);
+      if (scattered) {
+        EXPECT_TRUE(cut->empty());
+      } else {
+        EXPECT_EQ(*cut, *whole);
+      }
+    }
+  }
 }
 
 // Many clients whose origins lie in other clients' later clock bands (short

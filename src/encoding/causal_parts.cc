@@ -22,18 +22,21 @@ struct Peeked {
   uint64_t length = 0;
   std::array<ID, 3> deps;  // origin, right origin, parent item: those present
   uint8_t n_deps = 0;
+  bool has_origin = false;  // deps[0] is the origin
   bool skip = false;
 };
 
 // One client section, read a struct at a time.
 struct Cursor {
   uint64_t client = 0;
-  const uint8_t* pos = nullptr;  // the next struct's info byte
-  uint64_t clock = 0;            // the next struct's: all before it are placed (or not in the update)
-  uint64_t left = 0;             // structs not placed yet
-  uint64_t end = 0;              // clock after the section's last struct
-  uint32_t part = UINT32_MAX;    // of the last struct placed
-  Peeked next;                   // valid when `peeked`
+  const uint8_t* pos = nullptr;     // the next struct's info byte
+  uint64_t clock = 0;               // the next struct's: all before it are placed (or not in the update)
+  uint64_t left = 0;                // structs not placed yet
+  uint64_t end = 0;                 // clock after the section's last struct
+  uint32_t part = UINT32_MAX;       // of the last struct placed
+  uint64_t part_clock = 0;          // where the client's structs in `part` begin
+  ID last_origin{~uint64_t{0}, 0};  // of the last struct placed that had one
+  Peeked next;                      // valid when `peeked`
   bool peeked = false;
   bool on_stack = false;
 };
@@ -51,12 +54,14 @@ class Peeker {
     dec_.rest() = lib0::Decoder(rest);
     const uint8_t info = dec_.read_info();
     out.n_deps = 0;
+    out.has_origin = false;
     out.clock = id.clock;
     if (read_lazy_struct(dec_, info, id, lazy_)) {
       if (!dec_.ok()) return nullptr;
       out.length = lazy_.length;
       out.skip = lazy_.kind == StructKind::kSkip;
       if (lazy_.kind == StructKind::kItem) {
+        out.has_origin = lazy_.has_origin;
         if (lazy_.has_origin) out.deps[out.n_deps++] = lazy_.origin;
         if (lazy_.has_right_origin) out.deps[out.n_deps++] = lazy_.right_origin;
         if (lazy_.has_parent && !lazy_.parent_is_name) out.deps[out.n_deps++] = lazy_.parent_id;
@@ -72,6 +77,7 @@ class Peeker {
     out.length = wire.length;
     out.skip = wire.kind == StructKind::kSkip;
     if (wire.kind == StructKind::kItem) {
+      out.has_origin = wire.origin.has_value();
       if (wire.origin) out.deps[out.n_deps++] = *wire.origin;
       if (wire.right_origin) out.deps[out.n_deps++] = *wire.right_origin;
       if (const ID* parent = std::get_if<ID>(&wire.parent)) out.deps[out.n_deps++] = *parent;
@@ -144,10 +150,15 @@ bool count_clocks(std::span<const uint8_t> update, size_t ds_at, const std::vect
 class Walk {
  public:
   Walk(std::span<const uint8_t> update, std::vector<Cursor>& cursors,
-       const std::unordered_map<uint64_t, uint32_t>& index, uint64_t share)
-      : peeker_(update), cursors_(cursors), index_(index), share_(share) {}
+       const std::unordered_map<uint64_t, uint32_t>& index, uint64_t share, bool stop_if_scattered)
+      : peeker_(update),
+        cursors_(cursors),
+        index_(index),
+        share_(share),
+        stop_if_scattered_(stop_if_scattered) {}
 
-  // Places every struct; false on malformed bytes.
+  // Places every struct (or, stopping at a scattered state, sets
+  // out.scattered); false on malformed bytes.
   bool run(CausalParts& out) {
     for (uint32_t root = 0; root < cursors_.size(); root++) {
       while (cursors_[root].left > 0) {
@@ -168,6 +179,7 @@ class Walk {
             continue;
           }
           place(c, out);
+          if (out.scattered) return true;
           // Back to the struct that waited for this client, if any.
           if (stack_.size() > 1 || c.left == 0) {
             c.on_stack = false;
@@ -203,22 +215,55 @@ class Walk {
     c.clock += c.next.length;
     if (c.next.skip) return;
     const auto part = static_cast<uint32_t>(placed_++ / share_);
-    if (part != c.part) out.starts[c.client].push_back({c.next.clock, part});
+    if (stop_if_scattered_) {
+      // Typing backwards at one place repeats one origin: it thaws once.
+      if (c.next.has_origin) {
+        const ID origin = c.next.deps[0];
+        if (origin != c.last_origin && in_earlier_part(c, origin, part)) origins_before_++;
+        c.last_origin = origin;
+      }
+      // At each part's start from the third on: past the first part, more
+      // than an eighth of the structs have their origin in earlier parts.
+      if (placed_ % share_ == 0 && part >= 1 && origins_before_ >= kScatteredFrom &&
+          origins_before_ * 8 > placed_ - share_)
+        out.scattered = true;
+    }
+    if (part != c.part) {
+      out.starts[c.client].push_back({c.next.clock, part});
+      c.part_clock = c.next.clock;
+    }
     c.part = part;
   }
+
+  // Whether `origin`, of the struct of `c` being placed in `part`, lies in
+  // an earlier part and is not the end of the client's previous struct
+  // (typing's origin, which stays an Item: the client's last block).
+  bool in_earlier_part(const Cursor& c, ID origin, uint32_t part) const {
+    if (origin.client == c.client && origin.clock + 1 == c.next.clock) return false;
+    auto it = index_.find(origin.client);
+    if (it == index_.end()) return false;
+    const Cursor& d = cursors_[it->second];
+    if (d.part == UINT32_MAX || origin.clock >= d.clock) return false;  // not placed
+    return d.part < part || origin.clock < d.part_clock;
+  }
+
+  // Fewer origins in earlier parts than this do not make a state scattered.
+  static constexpr uint64_t kScatteredFrom = 64;
 
   Peeker peeker_;
   std::vector<Cursor>& cursors_;
   const std::unordered_map<uint64_t, uint32_t>& index_;
   uint64_t share_;
+  bool stop_if_scattered_;
   uint64_t placed_ = 0;
+  uint64_t origins_before_ = 0;  // structs whose origin in_earlier_part
   std::vector<uint32_t> stack_;
 };
 
 }  // namespace
 
 Result<CausalParts> plan_causal_parts(std::span<const uint8_t> update, size_t parts,
-                                      bool stop_if_mostly_visible) {
+                                      bool stop_if_mostly_visible, bool stop_if_scattered) {
   CausalParts out;
   std::vector<Cursor> cursors;
   std::unordered_map<uint64_t, uint32_t> index;
@@ -234,8 +279,13 @@ Result<CausalParts> plan_causal_parts(std::span<const uint8_t> update, size_t pa
     }
   }
   const uint64_t share = std::max<uint64_t>(1, (structs + parts - 1) / std::max<size_t>(parts, 1));
-  Walk walk(update, cursors, index, share);
+  Walk walk(update, cursors, index, share, stop_if_scattered);
   if (!walk.run(out)) return CausalParts{};
+  if (out.scattered) {
+    out.parts = 0;
+    out.starts.clear();
+    return out;
+  }
   for (const Cursor& c : cursors) out.ends[c.client] = c.end;
   return out;
 }

@@ -28,6 +28,9 @@ struct CausalParts {
   uint64_t clocks = 0;
   uint64_t deleted_clocks = 0;
   bool mostly_visible = false;
+  // With stop_if_scattered: the walk stopped (parts 0) where the state
+  // looked scattered (SplitStats::stop_if_scattered).
+  bool scattered = false;
 };
 
 // Cuts the structs of a v1 `update` into at most `parts` parts of about
@@ -40,8 +43,9 @@ struct CausalParts {
 // the update again and reports them): the caller cuts by clock bands instead.
 // With stop_if_mostly_visible, it also counts the update's clocks and the
 // deleted ones after its first read, and stops there (mostly_visible) when
-// fewer than half are deleted.
+// fewer than half are deleted. With stop_if_scattered, the walk stops as
+// SplitStats::stop_if_scattered says.
 Result<CausalParts> plan_causal_parts(std::span<const uint8_t> update, size_t parts,
-                                      bool stop_if_mostly_visible = false);
+                                      bool stop_if_mostly_visible = false, bool stop_if_scattered = false);
 
 }  // namespace weft

@@ -624,18 +624,20 @@ Result<std::vector<UpdateBytes>> split_in(std::span<const uint8_t> update, Updat
   if (order == SplitOrder::kCausal) {
     CausalParts plan;
     const bool stop = stats.stop_if_mostly_visible;
+    const bool stop_scattered = stats.stop_if_scattered;
     if (format == UpdateFormat::kV1) {
-      WEFT_ASSIGN_OR_RETURN(plan, plan_causal_parts(update, parts, stop));
+      WEFT_ASSIGN_OR_RETURN(plan, plan_causal_parts(update, parts, stop, stop_scattered));
     } else {  // planned on the v1 form (the plan names clients and clocks, not bytes)
       Result<UpdateBytes> v1 = convert_update(update, UpdateFormat::kV2, UpdateFormat::kV1);
       if (v1.is_ok()) {
-        WEFT_ASSIGN_OR_RETURN(plan, plan_causal_parts(*v1, parts, stop));
+        WEFT_ASSIGN_OR_RETURN(plan, plan_causal_parts(*v1, parts, stop, stop_scattered));
       }
     }
-    if (plan.mostly_visible) {
+    if (plan.mostly_visible || plan.scattered) {
       stats.clocks = plan.clocks;
       stats.deleted_clocks = plan.deleted_clocks;
-      stats.stopped_mostly_visible = true;
+      stats.stopped_mostly_visible = plan.mostly_visible;
+      stats.stopped_scattered = plan.scattered;
       return std::vector<UpdateBytes>{};
     }
     if (plan.parts > 0) {
@@ -692,6 +694,7 @@ Result<std::vector<UpdateBytes>> split_update(std::span<const uint8_t> update, U
                   "split_update: parts must be 1.." + std::to_string(kMaxSplitParts));
   SplitStats counted;
   counted.stop_if_mostly_visible = stats != nullptr && stats->stop_if_mostly_visible;
+  counted.stop_if_scattered = stats != nullptr && stats->stop_if_scattered;
   Result<std::vector<UpdateBytes>> out =
       format == UpdateFormat::kV1 ? split_in<UpdateDecoderV1>(update, format, parts, order, counted)
                                   : split_in<UpdateDecoderV2>(update, format, parts, order, counted);
