@@ -24,7 +24,7 @@ namespace weft {
 //   n_clients u8 (1..64), n_members u8 (2..64), width u8 (4 or 8: bytes of
 //   each client id and base below; 4 when all fit in 32 bits, as Yjs's
 //   random client ids always do)
-//   clients x n_clients, then bases x n_clients (a slot's smallest clock in
+//   clients x n_clients (ascending: slot order), then bases x n_clients (a slot's smallest clock in
 //   the run), fixed width so that a lookup reads only its slot's
 //   slot_start u8 x (n_clients + 1): the slot's members are by_slot[slot_start[s], slot_start[s + 1])
 //   by_slot u8 x n_members: member positions (list order), grouped by slot, by clock within one
@@ -43,13 +43,29 @@ namespace weft {
 
 namespace {
 
-void put(std::vector<uint8_t>& out, uint64_t n) {
-  while (n > 0x7f) {
-    out.push_back(static_cast<uint8_t>(0x80 | (n & 0x7f)));
-    n >>= 7;
+// The bytes of one run being written (at most kMaxPacked).
+struct Packed {
+  // Header, client ids and bases at 8 bytes, slot table, by_slot, offsets,
+  // then per member at most a header byte, two 10-byte varUints and two
+  // 20-byte refs.
+  static constexpr size_t kMaxPacked = 3 + 2 * 8 * kMaxRunMembers + (kMaxRunMembers + 1) +
+                                       3 * kMaxRunMembers + kMaxRunMembers * (1 + 10 + 10 + 2 * 20);
+  uint8_t bytes[kMaxPacked];
+  size_t size = 0;
+
+  void byte(uint8_t b) { bytes[size++] = b; }
+  void var_uint(uint64_t n) {
+    while (n > 0x7f) {
+      byte(static_cast<uint8_t>(0x80 | (n & 0x7f)));
+      n >>= 7;
+    }
+    byte(static_cast<uint8_t>(n));
   }
-  out.push_back(static_cast<uint8_t>(n));
-}
+  void append(const uint8_t* from, size_t n) {
+    std::memcpy(bytes + size, from, n);
+    size += n;
+  }
+};
 
 ID last_id(const RunMember& m) { return ID{m.id.client, m.id.clock + m.length - 1}; }
 
@@ -68,113 +84,110 @@ uint64_t get(const uint8_t* data, size_t size, size_t& at) {
   corrupt("varUint too long");
 }
 
-std::vector<uint8_t> encode_members(std::span<const RunMember> members) {
+// Packs `members` into `out` (its previous content dropped).
+void encode_members(std::span<const RunMember> members, Packed& out) {
   const size_t n = members.size();
-  std::vector<uint64_t> clients;
-  std::vector<uint8_t> slot_of(n);
-  for (size_t i = 0; i < n; i++) {
-    auto it = std::find(clients.begin(), clients.end(), members[i].id.client);
-    if (it == clients.end()) it = clients.insert(clients.end(), members[i].id.client);
-    slot_of[i] = static_cast<uint8_t>(it - clients.begin());
-  }
-  std::vector<uint64_t> base(clients.size(), ~uint64_t{0});
-  std::vector<uint64_t> end(clients.size(), 0);  // past a slot's last clock in the run
-  for (size_t i = 0; i < n; i++) {
-    base[slot_of[i]] = std::min(base[slot_of[i]], members[i].id.clock);
-    end[slot_of[i]] = std::max(end[slot_of[i]], members[i].id.clock + members[i].length);
-  }
+  // Slots in client order, so that a lookup by client is a binary search.
+  uint64_t clients[kMaxRunMembers];
+  for (size_t i = 0; i < n; i++) clients[i] = members[i].id.client;
+  std::sort(clients, clients + n);
+  const size_t n_clients = static_cast<size_t>(std::unique(clients, clients + n) - clients);
   auto slot_for = [&](uint64_t client) -> int {
-    auto it = std::find(clients.begin(), clients.end(), client);
-    return it == clients.end() ? -1 : static_cast<int>(it - clients.begin());
+    const uint64_t* it = std::lower_bound(clients, clients + n_clients, client);
+    return it != clients + n_clients && *it == client ? static_cast<int>(it - clients) : -1;
   };
-  // Whether `id` can be a member's at all: most origins outside the
-  // member's neighbours are not (a session's first origin lies in older
-  // text), and a full scan for each would make a run quadratic to encode.
-  auto may_hold = [&](const ID& id) {
-    const int slot = slot_for(id.client);
-    return slot >= 0 && id.clock >= base[slot] && id.clock < end[slot];
-  };
-  std::vector<uint8_t> by_slot(n);
+  uint8_t slot_of[kMaxRunMembers];
+  uint64_t base[kMaxRunMembers];
+  std::fill(base, base + n_clients, ~uint64_t{0});
+  for (size_t i = 0; i < n; i++) {
+    slot_of[i] = static_cast<uint8_t>(slot_for(members[i].id.client));
+    base[slot_of[i]] = std::min(base[slot_of[i]], members[i].id.clock);
+  }
+  // Member positions grouped by slot, by clock within one: a slot's are
+  // by_slot[slot_start[s], slot_start[s + 1]).
+  uint8_t by_slot[kMaxRunMembers];
   for (size_t i = 0; i < n; i++) by_slot[i] = static_cast<uint8_t>(i);
-  std::sort(by_slot.begin(), by_slot.end(), [&](uint8_t a, uint8_t b) {
+  std::sort(by_slot, by_slot + n, [&](uint8_t a, uint8_t b) {
     return slot_of[a] != slot_of[b] ? slot_of[a] < slot_of[b] : members[a].id.clock < members[b].id.clock;
   });
-  // A member whose id (or last id) another's origin names, by position;
-  // member i's own neighbours first (the usual case).
+  uint8_t slot_start[kMaxRunMembers + 1];
+  for (size_t s = 0, at = 0; s <= n_clients; s++) {
+    slot_start[s] = static_cast<uint8_t>(at);
+    while (at < n && slot_of[by_slot[at]] == s) at++;
+  }
+  // The member whose clock range holds `id`, by position, or -1.
+  auto member_holding = [&](const ID& id) -> int {
+    const int slot = slot_for(id.client);
+    if (slot < 0) return -1;
+    const uint8_t* first = by_slot + slot_start[slot];
+    const uint8_t* last = by_slot + slot_start[slot + 1];
+    const uint8_t* it = std::upper_bound(first, last, id.clock,
+                                         [&](uint64_t c, uint8_t m) { return c < members[m].id.clock; });
+    if (it == first) return -1;
+    const RunMember& m = members[*(it - 1)];
+    return id.clock < m.id.clock + m.length ? *(it - 1) : -1;
+  };
+  // A member whose last id (origin) or id (right origin) a ref names;
+  // member i's own neighbour first (the usual case).
   auto member_ending_at = [&](size_t i, const ID& id) -> int {
     if (i > 0 && last_id(members[i - 1]) == id) return static_cast<int>(i - 1);
-    if (!may_hold(id)) return -1;
-    for (size_t j = 0; j < n; j++) {
-      if (last_id(members[j]) == id) return static_cast<int>(j);
-    }
-    return -1;
+    const int m = member_holding(id);
+    return m >= 0 && last_id(members[m]) == id ? m : -1;
   };
   auto member_starting_at = [&](size_t i, const ID& id) -> int {
     if (i + 1 < n && members[i + 1].id == id) return static_cast<int>(i + 1);
-    if (!may_hold(id)) return -1;
-    for (size_t j = 0; j < n; j++) {
-      if (members[j].id == id) return static_cast<int>(j);
-    }
-    return -1;
+    const int m = member_holding(id);
+    return m >= 0 && members[m].id == id ? m : -1;
   };
-  std::vector<uint8_t> records;
-  std::vector<uint16_t> offsets(n);
-  auto put_ref = [&](std::vector<uint8_t>& out, const OptionalID& ref, int member) -> uint8_t {
-    if (!ref) return 0;
-    if (member >= 0) {
-      out.push_back(static_cast<uint8_t>(member));
-      return 1;
-    }
-    if (const int slot = slot_for(ref->client); slot >= 0) {
-      out.push_back(static_cast<uint8_t>(slot));
-      put(out, ref->clock);
-      return 3;
-    }
-    put(out, ref->client);
-    put(out, ref->clock);
-    return 2;
+  const bool narrow = clients[n_clients - 1] >> 32 == 0 &&
+                      std::all_of(base, base + n_clients, [](uint64_t b) { return b >> 32 == 0; });
+  const int width = narrow ? 4 : 8;
+  out.size = 0;
+  out.byte(static_cast<uint8_t>(n_clients));
+  out.byte(static_cast<uint8_t>(n));
+  out.byte(static_cast<uint8_t>(width));
+  auto put_fixed = [&](uint64_t v) {
+    for (int k = 0; k < width; k++) out.byte(static_cast<uint8_t>(v >> (8 * k)));
   };
-  std::vector<uint8_t> refs;
+  for (size_t c = 0; c < n_clients; c++) put_fixed(clients[c]);
+  for (size_t c = 0; c < n_clients; c++) put_fixed(base[c]);
+  out.append(slot_start, n_clients + 1);
+  out.append(by_slot, n);
+  const size_t offsets_at = out.size;
+  out.size += 2 * n;  // filled in below
+  const size_t records_at = out.size;
+  // A ref's mode (see the format) and what follows it: the member's
+  // position (1) or the slot (3) in `at`.
+  struct Ref {
+    uint8_t mode = 0;
+    int at = 0;
+  };
+  auto ref_of = [&](const OptionalID& ref, int member) -> Ref {
+    if (!ref) return {};
+    if (member >= 0) return {1, member};
+    if (const int slot = slot_for(ref->client); slot >= 0) return {3, slot};
+    return {2, 0};
+  };
+  auto put_ref = [&](const OptionalID& ref, Ref r) {
+    if (r.mode == 1 || r.mode == 3) out.byte(static_cast<uint8_t>(r.at));
+    if (r.mode == 2) out.var_uint(ref->client);
+    if (r.mode >= 2) out.var_uint(ref->clock);
+  };
   for (size_t i = 0; i < n; i++) {
     const RunMember* m = &members[i];
-    if (records.size() > 0xffff) corrupt("records too long");  // 64 members never come near
-    offsets[i] = static_cast<uint16_t>(records.size());
+    const size_t offset = out.size - records_at;
+    if (offset > 0xffff) corrupt("records too long");  // 64 members never come near
+    out.bytes[offsets_at + 2 * i] = static_cast<uint8_t>(offset & 0xff);
+    out.bytes[offsets_at + 2 * i + 1] = static_cast<uint8_t>(offset >> 8);
     if (m->length >> 62 != 0) corrupt("member too long");  // freezable() keeps these out
-    refs.clear();
-    const uint8_t origin_mode = put_ref(refs, m->origin, m->origin ? member_ending_at(i, *m->origin) : -1);
-    const uint8_t right_mode =
-        put_ref(refs, m->right_origin, m->right_origin ? member_starting_at(i, *m->right_origin) : -1);
-    records.push_back(static_cast<uint8_t>(slot_of[i] | (origin_mode << 6)));
-    put(records, m->id.clock - base[slot_of[i]]);
-    put(records, m->length << 2 | right_mode);
-    records.insert(records.end(), refs.begin(), refs.end());
+    const Ref origin = ref_of(m->origin, m->origin ? member_ending_at(i, *m->origin) : -1);
+    const Ref right = ref_of(m->right_origin, m->right_origin ? member_starting_at(i, *m->right_origin) : -1);
+    out.byte(static_cast<uint8_t>(slot_of[i] | (origin.mode << 6)));
+    out.var_uint(m->id.clock - base[slot_of[i]]);
+    out.var_uint(m->length << 2 | right.mode);
+    put_ref(m->origin, origin);
+    put_ref(m->right_origin, right);
   }
-  std::vector<uint8_t> bytes;
-  std::vector<uint8_t>* out = &bytes;
-  const bool narrow = std::all_of(clients.begin(), clients.end(), [](uint64_t c) { return c >> 32 == 0; }) &&
-                      std::all_of(base.begin(), base.end(), [](uint64_t b) { return b >> 32 == 0; });
-  const int width = narrow ? 4 : 8;
-  out->reserve(3 + 2 * width * clients.size() + clients.size() + 1 + 3 * n + records.size());
-  out->push_back(static_cast<uint8_t>(clients.size()));
-  out->push_back(static_cast<uint8_t>(n));
-  out->push_back(static_cast<uint8_t>(width));
-  auto put_fixed = [&](uint64_t v) {
-    for (int k = 0; k < width; k++) out->push_back(static_cast<uint8_t>(v >> (8 * k)));
-  };
-  for (uint64_t c : clients) put_fixed(c);
-  for (uint64_t b : base) put_fixed(b);
-  size_t at = 0;
-  for (size_t s = 0; s <= clients.size(); s++) {
-    out->push_back(static_cast<uint8_t>(at));
-    while (at < n && slot_of[by_slot[at]] == s) at++;
-  }
-  out->insert(out->end(), by_slot.begin(), by_slot.end());
-  for (uint16_t off : offsets) {
-    out->push_back(static_cast<uint8_t>(off & 0xff));
-    out->push_back(static_cast<uint8_t>(off >> 8));
-  }
-  out->insert(out->end(), records.begin(), records.end());
-  return bytes;
 }
 
 // A run's allocation: the Item, then the size of the packed members (u32),
@@ -183,12 +196,13 @@ constexpr size_t kRunHeader = sizeof(Item) + sizeof(uint32_t);
 
 // A new run of `members` (two or more) under `parent`, not linked yet.
 Item* make_run(std::span<const RunMember> members, Branch* parent) {
-  const std::vector<uint8_t> bytes = encode_members(members);
-  void* mem = ::operator new(kRunHeader + bytes.size());
+  Packed packed;
+  encode_members(members, packed);
+  void* mem = ::operator new(kRunHeader + packed.size);
   auto* raw = static_cast<unsigned char*>(mem);
-  const auto size = static_cast<uint32_t>(bytes.size());
+  const auto size = static_cast<uint32_t>(packed.size);
   std::memcpy(raw + sizeof(Item), &size, sizeof size);
-  std::memcpy(raw + kRunHeader, bytes.data(), bytes.size());
+  std::memcpy(raw + kRunHeader, packed.bytes, packed.size);
   Item* run = new (mem) Item();
   run->is_run = true;
   run->id = ID{kRunClient, 0};
@@ -306,8 +320,13 @@ struct RunView {
   }
   // Where the member (client, clock) is in by_slot, or n_members.
   size_t find(uint64_t member_client, uint64_t clock) const {
-    for (size_t s = 0; s < n_clients; s++) {
-      if (client(s) != member_client) continue;
+    size_t s = 0, count = n_clients;  // slots are in client order
+    while (count > 1) {
+      const size_t half = count / 2;
+      if (client(s + half) <= member_client) s += half;
+      count -= half;
+    }
+    if (client(s) == member_client) {
       size_t lo = slot_start[s], hi = std::min<size_t>(slot_start[s + 1], n_members);
       while (lo < hi) {  // the slot's members are sorted by clock
         const size_t mid = (lo + hi) / 2;
