@@ -12,21 +12,24 @@
 namespace weft {
 
 StructStore::~StructStore() {
-  // Every member of a tombstone run points at the run: each run is
-  // destroyed once (a client's members of one run are mostly neighbours).
-  std::vector<Item*> runs;
+  // Every member of a tombstone run points at the run: the run goes with
+  // the last of them. Blocks lie all over memory (runs built in list
+  // order): each is asked for a few blocks ahead.
+  constexpr size_t kAhead = 8;
   for (auto& [client, blocks] : clients_) {
-    for (Item* it : blocks) {
-      if (!it->is_run) {
-        pool_.destroy(it);
-      } else if (runs.empty() || runs.back() != it) {
-        runs.push_back(it);
+    for (size_t c = 0; c < blocks.chunk_count(); c++) {
+      const std::span<Item*> chunk = blocks.chunk(c);
+      for (size_t k = 0; k < chunk.size(); k++) {
+        if (k + kAhead < chunk.size()) __builtin_prefetch(chunk[k + kAhead]);
+        Item* it = chunk[k];
+        if (!it->is_run) {
+          pool_.destroy(it);
+        } else {
+          release_member(it);
+        }
       }
     }
   }
-  std::sort(runs.begin(), runs.end());
-  runs.erase(std::unique(runs.begin(), runs.end()), runs.end());
-  for (Item* run : runs) destroy_run(run);
 }
 
 StructStore::Blocks* StructStore::lookup(uint64_t client) {

@@ -596,6 +596,14 @@ void destroy_run(Item* run) {
   ::operator delete(static_cast<void*>(run));
 }
 
+bool release_member(Item* run) {
+  // The run's own length is 0 (poison): it counts the members left.
+  if (run->length == 0) run->length = RunView(*run).n_members;
+  if (--run->length > 0) return false;
+  destroy_run(run);
+  return true;
+}
+
 RunPrefetcher::RunPrefetcher(const BlockArray& blocks, size_t at) : blocks_(blocks), at_(at) {
   size_t far = at + kFar;
   while (chunk_ < blocks.chunk_count() && far >= blocks.chunk(chunk_).size())

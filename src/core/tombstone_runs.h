@@ -122,6 +122,11 @@ Item* make_tombstone_run(std::span<const RunMember> members, Branch* parent);
 // Frees a run that is no longer linked or pointed at (StructStore's destructor).
 void destroy_run(Item* run);
 
+// For StructStore's destructor, which meets each member's block once: counts
+// one member of `run` gone, and frees the run at the last (true). The run
+// is unusable from the first call.
+bool release_member(Item* run);
+
 // Reads ahead of a walk over a client's blocks through a RunReader (below),
 // asking memory for what it will read: the block kFar positions ahead (its first
 // lines: an Item's ids, a run's flags) and, kNear ahead, a run's packed
