@@ -454,8 +454,9 @@ TEST(LoadEncodeTest, SplitUpdateStopsOnMostlyVisibleStates) {
 // runs; the doc then edits as the whole load's does. A state with a
 // malformed part leaves the doc as it was: empty, its declared root usable.
 TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
-  const bool list_order = list_order_load_enabled;
-  list_order_load_enabled = false;  // the parts themselves (list_order_load_test.cc: the other way)
+  const bool list_order = list_order_load_enabled, plan_check = scattered_plan_check_enabled;
+  list_order_load_enabled = false;       // the parts themselves (list_order_load_test.cc: the other way)
+  scattered_plan_check_enabled = false;  // concurrent edits in 64-byte parts look scattered to it
   const size_t from = load_in_parts_from_bytes, part = load_part_bytes;
   load_in_parts_from_bytes = 64;
   load_part_bytes = 64;
@@ -522,6 +523,7 @@ TEST(LoadEncodeTest, LoadInPartsGivesTheWholeLoadsState) {
   load_in_parts_from_bytes = from;
   load_part_bytes = part;
   list_order_load_enabled = list_order;
+  scattered_plan_check_enabled = plan_check;
 }
 
 }  // namespace

@@ -21,11 +21,13 @@ namespace weft {
 // consecutive blocks of a client often lie in different runs: members are
 // found and read without decoding the others.
 //
-//   n_clients u8 (1..64), n_members u8 (2..64), width u8 (4 or 8: bytes of
-//   each client id and base below; 4 when all fit in 32 bits, as Yjs's
-//   random client ids always do)
-//   clients x n_clients (ascending: slot order), then bases x n_clients (a slot's smallest clock in
-//   the run), fixed width so that a lookup reads only its slot's
+//   n_clients u8 (1..64), n_members u8 (2..64), layout u8: bits 0-3 the
+//   width (4 or 8: bytes of each client id and base below; 4 when all fit
+//   in 32 bits, as Yjs's random client ids always do), bit 7 set: no bases
+//   clients x n_clients (ascending: slot order), then, unless bit 7, bases x
+//   n_clients (a slot's smallest clock in the run; where they save less
+//   than they take, as for random edits whose slots hold one or two
+//   members, every base is 0), fixed width so that a lookup reads only its slot's
 //   slot_start u8 x (n_clients + 1): the slot's members are by_slot[slot_start[s], slot_start[s + 1])
 //   by_slot u8 x n_members: member positions (list order), grouped by slot, by clock within one
 //   offsets u16 (little endian) x n_members: where each member's record starts, from the first record
@@ -139,18 +141,34 @@ void encode_members(std::span<const RunMember> members, Packed& out) {
     const int m = member_holding(id);
     return m >= 0 && members[m].id == id ? m : -1;
   };
-  const bool narrow = clients[n_clients - 1] >> 32 == 0 &&
-                      std::all_of(base, base + n_clients, [](uint64_t b) { return b >> 32 == 0; });
-  const int width = narrow ? 4 : 8;
+  // Bases where they pay for themselves.
+  auto var_size = [](uint64_t v) {
+    size_t bytes = 1;
+    for (; v > 0x7f; v >>= 7) bytes++;
+    return bytes;
+  };
+  const int narrow_width = clients[n_clients - 1] >> 32 == 0 ? 4 : 8;
+  const bool narrow_bases = std::all_of(base, base + n_clients, [](uint64_t b) { return b >> 32 == 0; });
+  // The bases' bytes, and the client ids' if the bases widen them.
+  size_t with_bases = n_clients * (narrow_bases ? narrow_width : 8 + (8 - narrow_width)), without = 0;
+  for (size_t i = 0; i < n; i++) {
+    with_bases += var_size(members[i].id.clock - base[slot_of[i]]);
+    without += var_size(members[i].id.clock);
+  }
+  const bool bases = with_bases < without;
+  if (!bases) std::fill(base, base + n_clients, 0);
+  const int width = bases && !narrow_bases ? 8 : narrow_width;
   out.size = 0;
   out.byte(static_cast<uint8_t>(n_clients));
   out.byte(static_cast<uint8_t>(n));
-  out.byte(static_cast<uint8_t>(width));
+  out.byte(static_cast<uint8_t>(width | (bases ? 0 : 0x80)));
   auto put_fixed = [&](uint64_t v) {
     for (int k = 0; k < width; k++) out.byte(static_cast<uint8_t>(v >> (8 * k)));
   };
   for (size_t c = 0; c < n_clients; c++) put_fixed(clients[c]);
-  for (size_t c = 0; c < n_clients; c++) put_fixed(base[c]);
+  if (bases) {
+    for (size_t c = 0; c < n_clients; c++) put_fixed(base[c]);
+  }
   out.append(slot_start, n_clients + 1);
   out.append(by_slot, n);
   const size_t offsets_at = out.size;
@@ -226,6 +244,7 @@ struct RunView {
   uint8_t n_clients = 0;
   uint8_t n_members = 0;
   uint8_t width = 0;
+  bool bases = false;
 
   RunView() = default;
   explicit RunView(const Item& run) {
@@ -235,11 +254,12 @@ struct RunView {
     if (size < 3) corrupt("too short");
     n_clients = data[0];
     n_members = data[1];
-    width = data[2];
+    width = data[2] & 0x0f;
+    bases = (data[2] & 0x80) == 0;
     if (n_clients == 0 || n_clients > kMaxRunMembers || n_members < 2 || n_members > kMaxRunMembers ||
         (width != 4 && width != 8))
       corrupt("bad counts");
-    const size_t at = 3 + 2 * size_t{width} * n_clients;
+    const size_t at = 3 + (bases ? 2 : 1) * size_t{width} * n_clients;
     if (at + (n_clients + 1) + 3 * n_members > size) corrupt("truncated header");
     slot_start = data + at;
     by_slot = slot_start + n_clients + 1;
@@ -253,7 +273,7 @@ struct RunView {
     return v;
   }
   uint64_t client(size_t slot) const { return fixed(3 + width * slot); }
-  uint64_t base(size_t slot) const { return fixed(3 + width * (n_clients + slot)); }
+  uint64_t base(size_t slot) const { return bases ? fixed(3 + width * (n_clients + slot)) : 0; }
 
   size_t record(size_t pos) const {
     if (pos >= n_members) corrupt("bad member position");
