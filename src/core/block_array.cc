@@ -73,10 +73,12 @@ size_t BlockArray::find(uint64_t clock) const {
   // memory: both probes the next step may make are fetched while this one
   // is compared (b1.4 at 1e6: remote apply -17%). A smaller array stays
   // cached, and the fetches would only add instructions.
-  // Offsets from the chunk's base; a clock past the chunk's last block
-  // (held by it) may be 2^32 or more past the base. (A clock below the
-  // first block's, outside the contract, finds the first as it always did.)
-  const uint64_t offset = clock >= ch.base ? clock - ch.base : 0;
+  // Offsets from the chunk's base, compared in 32 bits: a clock past the
+  // chunk's last block (held by it) may be 2^32 or more past the base, and
+  // is then past every offset. (A clock below the first block's, outside
+  // the contract, finds the first as it always did.)
+  const auto offset =
+      static_cast<uint32_t>(std::min<uint64_t>(clock >= ch.base ? clock - ch.base : 0, UINT32_MAX));
   const uint32_t* base = ch.clocks.get();
   uint32_t n = ch.size;
   if (last >= kPrefetchFromChunks) {

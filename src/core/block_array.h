@@ -96,8 +96,9 @@ class BlockArray {
     // the last chunk.
     if (!chunks_.empty()) {
       Chunk& c = chunks_.back();
-      if (c.size < c.cap && c.fits(clock)) {
-        c.clocks[c.size] = static_cast<uint32_t>(clock - c.base);
+      const uint64_t offset = clock - c.base;  // c.fits(clock), computed once
+      if (c.size < c.cap && offset <= UINT32_MAX) {
+        c.clocks[c.size] = static_cast<uint32_t>(offset);
         c.items[c.size++] = item;
         tree_.back()++;
         size_++;
