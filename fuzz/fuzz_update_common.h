@@ -58,14 +58,18 @@ inline void fuzz_update(const uint8_t* data, size_t size, UpdateFormat f) {
   const size_t parts = 1 + size % 5;
   const auto causal = split_update(in, f, parts, nullptr, SplitOrder::kCausal);
   check(causal.is_ok() == split_update(in, f, parts, nullptr, SplitOrder::kClockBands).is_ok());
-  // Asked to stop on a mostly visible update (apply_in_parts), it stops
-  // after one read with no parts, or splits as without the flag. A stop
-  // checks less than a split: an update it stops on may still fail to split.
+  // Asked to stop on a mostly visible update or a scattered one (as
+  // apply_in_parts asks), it stops with no parts, or splits as without the
+  // flags. A stop checks less than a split: an update it stops on may still
+  // fail to split.
   SplitStats asked;
-  asked.stop_if_mostly_visible = true;
+  asked.stop_if_mostly_visible = asked.stop_if_scattered = true;
   const auto stopped = split_update(in, f, parts, &asked, SplitOrder::kCausal);
+  check(!(asked.stopped_mostly_visible && asked.stopped_scattered));
   if (asked.stopped_mostly_visible) {
     check(stopped.is_ok() && stopped->empty() && asked.deleted_clocks * 2 < asked.clocks);
+  } else if (asked.stopped_scattered) {
+    check(stopped.is_ok() && stopped->empty());
   } else {
     check(stopped.is_ok() == causal.is_ok());
     if (causal.is_ok()) check(*stopped == *causal);
