@@ -33,12 +33,31 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
   } loading(loading_in_parts_);
   const size_t parts =
       std::clamp<size_t>(update.size() / std::max<size_t>(load_part_bytes, 1), 2, kMaxSplitParts);
-  // The whole update is read here first: malformed structure fails before anything is applied.
+  // The whole update is read here first: malformed structure fails before
+  // anything is applied (or, where the plan stops at a scattered state, the
+  // list-order load reads it all and changes nothing unless it takes it).
   SplitStats stats;
-  stats.stop_if_mostly_visible = true;  // loaded whole below: no split wanted
-  stats.stop_if_scattered = scattered_plan_check_enabled;
-  Result<std::vector<UpdateBytes>> split = split_update(update, format, parts, &stats, load_in_parts_order);
+  auto plan = [&](bool stop_if_scattered) {
+    stats = SplitStats{};
+    stats.stop_if_mostly_visible = true;  // loaded whole below: no split wanted
+    stats.stop_if_scattered = stop_if_scattered;
+    return split_update(update, format, parts, &stats, load_in_parts_order);
+  };
+  // Only where the list-order load may take the state (v1).
+  const bool check = scattered_plan_check_enabled && list_order_load_enabled && format == UpdateFormat::kV1;
+  Result<std::vector<UpdateBytes>> split = plan(check);
   if (!split.is_ok()) return split.status();
+  bool list_order_refused = false;
+  if (stats.stopped_scattered) {
+    // Scattered by the plan's count: the parts would thaw what earlier
+    // ones froze, and give up below.
+    if (load_in_list_order(*this, update, origin) == ListOrderLoad::kLoaded) return Status::ok();
+    list_order_refused = true;
+    // Not taken (nested types, say): the parts, which hold memory near the
+    // final document's where the count was wrong, and give up where it was not.
+    split = plan(false);
+    if (!split.is_ok()) return split.status();
+  }
   auto load_whole = [&] {  // the parts not applied are released first: not beside the whole load
     std::vector<UpdateBytes>().swap(*split);
     return apply_update(update, format, origin);
@@ -47,14 +66,11 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
   // makes no Item per tombstone either, else the whole load.
   auto load_listed_or_whole = [&] {
     std::vector<UpdateBytes>().swap(*split);
-    if (format == UpdateFormat::kV1 && list_order_load_enabled &&
+    if (format == UpdateFormat::kV1 && list_order_load_enabled && !list_order_refused &&
         load_in_list_order(*this, update, origin) == ListOrderLoad::kLoaded)
       return Status::ok();
     return load_whole();
   };
-  // Scattered by the plan's count (the parts would give up below, after
-  // thawing): no parts.
-  if (stats.stopped_scattered) return load_listed_or_whole();
   if (stats.deleted_clocks * 2 < stats.clocks) {
     // Mostly visible (split_update stopped before splitting, or cut by
     // bands): nearly every item stays an Item whichever way it is loaded,
