@@ -45,9 +45,9 @@ Result<UpdateBytes> diff_update(std::span<const uint8_t> update, std::span<const
 // first part more than an eighth of the structs (and at least 64) have their
 // origin in an earlier part, other than the end of their client's previous
 // struct: random edits all over a long text, whose parts would each thaw
-// the tombstones earlier parts froze (Doc::apply_update loads v1 states in
-// list order instead, and goes on with the parts where that load does not
-// take them).
+// the tombstones earlier parts froze (Doc::apply_update loads them in list
+// order instead, v2 through its v1 form, and goes on with the parts where
+// that load does not take them).
 enum class SplitOrder { kClockBands, kCausal };
 inline constexpr size_t kMaxSplitParts = 4096;
 struct SplitStats {

@@ -235,6 +235,18 @@ TEST(ListOrderLoad, ScatteredStatesLoadInListOrderWhereTheirPartsGiveUp) {
     check_runs(doc);
     EXPECT_EQ(state_of(doc), u);
   }
+  {  // In v2: loaded through its v1 form.
+    const Result<UpdateBytes> v2 = convert_update(u, UpdateFormat::kV1, UpdateFormat::kV2);
+    ASSERT_TRUE(v2.is_ok());
+    const uint64_t begun_before = loads_in_parts_begun.load(), listed_before = list_order_loads_done.load();
+    Doc doc(DocOptions{1, "", true});
+    ASSERT_TRUE(doc.apply_update(*v2, UpdateFormat::kV2));
+    EXPECT_EQ(loads_in_parts_begun.load(), begun_before);
+    EXPECT_EQ(list_order_loads_done.load(), listed_before + 1);
+    EXPECT_GT(frozen_tombstones(doc), 1000u);
+    EXPECT_EQ(state_of(doc), u);
+    EXPECT_EQ(state_of(doc, {}, UpdateFormat::kV2), *v2);
+  }
   {  // With a nested type, which this load does not take: the plan's stop
      // leads back to the parts, which give up and load whole.
     Doc source(DocOptions{9, "", true});

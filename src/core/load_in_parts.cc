@@ -43,16 +43,28 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     stats.stop_if_scattered = stop_if_scattered;
     return split_update(update, format, parts, &stats, load_in_parts_order);
   };
-  // Only where the list-order load may take the state (v1).
-  const bool check = scattered_plan_check_enabled && list_order_load_enabled && format == UpdateFormat::kV1;
-  Result<std::vector<UpdateBytes>> split = plan(check);
-  if (!split.is_ok()) return split.status();
+  // The load in list order, which makes no Item per tombstone either; it
+  // reads v1, so a v2 state goes through its v1 form (a copy beside the
+  // update while it loads, against an Item per tombstone in the whole load).
   bool list_order_refused = false;
+  auto load_listed = [&] {
+    if (!list_order_load_enabled || list_order_refused) return false;
+    bool loaded = false;
+    if (format == UpdateFormat::kV1) {
+      loaded = load_in_list_order(*this, update, origin) == ListOrderLoad::kLoaded;
+    } else if (Result<UpdateBytes> v1 = convert_update(update, UpdateFormat::kV2, UpdateFormat::kV1);
+               v1.is_ok()) {
+      loaded = load_in_list_order(*this, *v1, origin) == ListOrderLoad::kLoaded;
+    }
+    list_order_refused = !loaded;
+    return loaded;
+  };
+  Result<std::vector<UpdateBytes>> split = plan(scattered_plan_check_enabled && list_order_load_enabled);
+  if (!split.is_ok()) return split.status();
   if (stats.stopped_scattered) {
     // Scattered by the plan's count: the parts would thaw what earlier
     // ones froze, and give up below.
-    if (load_in_list_order(*this, update, origin) == ListOrderLoad::kLoaded) return Status::ok();
-    list_order_refused = true;
+    if (load_listed()) return Status::ok();
     // Not taken (nested types, say): the parts, which hold memory near the
     // final document's where the count was wrong, and give up where it was not.
     split = plan(false);
@@ -62,14 +74,10 @@ Status Doc::apply_in_parts(std::span<const uint8_t> update, UpdateFormat format,
     std::vector<UpdateBytes>().swap(*split);
     return apply_update(update, format, origin);
   };
-  // Where parts cost more than they save: the load in list order, which
-  // makes no Item per tombstone either, else the whole load.
+  // Where parts cost more than they save: the load in list order, else the whole load.
   auto load_listed_or_whole = [&] {
     std::vector<UpdateBytes>().swap(*split);
-    if (format == UpdateFormat::kV1 && list_order_load_enabled && !list_order_refused &&
-        load_in_list_order(*this, update, origin) == ListOrderLoad::kLoaded)
-      return Status::ok();
-    return load_whole();
+    return load_listed() ? Status::ok() : load_whole();
   };
   if (stats.deleted_clocks * 2 < stats.clocks) {
     // Mostly visible (split_update stopped before splitting, or cut by
