@@ -117,18 +117,27 @@ void BlockArray::grow(Chunk& c) {
   c.cap = cap;
 }
 
+BlockArray::Chunk BlockArray::full_chunk() {
+  Chunk c;
+  c.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
+  c.clocks = std::make_unique_for_overwrite<uint32_t[]>(kMaxChunk);
+  c.cap = kMaxChunk;
+  return c;
+}
+
+BlockArray::Chunk BlockArray::cut_tail(Chunk& c, uint32_t keep) {
+  Chunk tail = full_chunk();
+  tail.size = c.size - keep;
+  std::memcpy(tail.items.get(), c.items.get() + keep, tail.size * sizeof(Item*));
+  std::memcpy(tail.clocks.get(), c.clocks.get() + keep, tail.size * sizeof(uint32_t));
+  tail.base = c.base;  // still within 2^32 of every clock moved
+  tail.first_clock = tail.base + tail.clocks[0];
+  c.size = keep;
+  return tail;
+}
+
 void BlockArray::split_chunk(size_t c) {
-  Chunk upper;
-  const uint32_t keep = chunks_[c].size / 2;
-  upper.size = chunks_[c].size - keep;
-  upper.cap = kMaxChunk;
-  upper.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
-  upper.clocks = std::make_unique_for_overwrite<uint32_t[]>(kMaxChunk);
-  std::memcpy(upper.items.get(), chunks_[c].items.get() + keep, upper.size * sizeof(Item*));
-  std::memcpy(upper.clocks.get(), chunks_[c].clocks.get() + keep, upper.size * sizeof(uint32_t));
-  upper.base = chunks_[c].base;
-  upper.first_clock = upper.base + upper.clocks[0];
-  chunks_[c].size = keep;
+  Chunk upper = cut_tail(chunks_[c], chunks_[c].size / 2);
   chunks_.insert(chunks_.begin() + static_cast<ptrdiff_t>(c) + 1, std::move(upper));
   rebuild_tree();
 }
@@ -136,17 +145,14 @@ void BlockArray::split_chunk(size_t c) {
 void BlockArray::push_back_slow(Item* item, uint64_t clock) {
   if (chunks_.empty() || chunks_.back().size == kMaxChunk || !chunks_.back().fits(clock)) {
     Chunk fresh;
-    fresh.first_clock = clock;
-    fresh.base = clock;
     if (chunks_.empty()) {
       grow(fresh);  // a small array starts small
     } else {
       // Past its first chunk an array is a big one: chunks full size at
       // once, instead of growing 4, 8, ... 256 (seven allocations and copies).
-      fresh.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
-      fresh.clocks = std::make_unique_for_overwrite<uint32_t[]>(kMaxChunk);
-      fresh.cap = kMaxChunk;
+      fresh = full_chunk();
     }
+    fresh.base = fresh.first_clock = clock;
     fresh.items[0] = item;
     fresh.clocks[0] = 0;
     fresh.size = 1;
@@ -170,10 +176,7 @@ void BlockArray::assign(std::span<Item* const> items) {
   chunks_.reserve((items.size() + kMaxChunk - 1) / kMaxChunk);
   for (size_t at = 0; at < items.size();) {
     const size_t n = std::min<size_t>(kMaxChunk, items.size() - at);
-    Chunk& c = chunks_.emplace_back();
-    c.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
-    c.clocks = std::make_unique_for_overwrite<uint32_t[]>(kMaxChunk);
-    c.cap = kMaxChunk;
+    Chunk& c = chunks_.emplace_back(full_chunk());
     c.base = c.first_clock = items[at]->id.clock;
     // Clocks ascend: the chunk ends early at the first that is too far.
     while (c.size < n && items[at]->id.clock - c.base <= UINT32_MAX) {
@@ -207,17 +210,7 @@ void BlockArray::insert_alone(size_t c, size_t offset, Item* item, uint64_t cloc
   alone.base = alone.first_clock = clock;
   Chunk& cut = chunks_[c];
   Chunk tail;
-  if (offset > 0 && offset < cut.size) {
-    tail.size = static_cast<uint32_t>(cut.size - offset);
-    tail.cap = kMaxChunk;
-    tail.items = std::make_unique_for_overwrite<Item*[]>(kMaxChunk);
-    tail.clocks = std::make_unique_for_overwrite<uint32_t[]>(kMaxChunk);
-    std::memcpy(tail.items.get(), cut.items.get() + offset, tail.size * sizeof(Item*));
-    std::memcpy(tail.clocks.get(), cut.clocks.get() + offset, tail.size * sizeof(uint32_t));
-    tail.base = cut.base;
-    tail.first_clock = tail.base + tail.clocks[0];
-    cut.size = static_cast<uint32_t>(offset);
-  }
+  if (offset > 0 && offset < cut.size) tail = cut_tail(cut, static_cast<uint32_t>(offset));
   const auto at = static_cast<ptrdiff_t>(offset == 0 ? c : c + 1);
   if (tail.size > 0) chunks_.insert(chunks_.begin() + at, std::move(tail));  // `cut` invalid from here
   chunks_.insert(chunks_.begin() + at, std::move(alone));

@@ -170,6 +170,10 @@ class BlockArray {
     // (A clock below the base wraps around to far above it.)
     bool fits(uint64_t clock) const { return clock - base <= UINT32_MAX; }
   };
+  // An empty chunk with room for kMaxChunk blocks (its base and first clock to be set).
+  static Chunk full_chunk();
+  // Moves positions [keep, c.size) of `c` into a full chunk of their own, returned.
+  static Chunk cut_tail(Chunk& c, uint32_t keep);
 
   // Points the cursor (cur_chunk_, cur_start_) at the chunk holding position i < size().
   void locate(size_t i) const {
