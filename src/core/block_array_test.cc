@@ -123,62 +123,55 @@ class BlockArrayModel {
   uint64_t next_clock_ = 0;
 };
 
-TEST(BlockArray, MatchesVectorModel) {
+// The share of random steps (out of 100) each operation takes: a step
+// below `append` appends, below `split` splits, and so on; merges take more
+// of the second half (the array shrinks); the rest check a find.
+struct OpMix {
+  uint64_t append, split, merge_growing, merge_shrinking, replace, move_start;
+  bool huge_blocks;  // a quarter of appends 2^30..2^34 + 2^30 clocks long
+};
+
+// 20,000 random steps on a model of each of seeds 1..4, `Ops` drawn from
+// seed * ops_seed, with the array checked against the model along the way.
+template <typename Ops>
+void run_random_steps(uint32_t ops_seed, const OpMix& mix) {
   for (uint32_t seed = 1; seed <= 4; seed++) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     BlockArrayModel m(seed);
-    std::mt19937 ops(seed * 7919);
+    Ops ops(seed * ops_seed);
     for (int step = 0; step < 20000; step++) {
-      uint32_t op = ops() % 100;
-      if (m.size() == 0 || op < 15) {
-        m.append(1 + ops() % 40);
-      } else if (op < 60) {
+      const uint64_t op = ops() % 100;
+      if (m.size() == 0 || op < mix.append) {
+        m.append(mix.huge_blocks && op % 4 == 0 ? (uint64_t{1} << 30) + ops() % (uint64_t{1} << 34)
+                                                : 1 + ops() % 40);
+      } else if (op < mix.split) {
         m.split();
-      } else if (op < (step < 10000 ? 70 : 95)) {  // the second half shrinks the array
+      } else if (op < (step < 10000 ? mix.merge_growing : mix.merge_shrinking)) {
         m.merge();
-      } else if (op < 96) {
+      } else if (op < mix.replace) {
         m.replace();
-      } else if (op < 97) {
+      } else if (op < mix.move_start) {
         m.move_start();
       } else {
         m.check_find();
       }
-      if (HasFatalFailure()) return;
+      if (::testing::Test::HasFatalFailure()) return;
       if (step % 997 == 0) m.check_all();
-      if (HasFatalFailure()) return;
+      if (::testing::Test::HasFatalFailure()) return;
     }
     m.check_all();
     for (int k = 0; k < 200; k++) m.check_find();
   }
 }
 
+TEST(BlockArray, MatchesVectorModel) {
+  run_random_steps<std::mt19937>(7919, OpMix{15, 60, 70, 95, 96, 97, false});
+}
+
 // Some blocks are longer than 2^32 clocks (a Skip or GC range can be: clocks
 // go up to 2^53), so chunks' clocks cannot all be offsets from one base.
 TEST(BlockArray, BlocksLongerThanTwoToThe32) {
-  for (uint32_t seed = 1; seed <= 4; seed++) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
-    BlockArrayModel m(seed);
-    std::mt19937_64 ops(seed * 104729);
-    for (int step = 0; step < 20000; step++) {
-      const uint64_t op = ops() % 100;
-      if (m.size() == 0 || op < 15) {
-        m.append(op % 4 == 0 ? (uint64_t{1} << 30) + ops() % (uint64_t{1} << 34) : 1 + ops() % 40);
-      } else if (op < 55) {
-        m.split();
-      } else if (op < (step < 10000 ? 65 : 90)) {
-        m.merge();
-      } else if (op < 95) {
-        m.move_start();
-      } else {
-        m.check_find();
-      }
-      if (HasFatalFailure()) return;
-      if (step % 997 == 0) m.check_all();
-      if (HasFatalFailure()) return;
-    }
-    m.check_all();
-    for (int k = 0; k < 200; k++) m.check_find();
-  }
+  run_random_steps<std::mt19937_64>(104729, OpMix{15, 55, 65, 90, 0, 95, true});
 }
 
 TEST(BlockArray, AppendOnlyFillsChunks) {
