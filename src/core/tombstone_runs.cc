@@ -12,6 +12,7 @@
 #include "core/branch.h"
 #include "core/seq_index.h"
 #include "core/struct_store.h"
+#include "encoding/struct_reader.h"
 #include "weft/doc.h"
 
 namespace weft {
@@ -142,18 +143,13 @@ void encode_members(std::span<const RunMember> members, Packed& out) {
     return m >= 0 && members[m].id == id ? m : -1;
   };
   // Bases where they pay for themselves.
-  auto var_size = [](uint64_t v) {
-    size_t bytes = 1;
-    for (; v > 0x7f; v >>= 7) bytes++;
-    return bytes;
-  };
   const int narrow_width = clients[n_clients - 1] >> 32 == 0 ? 4 : 8;
   const bool narrow_bases = std::all_of(base, base + n_clients, [](uint64_t b) { return b >> 32 == 0; });
   // The bases' bytes, and the client ids' if the bases widen them.
   size_t with_bases = n_clients * (narrow_bases ? narrow_width : 8 + (8 - narrow_width)), without = 0;
   for (size_t i = 0; i < n; i++) {
-    with_bases += var_size(members[i].id.clock - base[slot_of[i]]);
-    without += var_size(members[i].id.clock);
+    with_bases += var_uint_size(members[i].id.clock - base[slot_of[i]]);
+    without += var_uint_size(members[i].id.clock);
   }
   const bool bases = with_bases < without;
   if (!bases) std::fill(base, base + n_clients, 0);
